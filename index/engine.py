@@ -1,15 +1,33 @@
-"""The query side of the library: one loaded model plus the index it serves (WORK IN PROGRESS).
+"""The query side of the library: the encoder (loaded once) plus the index it serves.
 
 The bot and the CLI hold one ``Engine``. Queries are thread-safe; ``reload_if_changed``
-swaps in a newly built index without dropping queries and keeps the old one on failure.
+swaps in a newly built index without dropping queries in flight (they keep a reference to
+the old one) and keeps the old index when the new one fails to load.
 """
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
-from .records import Answer, Hit, Turn
+import faiss
+import numpy as np
+
+from . import store
+from .answer import AnswerWeights, clip, compose, resolve_query, score_sentences
+from .embedding import Encoder
+from .errors import IndexError_, IndexNotFound
+from .records import Answer, Hit, Passage, Turn
+from .search import Candidate, diverse, retrieve
 from .settings import Settings
+from .store import ChunkRow, StoredIndex
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1000
+FOLLOWUP_BOOST = 0.15  # added to fused scores of the previous turn's articles on a follow-up
 
 
 @dataclass(frozen=True)
@@ -19,7 +37,7 @@ class IndexInfo:
     path: str
     articles: int
     chunks: int
-    built_at: str  # ISO 8601, UTC
+    built_at: str
     model: str
     date_min: str | None
     date_max: str | None
@@ -36,26 +54,119 @@ class ArticleInfo:
     source: str | None
 
 
+def _hit(cand: Candidate, chunk: ChunkRow) -> Hit:
+    return Hit(chunk.article_id, chunk.chunk_id, chunk.title, chunk.text, cand.fused, chunk.url,
+               chunk.source, chunk.date, chunk.start, chunk.end, cand.lexical, cand.dense)
+
+
 class Engine:
-    """Holds the encoder (loaded once) and the currently served index."""
+    """Holds the encoder and the currently served index; see module docstring."""
+
+    def __init__(self, settings: Settings, encoder: Encoder) -> None:
+        # One FAISS thread per query: on two shared cores, two threads made exact search
+        # ~4x slower (MODELS.md); concurrency comes from serving questions in parallel.
+        faiss.omp_set_num_threads(settings.threads)
+        self.settings = settings
+        self.encoder = encoder
+        self.weights = AnswerWeights(settings.answer_lexical_weight, settings.answer_dense_weight,
+                                     settings.answer_passage_weight)
+        self._stored: StoredIndex | None = None
+        self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, settings: Settings, encoder: object | None = None) -> "Engine":
-        """Load the model and the index at settings.index_dir (raises IndexNotFound/IndexMismatch)."""
-        raise NotImplementedError
+    def open(cls, settings: Settings, encoder: Encoder | None = None) -> "Engine":
+        """Load the model and the index; raises IndexNotFound / IndexMismatch / IndexCorrupt."""
+        engine = cls(settings, encoder or Encoder(settings))
+        engine._stored = StoredIndex.open(settings.index_dir, settings.model)
+        return engine
 
-    def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Answer:
-        raise NotImplementedError
+    @property
+    def ready(self) -> bool:
+        return self._stored is not None
 
-    def search(self, question: str, top_k: int | None = None) -> list[Hit]:
-        raise NotImplementedError
-
-    def info(self) -> IndexInfo:
-        raise NotImplementedError
-
-    def list_articles(self, offset: int = 0, limit: int = 10) -> list[ArticleInfo]:
-        raise NotImplementedError
+    def _index(self) -> StoredIndex:
+        stored = self._stored
+        if stored is None:
+            raise IndexNotFound(f"no index loaded from {self.settings.index_dir} yet")
+        return stored
 
     def reload_if_changed(self) -> bool:
-        """Switch to a newer complete build if the current pointer moved; True if it switched."""
-        raise NotImplementedError
+        """Switch to a newer complete build if ``current`` moved; a bad build is logged and ignored."""
+        with self._lock:
+            target = store.current_build(Path(self.settings.index_dir))
+            if target is None or (self._stored is not None and target == self._stored.path):
+                return False
+            try:
+                fresh = StoredIndex.open_build(target, self.settings.model)
+            except IndexError_ as exc:
+                log.error("new index at %s not loaded, still serving the old one: %s", target, exc)
+                return False
+            self._stored = fresh  # queries in flight keep their reference to the old index
+            log.info("now serving index %s", target)
+            return True
+
+    def _candidates(self, stored: StoredIndex, text: str, vector: np.ndarray,
+                    boost_articles: Sequence[str] = ()) -> list[Candidate]:
+        s = self.settings
+        return retrieve(stored, stored.analyzer.terms(text), vector, s.candidates, s.dense_weight,
+                        boost_articles, FOLLOWUP_BOOST if boost_articles else 0.0)
+
+    def search(self, question: str, top_k: int | None = None) -> list[Hit]:
+        """Passages only, best first, near-duplicates removed."""
+        stored = self._index()
+        question = question[:MAX_QUESTION_CHARS]
+        vector = self.encoder.encode_queries([question])[0]
+        ranked = self._candidates(stored, question, vector)
+        return [_hit(c, chunk) for c, chunk in diverse(stored, ranked, top_k or self.settings.top_k)]
+
+    def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Answer:
+        """The extractive answer to ``question``, resolved against ``history`` when it is a follow-up."""
+        stored = self._index()
+        question = " ".join(question[:MAX_QUESTION_CHARS].split())
+        k = top_k or self.settings.top_k
+        if not stored.analyzer.terms(question) and not any(ch.isalnum() for ch in question):
+            return Answer(question, False, "", resolved_query=question)
+        resolved, previous_articles = resolve_query(question, history, stored.analyzer)
+        vectors = self.encoder.encode_queries([question] if resolved == question else [question, resolved])
+        ranked = self._candidates(stored, resolved, vectors[-1], previous_articles)
+        passages = diverse(stored, ranked, k)
+        if not passages:
+            return Answer(question, False, "", resolved_query=resolved)
+        exclude = [history[-1].answer] if previous_articles else []
+        sentences = score_sentences(stored, question, vectors[0], passages[:3], self.weights, exclude)
+        titles = tuple(dict.fromkeys(chunk.title for _, chunk in passages))[:3]
+        best = sentences[0] if sentences else None
+        confidence = best.score if best else 0.0
+        if best is None or confidence < self.settings.refusal_threshold:
+            hits = tuple(Passage(_hit(c, ch)) for c, ch in passages)
+            return Answer(question, False, "", hits, resolved, confidence, titles)
+        chosen = compose(best, sentences, self.settings.answer_max_chars)
+        answer_text = clip(" ".join(s.text for s in chosen), self.settings.answer_max_chars)
+        return Answer(question, True, answer_text, self._passages(passages, chosen), resolved, confidence, titles)
+
+    @staticmethod
+    def _passages(passages: list[tuple[Candidate, ChunkRow]], chosen: list) -> tuple[Passage, ...]:
+        """Passages with the answer's spans highlighted; the passage holding the answer comes first."""
+        out = []
+        for cand, chunk in passages:
+            spans = tuple((max(0, s.start - chunk.start), min(len(chunk.text), s.end - chunk.start))
+                          for s in chosen if s.chunk.article_id == chunk.article_id
+                          and s.start >= chunk.start and s.end <= chunk.end)
+            out.append(Passage(_hit(cand, chunk), spans))
+        out.sort(key=lambda p: 0 if p.hit.chunk_id == chosen[0].chunk.chunk_id else 1)
+        return tuple(out)
+
+    def info(self) -> IndexInfo:
+        stored = self._index()
+        m = stored.manifest
+        return IndexInfo(str(stored.path), m["counts"]["articles"], m["counts"]["chunks"], m["built_at"],
+                         m["model"]["name"], m.get("dates", {}).get("min"), m.get("dates", {}).get("max"))
+
+    def list_articles(self, offset: int = 0, limit: int = 10) -> list[ArticleInfo]:
+        """Newest first; undated articles last, by title."""
+        rows = self._index().query(
+            "SELECT id, title, date, url, source FROM articles "
+            "ORDER BY date IS NULL, date DESC, title LIMIT ? OFFSET ?",
+            (max(0, limit), max(0, offset)),
+        )
+        return [ArticleInfo(*r) for r in rows]

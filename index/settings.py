@@ -36,12 +36,17 @@ class Settings(BaseSettings):
     )
     embed_backend: Literal["torch", "onnx"] = Field("torch", description="sentence-transformers backend")
     embed_batch_size: int = Field(32, ge=1)
+    build_threads: int = Field(2, ge=1, description="CPU threads used to embed during a build")
     hf_offline: bool = Field(True, description="Never contact the Hugging Face hub")
     threads: int = Field(1, ge=1, description="CPU threads per query (torch and faiss)")
 
     # Chunking
     chunk_max_chars: int = Field(700, ge=100, description="Character budget of one chunk")
     chunk_overlap: int = Field(1, ge=0, description="Sentences shared by consecutive chunks")
+
+    # Ingest
+    max_file_bytes: int = Field(50_000_000, description="Larger input files are skipped")
+    max_article_chars: int = Field(2_000_000, description="Longer articles are skipped")
 
     # Search and answer
     top_k: int = Field(5, ge=1, le=100)
@@ -52,6 +57,9 @@ class Settings(BaseSettings):
     refusal_threshold: float = Field(
         0.0, description="Answers whose confidence is below this are refused"
     )
+    answer_lexical_weight: float = Field(0.5, description="Answer sentence: weight of term coverage")
+    answer_dense_weight: float = Field(0.35, description="Answer sentence: weight of cosine with the question")
+    answer_passage_weight: float = Field(0.15, description="Answer sentence: weight of its passage's rank")
     answer_max_chars: int = Field(400, ge=80)
     flat_index_max: int = Field(
         200_000, description="Above this many chunks the FAISS index is HNSW instead of exact"

@@ -1,0 +1,111 @@
+"""``python -m index build|search|ask|eval``: a thin shell over the library.
+
+Library errors become one clear line on stderr and an exit code; tracebacks only with -v.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .build import build_index
+from .cli_output import answer_text, hits_text
+from .engine import Engine
+from .errors import IndexError_, NothingToIndex
+from .settings import Settings
+
+log = logging.getLogger("index")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m index", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+    build = sub.add_parser("build", help="build or incrementally rebuild an index")
+    build.add_argument("--articles", type=Path, help="folder or file of articles (default: settings)")
+    build.add_argument("--index", type=Path, help="index directory (default: settings)")
+    build.add_argument("--full", action="store_true", help="re-embed everything")
+    build.add_argument("--no-progress", action="store_true", help="no progress bar")
+    for name, text in (("search", "passages for a question"), ("ask", "the answer to a question")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("--index", type=Path)
+        cmd.add_argument("--top-k", type=int)
+        cmd.add_argument("--json", action="store_true", help="one JSON object per question per line")
+        cmd.add_argument("question", nargs="?", help="the question; without it, one per line on stdin")
+    ev = sub.add_parser("eval", help="evaluate retrieval and answers on a SQuAD-format file")
+    ev.add_argument("--qa", type=Path, required=True)
+    ev.add_argument("--top-k", type=int, default=10)
+    ev.add_argument("--json", type=Path, dest="json_out", help="write the metrics (and per-question rows) here")
+    ev.add_argument("--limit", type=int, help="only the first N questions")
+    ev.add_argument("--work", type=Path, help="keep the temporary index here (reused if it matches)")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    updates = {}
+    if getattr(args, "index", None):
+        updates["index_dir"] = args.index
+    if getattr(args, "articles", None):
+        updates["articles_dir"] = args.articles
+    return settings.model_copy(update=updates)
+
+
+def _questions(question: str | None) -> Iterator[str]:
+    if question is not None:
+        yield question
+        return
+    for line in sys.stdin:
+        yield line.rstrip("\n")
+
+
+def _serve(args: argparse.Namespace, settings: Settings, one: Callable[[Engine, str], tuple[dict, str]]) -> int:
+    engine = Engine.open(settings)
+    for question in _questions(args.question):
+        as_json, as_text = one(engine, question)
+        print(json.dumps(as_json, ensure_ascii=False) if args.json else as_text, flush=True)
+    return 0
+
+
+def _search(engine: Engine, question: str, top_k: int | None) -> tuple[dict, str]:
+    hits = engine.search(question, top_k) if question.strip() else []
+    return {"question": question, "results": [h.to_json() for h in hits]}, hits_text(question, hits)
+
+
+def _ask(engine: Engine, question: str, top_k: int | None) -> tuple[dict, str]:
+    answer = engine.ask(question, top_k=top_k)
+    return answer.to_json(), answer_text(answer)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("sentence_transformers", "httpx", "trafilatura", "bm25s"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    settings = _settings(args)
+    try:
+        if args.command == "build":
+            report = build_index(settings, full=args.full, progress=not args.no_progress)
+            print(report.summary())
+            return 0
+        if args.command == "search":
+            return _serve(args, settings, lambda e, q: _search(e, q, args.top_k))
+        if args.command == "ask":
+            return _serve(args, settings, lambda e, q: _ask(e, q, args.top_k))
+        from .evaluate import run_eval
+
+        return run_eval(settings, args.qa, args.top_k, args.json_out, args.limit, args.work)
+    except NothingToIndex as exc:
+        log.error("%s", exc)
+        return 2
+    except IndexError_ as exc:
+        log.error("%s", exc, exc_info=args.verbose)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,270 @@
+"""articles -> chunks -> vectors -> a new index build, switched in atomically.
+
+Incremental by content hash: an article whose hash is unchanged keeps its stored vectors;
+added or changed articles are embedded; removed ones simply are not carried over. A change
+of model, chunking or format forces a full build. BM25 is always rebuilt (it is cheap).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import shutil
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from . import store
+from .chunking import article_sentences, chunk_article
+from .embedding import Encoder
+from .errors import IndexError_, NothingToIndex
+from .ingest import load_articles
+from .lexical import Analyzer, Bm25Index, read_alias_text
+from .records import Article, Chunk, Sentence, Skipped
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+CHUNKER_VERSION = 1  # bump when the splitter or chunker changes their output
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the operator's summary and the scripts' exit codes."""
+
+    build_dir: Path | None = None
+    full: bool = False
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    articles: int = 0
+    chunks: int = 0
+    sentences: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    full_reason: str = ""
+
+    def summary(self) -> str:
+        lines = [
+            f"index: {self.build_dir}",
+            f"build: {'full' if self.full else 'incremental'}"
+            + (f" ({self.full_reason})" if self.full_reason else ""),
+            f"articles: {self.articles} (added {len(self.added)}, changed {len(self.changed)}, "
+            f"removed {len(self.removed)}, unchanged {len(self.unchanged)}, skipped {len(self.skipped)})",
+            f"chunks: {self.chunks}; sentences: {self.sentences}; texts embedded: {self.embedded}",
+            f"seconds: {self.seconds:.1f}",
+        ]
+        lines += [f"skipped {s.describe()}" for s in self.skipped]
+        return "\n".join(lines)
+
+
+@dataclass
+class _Prepared:
+    article: Article
+    chunks: list[Chunk]
+    sentences: list[Sentence]
+    chunk_vectors: np.ndarray | None = None
+    sentence_vectors: np.ndarray | None = None
+
+
+def chunking_params(settings: Settings) -> dict:
+    return {"max_chars": settings.chunk_max_chars, "overlap": settings.chunk_overlap, "version": CHUNKER_VERSION}
+
+
+def _previous(settings: Settings, full: bool) -> tuple[store.StoredIndex | None, str]:
+    """The served index if its vectors may be reused, with the reason when they may not."""
+    if full:
+        return None, "--full requested"
+    try:
+        old = store.StoredIndex.open(settings.index_dir, settings.model, verify=True)
+    except IndexError_ as exc:
+        return None, f"no reusable index: {exc}" if store.current_build(settings.index_dir) else "no index yet"
+    if old.manifest.get("chunking") != chunking_params(settings):
+        return None, "chunking parameters changed"
+    return old, ""
+
+
+def _reuse(old: store.StoredIndex, prepared: _Prepared) -> bool:
+    """Copy an unchanged article's vectors from the old build; False if they do not line up."""
+    aid = prepared.article.id
+    chunk_rows = [r[0] for r in old.query("SELECT row FROM chunks WHERE article_id = ? ORDER BY position", (aid,))]
+    sent_rows = [r[0] for r in old.query("SELECT row FROM sentences WHERE article_id = ? ORDER BY start", (aid,))]
+    if len(chunk_rows) != len(prepared.chunks) or len(sent_rows) != len(prepared.sentences):
+        return False
+    if chunk_rows:
+        first = chunk_rows[0]
+        prepared.chunk_vectors = old.vectors.reconstruct_n(first, len(chunk_rows)).astype(np.float32)
+    else:
+        prepared.chunk_vectors = np.zeros((0, old.vectors.d), dtype=np.float32)
+    prepared.sentence_vectors = np.asarray(old.sentence_vectors[sent_rows], dtype=np.float32)
+    return True
+
+
+def _prepare(articles: list[Article], settings: Settings) -> list[_Prepared]:
+    return [
+        _Prepared(a, chunk_article(a, settings.chunk_max_chars, settings.chunk_overlap), article_sentences(a))
+        for a in articles
+    ]
+
+
+def _embed_missing(prepared: list[_Prepared], encoder: Encoder, progress: bool) -> int:
+    """Embed, in two batched calls, every chunk and sentence that has no reused vector."""
+    todo = [p for p in prepared if p.chunk_vectors is None]
+    chunk_texts = [c.embedding_text() for p in todo for c in p.chunks]
+    sent_texts = [s.text for p in todo for s in p.sentences]
+    chunk_vecs = encoder.encode_documents(chunk_texts, progress=progress)
+    sent_vecs = encoder.encode_documents(sent_texts, progress=progress)
+    ci = si = 0
+    for p in todo:
+        p.chunk_vectors = chunk_vecs[ci : ci + len(p.chunks)]
+        p.sentence_vectors = sent_vecs[si : si + len(p.sentences)]
+        ci += len(p.chunks)
+        si += len(p.sentences)
+    return len(chunk_texts) + len(sent_texts)
+
+
+def _faiss_index(vectors: np.ndarray, settings: Settings) -> tuple[faiss.Index, dict]:
+    """Exact inner product below the size threshold, HNSW above it (normalised vectors: IP = cosine)."""
+    dim = vectors.shape[1]
+    if len(vectors) <= settings.flat_index_max:
+        index, info = faiss.IndexFlatIP(dim), {"type": "flat_ip"}
+    else:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        info = {"type": "hnsw_flat_ip", "m": 32, "ef_construction": 80, "ef_search": 128}
+    index.add(vectors)
+    return index, info
+
+
+def _write_metadata(path: Path, prepared: list[_Prepared]) -> None:
+    db = sqlite3.connect(path)
+    try:
+        db.executescript(store.SCHEMA)
+        db.executemany(
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?)",
+            [(p.article.id, p.article.title, p.article.date, p.article.url, p.article.source,
+              p.article.path, p.article.content_hash, p.article.text) for p in prepared],
+        )
+        chunk_rows = (c for p in prepared for c in p.chunks)
+        db.executemany(
+            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?)",
+            ((i, c.chunk_id, c.article_id, c.position, c.start, c.end, c.text) for i, c in enumerate(chunk_rows)),
+        )
+        sent_rows = ((p.article.id, s) for p in prepared for s in p.sentences)
+        db.executemany(
+            "INSERT INTO sentences VALUES (?,?,?,?)",
+            ((i, aid, s.start, s.end) for i, (aid, s) in enumerate(sent_rows)),
+        )
+        db.commit()
+    finally:
+        db.close()
+
+
+def _versions() -> dict:
+    names = ["sentence-transformers", "torch", "faiss-cpu", "bm25s", "PyStemmer", "numpy"]
+    out = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _write_build(tmp: Path, prepared: list[_Prepared], encoder: Encoder, settings: Settings,
+                 alias_text: str, started: float) -> None:
+    tmp.mkdir(parents=True)
+    chunk_vecs = np.concatenate([p.chunk_vectors for p in prepared]).astype(np.float32)
+    sent_vecs = np.concatenate([p.sentence_vectors for p in prepared]).astype(np.float32)
+    index, faiss_info = _faiss_index(chunk_vecs, settings)
+    faiss.write_index(index, str(tmp / store.VECTORS))
+    np.save(tmp / store.SENTENCE_VECTORS, sent_vecs, allow_pickle=False)
+    _write_metadata(tmp / store.METADATA, prepared)
+    analyzer = Analyzer(alias_text)
+    Bm25Index.build([analyzer.terms(c.embedding_text()) for p in prepared for c in p.chunks]).save(tmp / store.BM25_DIR)
+    (tmp / store.ALIASES).write_text(alias_text, encoding="utf-8")
+    dates = sorted(p.article.date for p in prepared if p.article.date)
+    manifest = {
+        "format_version": store.FORMAT_VERSION,
+        "model": {"name": settings.model, "dimension": encoder.dim, "backend": settings.embed_backend},
+        "chunking": chunking_params(settings),
+        "analyzer": {"aliases": analyzer.fingerprint, "stemmer": "snowball-spanish", "folding": "nfkd-casefold"},
+        "faiss": faiss_info,
+        "counts": {"articles": len(prepared), "chunks": int(len(chunk_vecs)), "sentences": int(len(sent_vecs))},
+        "dates": {"min": dates[0] if dates else None, "max": dates[-1] if dates else None},
+        "articles": {p.article.id: p.article.content_hash for p in prepared},
+        "versions": _versions(),
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "build_seconds": round(time.monotonic() - started, 3),
+        "files": {str(f.relative_to(tmp)): store.sha256_file(f) for f in store.data_files(tmp)},
+    }
+    (tmp / store.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    store.fsync_tree(tmp)
+
+
+def build_index(settings: Settings, articles: Path | None = None, full: bool = False,
+                encoder: Encoder | None = None, progress: bool = False) -> BuildReport:
+    """Build (or incrementally rebuild) the index at settings.index_dir from an article folder or file.
+
+    Raises BuildLocked if another build runs, NothingToIndex if no article could be used; in
+    both cases, and on any other failure, the served index is left untouched.
+    """
+    started = time.monotonic()
+    index_dir = Path(settings.index_dir)
+    with store.build_lock(index_dir):
+        store.clean_builds(index_dir, store.current_build(index_dir))
+        ingested = load_articles(Path(articles or settings.articles_dir),
+                                 max_file_bytes=settings.max_file_bytes,
+                                 max_article_chars=settings.max_article_chars)
+        report = BuildReport(skipped=list(ingested.skipped))
+        prepared = []
+        for p in _prepare(ingested.articles, settings):
+            if p.chunks:
+                prepared.append(p)
+            else:
+                report.skipped.append(Skipped(p.article.path or p.article.id, "no text to index"))
+        if not prepared:
+            raise NothingToIndex(f"no article could be indexed from {articles or settings.articles_dir}")
+        old, report.full_reason = _previous(settings, full)
+        report.full = old is None
+        old_hashes: dict[str, str] = old.manifest.get("articles", {}) if old else {}
+        for p in prepared:
+            aid, digest = p.article.id, p.article.content_hash
+            if aid not in old_hashes:
+                report.added.append(aid)
+            elif old_hashes[aid] != digest or old is None or not _reuse(old, p):
+                report.changed.append(aid)
+            else:
+                report.unchanged.append(aid)
+        kept = {p.article.id for p in prepared}
+        report.removed = sorted(a for a in old_hashes if a not in kept)
+        if old is not None:
+            old.close()
+        encoder = encoder or Encoder(settings, threads=settings.build_threads)
+        report.embedded = _embed_missing(prepared, encoder, progress)
+        build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        tmp = index_dir / store.BUILDS / f".tmp-{build_id}"
+        final = index_dir / store.BUILDS / build_id
+        try:
+            _write_build(tmp, prepared, encoder, settings, read_alias_text(settings.aliases_file), started)
+            tmp.rename(final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        store.switch_current(index_dir, final)
+        store.clean_builds(index_dir, final)
+        report.build_dir = final
+        report.articles = len(prepared)
+        report.chunks = sum(len(p.chunks) for p in prepared)
+        report.sentences = sum(len(p.sentences) for p in prepared)
+        report.seconds = time.monotonic() - started
+        return report

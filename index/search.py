@@ -1,0 +1,100 @@
+"""Hybrid retrieval: Spanish BM25 and dense FAISS search, fused by weighted normalised scores.
+
+Why weighted min-max fusion and not reciprocal rank fusion: with an English-only dense model
+on Spanish text the dense list is much weaker than BM25, and equal-weight RRF then loses to
+BM25 alone (see ../shared/MODELS.md); a weighted sum of normalised scores lets the dense side
+break BM25's ties (it links "EE. UU." to "estadounidenses") without outvoting it. The weight
+is a setting chosen on a held-out development split (scripts/tune_search.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+
+from .store import ChunkRow, StoredIndex
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A chunk row with its raw and fused scores."""
+
+    row: int
+    fused: float
+    lexical: float
+    dense: float
+
+
+def _top_rows(scores: np.ndarray, n: int) -> np.ndarray:
+    """Rows of the n largest positive scores, best first."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > n:
+        positive = positive[np.argpartition(-scores[positive], n - 1)[:n]]
+    return positive[np.argsort(-scores[positive], kind="stable")]
+
+
+def _minmax(values: np.ndarray) -> np.ndarray:
+    low, high = float(values.min(initial=0.0)), float(values.max(initial=0.0))
+    if high - low <= 1e-12:
+        return np.where(values > 0, 1.0, 0.0) if high > 0 else np.zeros_like(values)
+    return (values - low) / (high - low)
+
+
+def dense_scores(stored: StoredIndex, query_vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Exact cosine of the query with given rows (vectors are normalised)."""
+    if len(rows) == 0:
+        return np.zeros(0, dtype=np.float32)
+    vectors = np.vstack([stored.vectors.reconstruct(int(r)) for r in rows])
+    return vectors @ query_vector
+
+
+def retrieve(stored: StoredIndex, terms: list[str], query_vector: np.ndarray, candidates: int,
+             dense_weight: float, boost_articles: Iterable[str] = (), boost: float = 0.0) -> list[Candidate]:
+    """All candidates from both retrievers, ranked by the fused score (best first)."""
+    lexical_all = stored.bm25.scores(terms)
+    lex_rows = _top_rows(lexical_all, candidates)
+    k = min(candidates, stored.vectors.ntotal)
+    dense_vals, dense_rows = stored.vectors.search(query_vector.reshape(1, -1), k)
+    found = {int(r): float(v) for r, v in zip(dense_rows[0], dense_vals[0]) if r >= 0}
+    missing = np.array([r for r in lex_rows if int(r) not in found], dtype=np.int64)
+    found.update({int(r): float(v) for r, v in zip(missing, dense_scores(stored, query_vector, missing))})
+    rows = np.array(sorted(found), dtype=np.int64)
+    if len(rows) == 0:
+        return []
+    lexical = lexical_all[rows].astype(np.float64)
+    dense = np.array([found[int(r)] for r in rows], dtype=np.float64)
+    fused = (1.0 - dense_weight) * _minmax(lexical) + dense_weight * _minmax(dense)
+    if boost and boost_articles:
+        boosted = set(boost_articles)
+        for i, chunk in enumerate(stored.chunks([int(r) for r in rows])):
+            if chunk.article_id in boosted:
+                fused[i] += boost
+    order = np.argsort(-fused, kind="stable")
+    return [Candidate(int(rows[i]), float(fused[i]), float(lexical[i]), float(dense[i])) for i in order]
+
+
+def _overlap(a: ChunkRow, b: ChunkRow) -> float:
+    """Share of the shorter window that two windows of the same article have in common."""
+    if a.article_id != b.article_id:
+        return 0.0
+    common = min(a.end, b.end) - max(a.start, b.start)
+    shorter = max(1, min(a.end - a.start, b.end - b.start))
+    return max(0, common) / shorter
+
+
+def diverse(stored: StoredIndex, ranked: list[Candidate], k: int,
+            max_overlap: float = 0.5) -> list[tuple[Candidate, ChunkRow]]:
+    """The best k chunks, skipping near-duplicates: overlapping windows or identical texts."""
+    chosen: list[tuple[Candidate, ChunkRow]] = []
+    seen_texts: set[str] = set()
+    window = ranked[: max(4 * k, k + 10)]
+    for cand, chunk in zip(window, stored.chunks([c.row for c in window])):
+        key = " ".join(chunk.text.split()).casefold()
+        if key in seen_texts or any(_overlap(chunk, other) > max_overlap for _, other in chosen):
+            continue
+        chosen.append((cand, chunk))
+        seen_texts.add(key)
+        if len(chosen) == k:
+            break
+    return chosen

@@ -1,0 +1,273 @@
+"""The on-disk index: a directory of plain files, switched in atomically.
+
+Layout of an index directory::
+
+    DIR/current          symlink -> builds/<id> (replaced atomically with os.replace)
+    DIR/builds/<id>/     manifest.json, vectors.faiss, sentences.npy, meta.sqlite,
+                         bm25/ (bm25s numpy + JSON files), aliases.tsv
+    DIR/build.lock       flock held by the one running build
+
+A build writes ``builds/.tmp-<id>`` and only renames it and moves ``current`` once every
+file is written and fsynced, so a build killed at any moment leaves the served index intact.
+No pickle anywhere: numpy arrays load with allow_pickle=False, metadata is SQLite and JSON.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import faiss
+import numpy as np
+
+from .errors import BuildLocked, IndexCorrupt, IndexMismatch, IndexNotFound
+from .lexical import Analyzer, Bm25Index
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+VECTORS = "vectors.faiss"
+SENTENCE_VECTORS = "sentences.npy"
+METADATA = "meta.sqlite"
+BM25_DIR = "bm25"
+ALIASES = "aliases.tsv"
+CURRENT = "current"
+BUILDS = "builds"
+LOCK = "build.lock"
+KEEP_BUILDS = 2
+REBUILD_HINT = "rebuild it with `python -m index build --full`"
+
+SCHEMA = """
+CREATE TABLE articles (id TEXT PRIMARY KEY, title TEXT NOT NULL, date TEXT, url TEXT,
+    source TEXT, path TEXT, content_hash TEXT NOT NULL, text TEXT NOT NULL);
+CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL, article_id TEXT NOT NULL,
+    position INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL);
+CREATE TABLE sentences (row INTEGER PRIMARY KEY, article_id TEXT NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL);
+CREATE INDEX chunks_article ON chunks(article_id, position);
+CREATE INDEX sentences_article ON sentences(article_id, start);
+CREATE INDEX articles_date ON articles(date);
+"""
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def data_files(build_dir: Path) -> list[Path]:
+    """Every file of a build that the manifest checksums (all but the manifest itself)."""
+    return sorted(p for p in build_dir.rglob("*") if p.is_file() and p.name != MANIFEST)
+
+
+def fsync_tree(directory: Path) -> None:
+    """Flush file contents and directory entries before the switch makes them visible."""
+    for path in [*data_files(directory), directory / MANIFEST]:
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+    for folder in [directory, *[p for p in directory.rglob("*") if p.is_dir()]]:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """One build at a time per index directory; the kernel drops the lock if the build dies."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(index_dir / LOCK, "a+")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise BuildLocked(f"another build is running on {index_dir} (lock {index_dir / LOCK})") from exc
+            raise
+        yield
+    finally:
+        handle.close()
+
+
+def current_build(index_dir: Path) -> Path | None:
+    """The build the ``current`` pointer names, or None when there is none yet."""
+    pointer = Path(index_dir) / CURRENT
+    try:
+        target = os.readlink(pointer)
+    except (FileNotFoundError, OSError):
+        return None
+    path = (Path(index_dir) / target).resolve()
+    return path if path.is_dir() else None
+
+
+def switch_current(index_dir: Path, build_dir: Path) -> None:
+    """Atomically point ``current`` at ``build_dir`` (a relative symlink, replaced by rename)."""
+    tmp = index_dir / f".{CURRENT}.tmp-{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(os.path.relpath(build_dir, index_dir), tmp)
+    os.replace(tmp, index_dir / CURRENT)
+    fd = os.open(index_dir, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def clean_builds(index_dir: Path, keep: Path | None) -> None:
+    """Drop leftovers of killed builds and all but the newest finished builds."""
+    builds = index_dir / BUILDS
+    if not builds.is_dir():
+        return
+    for tmp in builds.glob(".tmp-*"):
+        shutil.rmtree(tmp, ignore_errors=True)
+    finished = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+    for old in finished[KEEP_BUILDS:]:
+        if keep is None or old.resolve() != keep.resolve():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def read_manifest(build_dir: Path) -> dict:
+    try:
+        return json.loads((build_dir / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexCorrupt(f"{build_dir} has no {MANIFEST}; {REBUILD_HINT}") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise IndexCorrupt(f"{build_dir / MANIFEST} is not valid JSON; {REBUILD_HINT}") from exc
+
+
+def verify_checksums(build_dir: Path, manifest: dict) -> None:
+    """Refuse a build whose files differ from what its manifest recorded."""
+    expected: dict[str, str] = manifest.get("files", {})
+    if not expected:
+        raise IndexCorrupt(f"{build_dir / MANIFEST} lists no files; {REBUILD_HINT}")
+    for name, digest in expected.items():
+        path = build_dir / name
+        if not path.is_file():
+            raise IndexCorrupt(f"{path} is missing; {REBUILD_HINT}")
+        if sha256_file(path) != digest:
+            raise IndexCorrupt(f"{path} does not match its checksum in the manifest; {REBUILD_HINT}")
+
+
+def check_compatible(manifest: dict, model: str, where: Path) -> None:
+    """An index embedded by another model or written in another format cannot be searched."""
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatch(
+            f"index at {where} has format version {manifest.get('format_version')}, this code reads "
+            f"version {FORMAT_VERSION}; {REBUILD_HINT}"
+        )
+    if manifest.get("model", {}).get("name") != model:
+        raise IndexMismatch(
+            f"index at {where} was built with model {manifest.get('model', {}).get('name')!r}, "
+            f"but the configured model is {model!r}; {REBUILD_HINT}"
+        )
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    row: int
+    chunk_id: str
+    article_id: str
+    position: int
+    start: int
+    end: int
+    text: str
+    title: str
+    date: str | None
+    url: str | None
+    source: str | None
+
+
+class StoredIndex:
+    """A loaded, validated build. Read-only and safe to query from several threads."""
+
+    def __init__(self, build_dir: Path, manifest: dict) -> None:
+        self.path = build_dir
+        self.manifest = manifest
+        self.vectors = faiss.read_index(str(build_dir / VECTORS))
+        if hasattr(self.vectors, "hnsw"):
+            self.vectors.hnsw.efSearch = int(manifest.get("faiss", {}).get("ef_search", 128))
+        self.sentence_vectors = np.load(build_dir / SENTENCE_VECTORS, mmap_mode="r", allow_pickle=False)
+        self.bm25 = Bm25Index.load(build_dir / BM25_DIR, mmap=True)
+        self.analyzer = Analyzer((build_dir / ALIASES).read_text(encoding="utf-8"))
+        uri = f"file:{build_dir / METADATA}?mode=ro&immutable=1"
+        self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self._db_lock = threading.Lock()
+        self._check_counts()
+
+    def _check_counts(self) -> None:
+        counts = self.manifest.get("counts", {})
+        if self.vectors.ntotal != counts.get("chunks") or self.bm25.num_docs != counts.get("chunks"):
+            raise IndexCorrupt(f"{self.path}: vector or BM25 count differs from the manifest; {REBUILD_HINT}")
+        if self.sentence_vectors.shape[0] != counts.get("sentences"):
+            raise IndexCorrupt(f"{self.path}: sentence vector count differs from the manifest; {REBUILD_HINT}")
+
+    @classmethod
+    def open(cls, index_dir: Path, model: str, verify: bool = True) -> "StoredIndex":
+        """Load the build ``current`` points at; raises IndexNotFound / IndexMismatch / IndexCorrupt."""
+        build_dir = current_build(Path(index_dir))
+        if build_dir is None:
+            raise IndexNotFound(
+                f"no index at {index_dir}; build one with `python -m index build --index {index_dir}`"
+            )
+        return cls.open_build(build_dir, model, verify)
+
+    @classmethod
+    def open_build(cls, build_dir: Path, model: str, verify: bool = True) -> "StoredIndex":
+        manifest = read_manifest(build_dir)
+        check_compatible(manifest, model, build_dir)
+        if verify:
+            verify_checksums(build_dir, manifest)
+        try:
+            return cls(build_dir, manifest)
+        except (OSError, RuntimeError, ValueError, sqlite3.DatabaseError) as exc:
+            raise IndexCorrupt(f"cannot read index files in {build_dir}: {exc}; {REBUILD_HINT}") from exc
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self._db_lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def chunks(self, rows: list[int]) -> list[ChunkRow]:
+        """Chunk rows with their article's metadata, in the order asked."""
+        if not rows:
+            return []
+        marks = ",".join("?" * len(rows))
+        found = self.query(
+            f'SELECT c.row, c.chunk_id, c.article_id, c.position, c.start, c."end", c.text, '
+            f"a.title, a.date, a.url, a.source FROM chunks c JOIN articles a ON a.id = c.article_id "
+            f"WHERE c.row IN ({marks})",
+            tuple(int(r) for r in rows),
+        )
+        by_row = {r[0]: ChunkRow(*r) for r in found}
+        return [by_row[int(r)] for r in rows if int(r) in by_row]
+
+    def sentences_in(self, article_id: str, start: int, end: int) -> list[tuple[int, int, int]]:
+        """(row, start, end) of the article's sentences inside [start, end)."""
+        return self.query(
+            'SELECT row, start, "end" FROM sentences WHERE article_id = ? AND start >= ? AND "end" <= ? '
+            "ORDER BY start",
+            (article_id, start, end),
+        )
+
+    def article_text(self, article_id: str) -> str:
+        rows = self.query("SELECT text FROM articles WHERE id = ?", (article_id,))
+        return rows[0][0] if rows else ""
+
+    def close(self) -> None:
+        with self._db_lock:
+            self._db.close()
