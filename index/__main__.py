@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", type=Path, dest="json_out", help="write the metrics (and per-question rows) here")
     ev.add_argument("--limit", type=int, help="only the first N questions")
     ev.add_argument("--work", type=Path, help="keep the temporary index here (reused if it matches)")
+    ev.add_argument("--split", choices=["all", "tune", "holdout"], default="all",
+                    help="questions of half the SQuAD articles (parameters are chosen on 'tune')")
     return parser
 
 
@@ -98,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args, settings, lambda e, q: _ask(e, q, args.top_k))
         from .evaluate import run_eval
 
-        return run_eval(settings, args.qa, args.top_k, args.json_out, args.limit, args.work)
+        return run_eval(settings, args.qa, args.top_k, args.json_out, args.limit, args.work, args.split)
     except NothingToIndex as exc:
         log.error("%s", exc)
         return 2

@@ -251,7 +251,7 @@ def build_index(settings: Settings, articles: Path | None = None, full: bool = F
             old.close()
         encoder = encoder or Encoder(settings, threads=settings.build_threads)
         report.embedded = _embed_missing(prepared, encoder, progress)
-        build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
         tmp = index_dir / store.BUILDS / f".tmp-{build_id}"
         final = index_dir / store.BUILDS / build_id
         try:

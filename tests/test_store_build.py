@@ -1,0 +1,201 @@
+"""Building, incremental rebuilds, atomic switch-over, locking and validation of the index."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLE, FakeEncoder
+from index import store
+from index.build import build_index
+from index.engine import Engine
+from index.errors import BuildLocked, IndexCorrupt, IndexMismatch, IndexNotFound, NothingToIndex
+from index.settings import Settings
+
+SEED = "¿Qué acusa EE. UU.?"
+
+
+def write(folder: Path, name: str, title: str, body: str) -> Path:
+    path = folder / name
+    path.write_text(f"{title}\n{body}\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def corpus(fake_settings: Settings) -> Settings:
+    folder = fake_settings.articles_dir
+    write(folder, "a.txt", "Corea del Norte", "Estados Unidos acusa a Corea del Norte de vender misiles. El Kremlin lo niega.")
+    write(folder, "b.txt", "Cocina", "La paella lleva arroz y azafrán. Se cocina en una paellera.")
+    write(folder, "c.txt", "Fútbol", "El equipo ganó el partido por dos goles. La afición celebró en la plaza.")
+    return fake_settings
+
+
+def test_build_writes_plain_files_and_manifest(corpus: Settings, fake_encoder: FakeEncoder) -> None:
+    report = build_index(corpus, encoder=fake_encoder)
+    assert report.full and sorted(report.added) == ["a", "b", "c"] and report.chunks >= 3
+    build = store.current_build(corpus.index_dir)
+    assert build is not None and build == report.build_dir
+    manifest = json.loads((build / "manifest.json").read_text())
+    assert manifest["format_version"] == store.FORMAT_VERSION
+    assert manifest["model"] == {"name": FakeEncoder.name, "dimension": FakeEncoder.dim, "backend": "torch"}
+    assert manifest["chunking"]["max_chars"] == corpus.chunk_max_chars
+    assert set(manifest["articles"]) == {"a", "b", "c"}
+    assert manifest["counts"]["chunks"] == report.chunks
+    assert {"built_at", "versions", "files", "analyzer", "faiss"} <= set(manifest)
+    assert not [p for p in build.rglob("*") if p.suffix in {".pkl", ".pickle"}]
+    assert "summary" and "added 3" in report.summary()
+
+
+def test_incremental_rebuild_embeds_only_what_changed(corpus: Settings) -> None:
+    first = FakeEncoder()
+    build_index(corpus, encoder=first)
+    folder = corpus.articles_dir
+    write(folder, "b.txt", "Cocina", "La tortilla lleva huevo y patata. Se cocina en una sartén.")
+    (folder / "c.txt").unlink()
+    write(folder, "d.txt", "Ciencia", "Un telescopio descubrió un planeta nuevo.")
+    second = FakeEncoder()
+    report = build_index(corpus, encoder=second)
+    assert not report.full
+    assert report.added == ["d"] and report.changed == ["b"] and report.removed == ["c"] and report.unchanged == ["a"]
+    assert 0 < second.calls < first.calls + 2
+    engine = Engine.open(corpus, FakeEncoder())
+    ids = {h.article_id for h in engine.search("tortilla patata huevo planeta misiles", top_k=10)}
+    assert ids == {"a", "b", "d"}
+    # Unchanged articles kept exactly their vectors: a full rebuild gives the same search results.
+    again = build_index(corpus, encoder=FakeEncoder(), full=True)
+    assert again.full and again.full_reason == "--full requested"
+
+
+def test_nothing_changed_embeds_nothing(corpus: Settings) -> None:
+    build_index(corpus, encoder=FakeEncoder())
+    enc = FakeEncoder()
+    report = build_index(corpus, encoder=enc)
+    assert enc.calls == 0 and report.embedded == 0 and len(report.unchanged) == 3
+
+
+def test_chunking_change_forces_full_build(corpus: Settings) -> None:
+    build_index(corpus, encoder=FakeEncoder())
+    report = build_index(corpus.model_copy(update={"chunk_max_chars": 300}), encoder=FakeEncoder())
+    assert report.full and "chunking" in report.full_reason
+
+
+def test_model_change_forces_full_build_and_old_index_refuses_to_load(corpus: Settings) -> None:
+    build_index(corpus, encoder=FakeEncoder())
+    other = corpus.model_copy(update={"model": "another-model"})
+    with pytest.raises(IndexMismatch, match="rebuild"):
+        Engine.open(other, FakeEncoder())
+    report = build_index(other, encoder=FakeEncoder())
+    assert report.full
+
+
+def test_format_version_mismatch_says_rebuild(corpus: Settings) -> None:
+    report = build_index(corpus, encoder=FakeEncoder())
+    manifest_path = report.build_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["format_version"] = 999
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="python -m index build --full"):
+        Engine.open(corpus, FakeEncoder())
+
+
+def test_missing_index_is_a_clear_error(fake_settings: Settings) -> None:
+    with pytest.raises(IndexNotFound, match="python -m index build"):
+        Engine.open(fake_settings, FakeEncoder())
+
+
+def test_corrupt_file_is_detected_by_checksum(corpus: Settings) -> None:
+    report = build_index(corpus, encoder=FakeEncoder())
+    with open(report.build_dir / store.VECTORS, "r+b") as handle:
+        handle.seek(60)
+        handle.write(b"\x00garbage\x00")
+    with pytest.raises(IndexCorrupt, match="checksum"):
+        Engine.open(corpus, FakeEncoder())
+
+
+def test_nothing_to_index_keeps_the_old_index(corpus: Settings) -> None:
+    report = build_index(corpus, encoder=FakeEncoder())
+    empty = corpus.articles_dir.parent / "empty"
+    empty.mkdir()
+    with pytest.raises(NothingToIndex):
+        build_index(corpus, articles=empty, encoder=FakeEncoder())
+    assert store.current_build(corpus.index_dir) == report.build_dir
+
+
+def test_second_concurrent_build_is_refused(corpus: Settings) -> None:
+    with store.build_lock(corpus.index_dir):
+        with pytest.raises(BuildLocked, match="another build"):
+            build_index(corpus, encoder=FakeEncoder())
+    build_index(corpus, encoder=FakeEncoder())  # the lock is free again
+
+
+def test_failed_write_leaves_old_index_serving(corpus: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    report = build_index(corpus, encoder=FakeEncoder())
+    write(corpus.articles_dir, "d.txt", "Nuevo", "Un artículo nuevo sobre volcanes.")
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("index.build.faiss.write_index", disk_full)
+    with pytest.raises(OSError):
+        build_index(corpus, encoder=FakeEncoder())
+    monkeypatch.undo()
+    assert store.current_build(corpus.index_dir) == report.build_dir
+    assert not list((corpus.index_dir / "builds").glob(".tmp-*"))
+    engine = Engine.open(corpus, FakeEncoder())
+    assert engine.search("misiles Corea")[0].article_id == "a"
+
+
+def test_old_builds_are_cleaned_up(corpus: Settings) -> None:
+    for i in range(4):
+        write(corpus.articles_dir, "x.txt", "Cambia", f"Versión número {i} del texto.")
+        build_index(corpus, encoder=FakeEncoder())
+    builds = [p for p in (corpus.index_dir / "builds").iterdir() if not p.name.startswith(".")]
+    assert len(builds) == store.KEEP_BUILDS
+
+
+def test_reload_switches_to_new_build_and_ignores_a_broken_one(corpus: Settings) -> None:
+    build_index(corpus, encoder=FakeEncoder())
+    engine = Engine.open(corpus, FakeEncoder())
+    assert not engine.reload_if_changed()
+    write(corpus.articles_dir, "d.txt", "Volcanes", "Un volcán entró en erupción en Islandia.")
+    report = build_index(corpus, encoder=FakeEncoder())
+    assert engine.reload_if_changed()
+    assert engine.info().articles == 4
+    # A build whose files are corrupt is not loaded; the engine keeps serving.
+    broken = report.build_dir.parent / "20990101T000000-broken"
+    shutil.copytree(report.build_dir, broken)
+    (broken / store.METADATA).write_bytes(b"not sqlite")
+    store.switch_current(corpus.index_dir, broken)
+    assert not engine.reload_if_changed()
+    assert engine.search("volcán Islandia")[0].article_id == "d"
+
+
+def test_build_killed_at_random_moments_never_loses_the_index(tmp_path: Path) -> None:
+    """SIGKILL a real build process at random points, 20 times; the served index always answers."""
+    articles = shutil.copytree(SAMPLE, tmp_path / "articles")
+    index_dir = tmp_path / "index"
+    settings = Settings(_env_file=None, model=FakeEncoder.name, index_dir=index_dir, articles_dir=articles)
+    build_index(settings, encoder=FakeEncoder())
+    worker = [sys.executable, str(Path(__file__).parent / "build_worker.py"), str(articles), str(index_dir), "full"]
+    started = time.monotonic()
+    subprocess.run(worker, check=True, capture_output=True)
+    duration = time.monotonic() - started
+    rng = random.Random(1234)
+    for _ in range(20):
+        proc = subprocess.Popen(worker, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.0, duration))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        engine = Engine.open(settings, FakeEncoder())
+        # The fake encoder carries no meaning, so ask with the article's own words.
+        answer = engine.ask("¿De qué acusan los funcionarios de EE. UU. a Corea del Norte?")
+        assert answer.answered and "artillería, misiles" in answer.answer
+    assert not os.path.exists(index_dir / ".current.tmp")
