@@ -35,7 +35,9 @@ def _top_rows(scores: np.ndarray, n: int) -> np.ndarray:
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
-    low, high = float(values.min(initial=0.0)), float(values.max(initial=0.0))
+    if len(values) == 0:
+        return values
+    low, high = float(values.min()), float(values.max())
     if high - low <= 1e-12:
         return np.where(values > 0, 1.0, 0.0) if high > 0 else np.zeros_like(values)
     return (values - low) / (high - low)

@@ -1,0 +1,114 @@
+"""Sentence selection, refusal and follow-up resolution (fake encoder: fast and deterministic)."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import FakeEncoder
+from index.answer import clip, is_followup, resolve_query
+from index.build import build_index
+from index.engine import Engine
+from index.lexical import Analyzer, read_alias_text
+from index.records import Turn
+from index.settings import Settings
+
+SEED_TEXT = (
+    "Putin visita Corea del Norte\n"
+    "El presidente ruso viajará a Pionyang el martes.\n"
+    "Funcionarios estadounidenses han acusado a Corea del Norte de suministrar a Rusia artillería, misiles y "
+    "otros equipos militares. A cambio, Pionyang podría estar recibiendo tecnologías militares clave y ayuda. "
+    "No obstante, Moscú y Pionyang han negado estas acusaciones.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer(read_alias_text())
+
+
+@pytest.fixture
+def engine(fake_settings: Settings) -> Engine:
+    folder = fake_settings.articles_dir
+    (folder / "seed.txt").write_text(SEED_TEXT, encoding="utf-8")
+    (folder / "cocina.txt").write_text("Recetas\nLa paella valenciana lleva arroz, pollo y azafrán. "
+                                       "Se cocina a fuego lento.\n", encoding="utf-8")
+    (folder / "futbol.txt").write_text("Liga\nEl Madrid ganó al Barcelona por dos goles. "
+                                       "El entrenador dijo que el equipo jugó bien.\n", encoding="utf-8")
+    build_index(fake_settings, encoder=FakeEncoder())
+    return Engine.open(fake_settings, FakeEncoder())
+
+
+@pytest.mark.parametrize("question", ["¿Y qué recibe a cambio?", "y eso cuando", "¿quién lo dijo?", "¿Y?", "¿por qué?"])
+def test_elliptical_questions_are_followups(analyzer: Analyzer, question: str) -> None:
+    assert is_followup(question, analyzer)
+
+
+@pytest.mark.parametrize("question", ["¿Qué recibe Pionyang a cambio?", "¿Qué acusa EE. UU.?",
+                                      "¿Cuántos goles marcó el Madrid al Barcelona?"])
+def test_standalone_questions_are_not_followups(analyzer: Analyzer, question: str) -> None:
+    assert not is_followup(question, analyzer)
+
+
+def test_resolve_query_uses_history_only_for_followups(analyzer: Analyzer) -> None:
+    history = [Turn("¿Qué acusa EE. UU.?", "Funcionarios…", ("seed",))]
+    text, articles = resolve_query("¿Y qué recibe a cambio?", history, analyzer)
+    assert "acusa" in text and articles == ("seed",)
+    assert resolve_query("¿Cuántos goles marcó el Madrid?", history, analyzer) == ("¿Cuántos goles marcó el Madrid?", ())
+    assert resolve_query("¿Y qué recibe a cambio?", [], analyzer) == ("¿Y qué recibe a cambio?", ())
+
+
+def test_answer_is_the_matching_sentence_with_highlight(engine: Engine) -> None:
+    answer = engine.ask("¿Qué acusan los funcionarios de EE. UU. a Corea del Norte?")
+    assert answer.answered
+    assert answer.answer.startswith("Funcionarios estadounidenses han acusado")
+    first = answer.passages[0]
+    assert first.hit.article_id == "seed"
+    (start, end), *_ = first.highlight
+    assert first.hit.text[start:end] in answer.answer
+    assert answer.answer in engine._index().article_text("seed")  # extractive: copied, never invented
+
+
+def test_followup_is_answered_from_the_same_story(engine: Engine) -> None:
+    first = engine.ask("¿Qué acusan los funcionarios de EE. UU. a Corea del Norte?")
+    turn = Turn(first.question, first.answer, tuple(p.hit.article_id for p in first.passages[:1]))
+    follow = engine.ask("¿Y qué recibe a cambio?", history=[turn])
+    assert follow.answered and follow.passages[0].hit.article_id == "seed"
+    assert "A cambio, Pionyang podría estar recibiendo" in follow.answer
+    # A standalone question after it is not pulled towards the previous story.
+    other = engine.ask("¿Qué lleva la paella valenciana?", history=[turn])
+    assert other.passages[0].hit.article_id == "cocina"
+
+
+def test_refusal_when_evidence_is_weak(engine: Engine, fake_settings: Settings) -> None:
+    strict = Engine.open(fake_settings.model_copy(update={"refusal_threshold": 0.5}), FakeEncoder())
+    answer = strict.ask("¿Cuál es la capital de Mongolia?")
+    assert not answer.answered and answer.answer == ""
+    assert answer.closest_titles and len(answer.closest_titles) <= 3
+    assert strict.ask("¿Qué acusan los funcionarios de EE. UU. a Corea del Norte?").answered
+
+
+@pytest.mark.parametrize("question", ["", "   ", "🙂", "???", "\u200b\u200f"])
+def test_empty_or_symbol_questions_are_not_answered(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert not answer.answered and answer.answer == ""
+
+
+def test_very_long_question_is_handled(engine: Engine) -> None:
+    answer = engine.ask("paella " * 2000)
+    assert answer.passages and answer.passages[0].hit.article_id == "cocina"
+
+
+def test_clip_cuts_at_a_word() -> None:
+    assert clip("corto", 10) == "corto"
+    clipped = clip("una frase bastante larga para cortar", 16)
+    assert clipped.endswith("…") and len(clipped) <= 16 and " ".join(clipped[:-1].split()) in "una frase bastante"
+
+
+def test_answer_respects_max_chars(engine: Engine) -> None:
+    answer = engine.ask("¿Qué recibe Pionyang a cambio?")
+    assert len(answer.answer) <= engine.settings.answer_max_chars
+
+
+def test_json_shape(engine: Engine) -> None:
+    data = engine.ask("¿Qué lleva la paella?").to_json()
+    assert {"question", "answered", "answer", "passages"} <= set(data)
+    assert {"article_id", "chunk_id", "title", "text", "score", "url", "source", "date", "highlight"} <= set(data["passages"][0])

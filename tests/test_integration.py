@@ -1,0 +1,87 @@
+"""The bundled sample built with the real model: the questions the product is judged by."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from index.engine import Engine
+from index.records import Turn
+from index.settings import Settings
+
+pytestmark = pytest.mark.slow
+ACCUSATION = "artillería, misiles"
+
+
+def test_seed_passage_in_top3_for_the_seed_question(sample_engine: Engine) -> None:
+    hits = sample_engine.search("¿Qué acusa EE. UU.?", top_k=3)
+    assert any(ACCUSATION in h.text for h in hits)
+
+
+@pytest.mark.parametrize("question", [
+    "¿Qué acusa EE. UU.?",
+    "que acusan los estadounidenses a corea del norte",
+    "QUE ACUSA EEUU",
+    "Que acusa Estados Unidos",
+])
+def test_accusation_question_variants(sample_engine: Engine, question: str) -> None:
+    answer = sample_engine.ask(question)
+    assert answer.answered and ACCUSATION in answer.answer
+    assert answer.passages[0].hit.article_id == "seed/putin-visita-corea-del-norte"
+
+
+def test_what_pyongyang_gets(sample_engine: Engine) -> None:
+    answer = sample_engine.ask("¿Qué recibe Pionyang a cambio?")
+    assert answer.answered and "tecnologías militares clave" in answer.answer
+
+
+def test_followup_after_the_seed_question(sample_engine: Engine) -> None:
+    first = sample_engine.ask("¿Qué acusa EE. UU.?")
+    turn = Turn(first.question, first.answer, (first.passages[0].hit.article_id,))
+    follow = sample_engine.ask("¿Y qué recibe a cambio?", history=[turn])
+    assert follow.answered and "tecnologías militares clave" in follow.answer
+
+
+def test_source_metadata_for_news_articles(sample_engine: Engine) -> None:
+    info = sample_engine.info()
+    assert info.articles >= 21 and info.chunks > info.articles
+    listed = sample_engine.list_articles(0, 50)
+    dated = [a.date for a in listed if a.date]
+    assert dated == sorted(dated, reverse=True)  # newest first
+    assert any(a.url for a in listed)
+
+
+def _cli(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    env = {"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "ARTICLE_QA_INDEX_DIR": str(settings.index_dir)}
+    return subprocess.run([sys.executable, "-m", "index", *args], input=stdin, capture_output=True, text=True,
+                          env=env, timeout=300, check=False)
+
+
+def test_cli_search_json_reads_stdin_one_line_each(sample_index: Settings) -> None:
+    proc = _cli(sample_index, "search", "--json", "--top-k", "3", stdin="¿Qué acusa EE. UU.?\n\nhola\n")
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [line["question"] for line in lines] == ["¿Qué acusa EE. UU.?", "", "hola"]
+    results = lines[0]["results"]
+    assert 1 <= len(results) <= 3
+    assert set(results[0]) == {"article_id", "chunk_id", "title", "text", "score", "url", "source", "date"}
+    assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
+    assert any(ACCUSATION in r["text"] for r in results)
+
+
+def test_cli_ask_json(sample_index: Settings) -> None:
+    proc = _cli(sample_index, "ask", "--json", "¿Qué recibe Pionyang a cambio?")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["answered"] and "tecnologías militares" in data["answer"]
+    assert data["passages"][0]["article_id"] == "seed/putin-visita-corea-del-norte"
+    assert data["passages"][0]["highlight"]
+
+
+def test_cli_missing_index_is_one_clear_line(tmp_path) -> None:
+    settings = Settings(_env_file=None, index_dir=tmp_path / "none")
+    proc = _cli(settings, "search", "hola")
+    assert proc.returncode == 1
+    assert "no index at" in proc.stderr and "Traceback" not in proc.stderr
