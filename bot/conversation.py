@@ -1,0 +1,338 @@
+"""The conversation, independent of the transport: message text in, replies (text + buttons) out.
+
+Telegram handlers and the console both drive one ``Conversation``; it owns the per-chat
+history, the allowlist, the rate limiter, the answers kept for buttons and the /estado
+counters (see ``bot.state``). Engine calls are blocking CPU work, so they run in a thread
+(``asyncio.to_thread``) and never stall the event loop.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Awaitable, Callable, Protocol, Sequence
+
+from index.records import Answer, Hit, Turn
+
+from . import render
+from .feedback import FeedbackLog, new_qid
+from .render import Format, Reply
+from .settings import BotSettings
+from .state import AnswerStore, Allowlist, History, RateLimiter, Stats, StoredAnswer
+
+__all__ = [
+    "COMMANDS", "ADMIN_COMMANDS", "ButtonResult", "Conversation", "QAEngine", "Sender",
+    "History", "RateLimiter", "Allowlist", "AnswerStore", "Stats", "parse_command",
+]
+
+log = logging.getLogger(__name__)
+
+Busy = Callable[[], Awaitable[None]]
+
+# Registered with setMyCommands (descriptions shown by Telegram's command menu).
+COMMANDS: dict[str, str] = {
+    "start": "Qué sé y cómo preguntarme",
+    "ayuda": "Cómo usar el bot",
+    "buscar": "Buscar pasajes: /buscar texto",
+    "fuentes": "Artículos que conozco",
+    "nuevo": "Empezar una conversación nueva",
+}
+ADMIN_COMMANDS: dict[str, str] = {
+    "estado": "Estado del índice y del bot",
+    "recargar": "Cargar el índice más reciente",
+}
+_ALIASES = {"help": "ayuda", "new": "nuevo", "sources": "fuentes", "search": "buscar"}
+
+MORE_PAGE = 3  # passages per "Más pasajes" message
+MAX_SOURCES = 3  # source lines (and "Ver pasaje" buttons) under an answer
+
+NOT_ALLOWED = "Lo siento, este bot es privado y no puedo atenderte."
+RATE_LIMITED = "Vas muy rápido: espera un minuto y vuelve a preguntar."
+NOT_A_QUESTION = (
+    "Escríbeme la pregunta con palabras, por ejemplo: «¿Qué ha pasado con los precios del alquiler?». "
+    "Usa /ayuda para ver qué puedo hacer."
+)
+ONLY_TEXT = "Solo entiendo preguntas de texto. Escríbeme tu pregunta con palabras."
+ADMIN_ONLY = "Ese comando es solo para administradores."
+EXPIRED = "Esa respuesta ya no está disponible; vuelve a preguntar."
+SORRY = "Lo siento, algo ha fallado. Inténtalo de nuevo en un momento."
+
+
+class QAEngine(Protocol):
+    """What the bot needs from ``index.Engine`` (blocking, thread-safe methods)."""
+
+    def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Answer: ...
+    def search(self, question: str, top_k: int | None = None) -> list[Hit]: ...
+    def info(self) -> object: ...
+    def list_articles(self, offset: int = 0, limit: int = 10) -> list: ...
+    def reload_if_changed(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Where a message came from; ``user_id`` may be None (e.g. anonymous group admins)."""
+
+    chat_id: int
+    user_id: int | None
+
+
+@dataclass(frozen=True)
+class ButtonResult:
+    """What a button press produces: new messages, a replacement for the pressed message,
+    and/or a short notice for answerCallbackQuery."""
+
+    replies: tuple[Reply, ...] = ()
+    edit: Reply | None = None
+    notice: str | None = None
+
+
+def parse_command(text: str, bot_username: str | None = None) -> tuple[str, str] | None:
+    """'/Fuentes@MiBot 2' → ('fuentes', '2'); None if not a command or meant for another bot."""
+    text = text.strip()
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, _, args = text.partition(" ")
+    name, _, target = head[1:].partition("@")
+    if target and bot_username and target.lower() != bot_username.lower():
+        return None
+    if not name:
+        return None
+    return name.lower(), args.strip()
+
+
+class Conversation:
+    """One bot's conversations. ``local=True`` is the console operator: no allowlist, no
+    rate limit, admin rights, and /estado without timings (so transcripts are reproducible)."""
+
+    def __init__(
+        self,
+        engine: QAEngine,
+        settings: BotSettings,
+        fmt: Format = render.HTML,
+        *,
+        feedback: FeedbackLog | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        local: bool = False,
+    ):
+        self.engine = engine
+        self.settings = settings
+        self.fmt = fmt
+        self.local = local
+        self.feedback = feedback if feedback is not None else FeedbackLog(settings.feedback_log)
+        self.history = History(settings.history_turns, settings.history_ttl_seconds, clock)
+        self.limiter = RateLimiter(settings.rate_limit_per_minute, 60.0, clock)
+        self.allowlist = Allowlist(settings.allowed_ids)
+        self.answers = AnswerStore(settings.answers_per_chat)
+        self.stats = Stats(clock)
+
+    # ------------------------------------------------------------------ gatekeeping
+
+    def is_admin(self, sender: Sender) -> bool:
+        return self.local or (sender.user_id is not None and sender.user_id in self.settings.admin_ids)
+
+    def admit(self, sender: Sender) -> list[Reply] | None:
+        """None if the message may be processed; otherwise the replies (maybe none) to send."""
+        if self.local:
+            return None
+        verdict = self.allowlist.check(sender.user_id, sender.chat_id)
+        if verdict != "allow":
+            return [Reply(NOT_ALLOWED)] if verdict == "notify" else []
+        key = sender.user_id if sender.user_id is not None else ("chat", sender.chat_id)
+        verdict = self.limiter.check(key)
+        if verdict != "allow":
+            return [Reply(RATE_LIMITED)] if verdict == "notify" else []
+        return None
+
+    # ------------------------------------------------------------------ entry points
+
+    async def handle_text(
+        self, sender: Sender, text: str, busy: Busy | None = None, bot_username: str | None = None
+    ) -> list[Reply]:
+        """A message as typed: '/command args' runs the command, anything else is a question."""
+        command = parse_command(text or "", bot_username)
+        if command is not None:
+            return await self.command(sender, *command, busy=busy)
+        if (text or "").lstrip().startswith("/"):
+            return []  # a command for another bot
+        return await self.question(sender, text, busy=busy)
+
+    async def question(self, sender: Sender, text: str, busy: Busy | None = None) -> list[Reply]:
+        """Answer a question with the engine, remembering it for follow-ups and buttons."""
+        refused = self.admit(sender)
+        if refused is not None:
+            return refused
+        question = render.clean_question(text, self.settings.max_question_chars)
+        if not render.has_words(question):
+            return [Reply(NOT_A_QUESTION)]
+        if busy:
+            await busy()
+        history = self.history.get(sender.chat_id)
+        started = time.perf_counter()
+        answer = await asyncio.to_thread(self.engine.ask, question, history, None)
+        latency = time.perf_counter() - started
+        self.stats.record(latency, answer.answered)
+
+        sources, extra = _split_passages(answer)
+        qid = new_qid()
+        key = self.answers.put(sender.chat_id, StoredAnswer(answer, sources, extra, qid))
+        article_ids = tuple(dict.fromkeys(answer.passages[i].hit.article_id for i in sources))
+        self.history.add(
+            sender.chat_id, Turn(question, answer.answer if answer.answered else "", article_ids)
+        )
+        self.feedback.question(qid, question, answer, latency * 1000)
+        text_out = render.answer_text(answer, sources, self.fmt)
+        return self._messages(text_out, render.answer_keyboard(key, len(sources), bool(extra)))
+
+    async def non_text(self, sender: Sender) -> list[Reply]:
+        """A sticker, photo, voice note, location...: say what the bot understands."""
+        refused = self.admit(sender)
+        return refused if refused is not None else [Reply(ONLY_TEXT)]
+
+    async def command(self, sender: Sender, name: str, args: str = "", busy: Busy | None = None) -> list[Reply]:
+        """Run /name with its argument text."""
+        refused = self.admit(sender)
+        if refused is not None:
+            return refused
+        name = _ALIASES.get(name, name)
+        fmt = self.fmt
+        if name == "start":
+            info = await asyncio.to_thread(self.engine.info)
+            return self._messages(render.start_text(info, fmt))
+        if name == "ayuda":
+            return self._messages(render.help_text(fmt, self.is_admin(sender)))
+        if name == "buscar":
+            query = render.clean_question(args, self.settings.max_question_chars)
+            if not render.has_words(query):
+                return [Reply("Dime qué buscar, por ejemplo: /buscar precio de la vivienda")]
+            if busy:
+                await busy()
+            hits = await asyncio.to_thread(self.engine.search, query, None)
+            return self._messages(render.hits_text(query, hits, fmt))
+        if name == "fuentes":
+            text, buttons = await self._sources_page(_page_number(args))
+            return self._messages(text, buttons)
+        if name == "nuevo":
+            self.history.clear(sender.chat_id)
+            return [Reply("Listo, empezamos de cero. ¿Qué quieres saber?")]
+        if name in ADMIN_COMMANDS:
+            if not self.is_admin(sender):
+                return [Reply(ADMIN_ONLY)]
+            if name == "estado":
+                info = await asyncio.to_thread(self.engine.info)
+                return self._messages(render.status_text(info, self._stats_rows(), fmt))
+            return [Reply(await self._reload())]
+        return [Reply(f"No conozco el comando /{fmt.esc(render.trim(name, 40))}. Prueba /ayuda.")]
+
+    async def press(self, sender: Sender, data: str) -> ButtonResult:
+        """A button press (callback data from ``render.callback``)."""
+        if not self.local and self.allowlist.check(sender.user_id, sender.chat_id) != "allow":
+            return ButtonResult()
+        kind, parts = render.parse_callback(data)
+        if kind == "f" and parts:
+            text, buttons = await self._sources_page(_page_number(parts[0]))
+            return ButtonResult(edit=self._messages(text, buttons)[0])
+        if kind not in ("p", "m", "v") or len(parts) != 2:
+            return ButtonResult()
+        stored = self.answers.get(sender.chat_id, parts[0])
+        if stored is None:
+            return ButtonResult(notice=EXPIRED)
+        if kind in ("p", "m") and not self.local:  # they post messages: same budget as questions
+            key = sender.user_id if sender.user_id is not None else ("chat", sender.chat_id)
+            if self.limiter.check(key) != "allow":
+                return ButtonResult(notice=RATE_LIMITED)
+        if kind == "v":
+            if parts[1] not in ("up", "down"):
+                return ButtonResult()
+            if sender.user_id in stored.voters:
+                return ButtonResult(notice="Ya tengo tu voto, gracias.")
+            stored.voters.add(sender.user_id)
+            self.feedback.vote(stored.qid, parts[1])
+            return ButtonResult(notice="¡Gracias por tu opinión!")
+        try:
+            number = int(parts[1])
+        except ValueError:
+            return ButtonResult()
+        if kind == "p":
+            if not 0 <= number < len(stored.sources):
+                return ButtonResult(notice=EXPIRED)
+            passage = stored.answer.passages[stored.sources[number]]
+            return ButtonResult(replies=tuple(self._messages(render.passage_text(passage, self.fmt))))
+        # kind == "m": the next page of passages that were not shown as sources
+        page = stored.extra[number : number + MORE_PAGE]
+        if not page:
+            return ButtonResult(notice="No hay más pasajes.")
+        passages = [stored.answer.passages[i] for i in page]
+        text = render.passages_text(passages, len(stored.sources) + number + 1, self.fmt, "Más pasajes")
+        nxt = number + MORE_PAGE
+        buttons = render.more_keyboard(parts[0], nxt) if nxt < len(stored.extra) else ()
+        return ButtonResult(replies=tuple(self._messages(text, buttons)))
+
+    async def reload(self) -> bool:
+        """Ask the engine to switch to a newer build (the periodic check and /recargar)."""
+        return bool(await asyncio.to_thread(self.engine.reload_if_changed))
+
+    # ------------------------------------------------------------------ helpers
+
+    def _messages(self, text: str, buttons: render.Keyboard = ()) -> list[Reply]:
+        """Split to Telegram's limit; the buttons go under the last part."""
+        parts = render.split_message(text, as_html=self.fmt.html) or ["…"]
+        return [Reply(p, buttons if i == len(parts) - 1 else ()) for i, p in enumerate(parts)]
+
+    async def _sources_page(self, page: int) -> tuple[str, render.Keyboard]:
+        size = self.settings.sources_page_size
+        info = await asyncio.to_thread(self.engine.info)
+        total = int(getattr(info, "articles", 0) or 0)
+        pages = max(1, math.ceil(total / size))
+        page = min(max(1, page), pages)
+        articles = await asyncio.to_thread(self.engine.list_articles, (page - 1) * size, size)
+        return render.sources_text(articles, page, pages, total, self.fmt), render.sources_keyboard(page, pages)
+
+    async def _reload(self) -> str:
+        try:
+            switched = await self.reload()
+        except Exception as exc:  # the engine keeps serving the old index
+            log.exception("reload failed")
+            return f"No he podido recargar el índice ({type(exc).__name__}); sigo con el anterior."
+        if not switched:
+            return "El índice ya estaba al día; no he cambiado nada."
+        info = await asyncio.to_thread(self.engine.info)
+        return f"Índice recargado: ahora conozco {getattr(info, 'articles', '?')} artículos."
+
+    def _stats_rows(self) -> dict[str, object]:
+        rows: dict[str, object] = {
+            "Preguntas": self.stats.questions,
+            "Respondidas": self.stats.answered,
+        }
+        if not self.local:  # timings would make console transcripts differ run to run
+            uptime = int(self.stats.uptime_s())
+            rows["En marcha"] = f"{uptime // 3600} h {uptime % 3600 // 60} min {uptime % 60} s"
+            p50 = self.stats.p50_ms()
+            rows["Latencia p50"] = f"{p50:.0f} ms" if p50 is not None else "—"
+        return rows
+
+
+def _split_passages(answer: Answer) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Sources: passages carrying the answer (highlighted), one per article, at most
+    MAX_SOURCES, else the first one. Extra: every other passage, for "Más pasajes"."""
+    if not answer.passages:
+        return (), ()
+    if not answer.answered:
+        return (), tuple(range(len(answer.passages)))
+    sources: list[int] = []
+    seen: set[str] = set()
+    for i, passage in enumerate(answer.passages):
+        if passage.highlight and passage.hit.article_id not in seen and len(sources) < MAX_SOURCES:
+            sources.append(i)
+            seen.add(passage.hit.article_id)
+    if not sources:
+        sources = [0]
+    extra = tuple(i for i in range(len(answer.passages)) if i not in sources)
+    return tuple(sources), extra
+
+
+def _page_number(text: str) -> int:
+    """'/fuentes 3' → 3; anything else (junk, negative, huge) → 1 (then clamped to the last page)."""
+    text = (text or "").strip().split(" ")[0]
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 7 else 1

@@ -1,0 +1,389 @@
+"""Turn answers, hits and index facts into message text: Telegram HTML or console plain text.
+
+Every message is written once against a small ``Format`` (escape, bold, link, ...) so the
+console and Telegram show the same words. Article text is untrusted: it is always escaped
+with ``html.escape`` (and cleaned of control characters) before it meets any markup, and
+``split_message`` (``bot.splitting``) keeps each message within Telegram's 4096 UTF-16
+units without ever cutting inside a tag or an entity. Buttons are plain data (``Button``);
+the transports turn them into inline keyboards or numbered choices.
+"""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Sequence
+
+from index.records import Answer, Hit, Passage
+
+from .splitting import TELEGRAM_LIMIT, html_to_plain, split_message, utf16_len
+
+__all__ = [
+    "Button", "Keyboard", "Reply", "Format", "HTML", "TEXT", "TELEGRAM_LIMIT", "CALLBACK_LIMIT",
+    "split_message", "html_to_plain", "utf16_len", "clean_text", "clean_question",
+]
+
+CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
+
+_MONTHS = (
+    "enero", "febrero", "marzo", "abril", "mayo", "junio",
+    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+)
+
+
+# --------------------------------------------------------------------------- plain data
+
+
+@dataclass(frozen=True)
+class Button:
+    """One inline button: its label and the callback data (<= 64 bytes) it sends back."""
+
+    text: str
+    data: str
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to send; ``text`` is already in the transport's format (HTML or plain)."""
+
+    text: str
+    buttons: Keyboard = ()
+
+
+def callback(kind: str, *parts: object) -> str:
+    """Encode callback data as ``kind:part:part``; raises if Telegram would reject it."""
+    data = ":".join([kind, *(str(p) for p in parts)])
+    if len(data.encode("utf-8")) > CALLBACK_LIMIT:
+        raise ValueError(f"callback data longer than {CALLBACK_LIMIT} bytes: {data!r}")
+    return data
+
+
+def parse_callback(data: str) -> tuple[str, list[str]]:
+    """Inverse of ``callback``; junk gives an empty kind."""
+    kind, *parts = (data or "").split(":")
+    return kind, parts
+
+
+# --------------------------------------------------------------------------- cleaning
+
+
+def clean_text(text: str) -> str:
+    """Drop what Telegram or a terminal chokes on: lone surrogates and control characters."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    out = []
+    for ch in text:
+        if ch == "\n":
+            out.append(ch)
+        elif ch in "\t\r\x0b\x0c":
+            out.append(" ")
+        elif unicodedata.category(ch) != "Cc":
+            out.append(ch)
+    return "".join(out)
+
+
+def clean_question(text: str, max_chars: int) -> str:
+    """Normalise a user's message into a question: no controls, no invisible format
+    characters (zero-width, bidi marks), single spaces, at most ``max_chars`` characters."""
+    text = unicodedata.normalize("NFC", clean_text(text or ""))
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = " ".join(text.split())
+    if len(text) > max_chars:
+        cut = text[:max_chars]
+        space = cut.rfind(" ")
+        text = cut[:space] if space > max_chars // 2 else cut
+    return text.strip()
+
+
+def has_words(text: str) -> bool:
+    """A question needs at least one letter or digit (a lone emoji or '???' is not one)."""
+    return any(ch.isalnum() for ch in text)
+
+
+def trim(text: str, max_chars: int) -> str:
+    """Shorten plain text at a sentence (else word) boundary, marking the cut with '…'."""
+    text = text.strip()
+    if len(text) <= max_chars:
+        return text
+    cut = text[: max_chars - 1]
+    for marks in ((". ", "! ", "? ", "… "), (" ",)):
+        pos = max(cut.rfind(m) for m in marks)
+        if pos > max_chars // 2:
+            return cut[: pos + 1].rstrip() + " …"
+    return cut.rstrip() + "…"
+
+
+def format_date(value: str | None) -> str:
+    """'2024-03-05…' → '5 de marzo de 2024'; anything else is shown as given."""
+    if not value:
+        return ""
+    m = re.match(r"^(\d{4})-(\d{2})-(\d{2})", value.strip())
+    if m:
+        year, month, day = int(m[1]), int(m[2]), int(m[3])
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            return f"{day} de {_MONTHS[month - 1]} de {year}"
+    return value.strip()
+
+
+# --------------------------------------------------------------------------- formats
+
+
+class Format:
+    """Markup primitives; subclasses decide how (or whether) to mark text up."""
+
+    html = False
+
+    def esc(self, text: str) -> str:
+        return clean_text(text)
+
+    def bold(self, text: str) -> str:
+        return text
+
+    def italic(self, text: str) -> str:
+        return text
+
+    def link(self, label: str, url: str) -> str:
+        return f"{label}: {clean_text(url)}"
+
+    def mark(self, text: str) -> str:
+        """Highlight an (already escaped) answer span inside a passage."""
+        return text
+
+
+class HtmlFormat(Format):
+    """Telegram's HTML parse mode: only <b>, <i>, <a href> and the four named entities."""
+
+    html = True
+
+    def esc(self, text: str) -> str:
+        # quote=False: Telegram knows &quot; but not &#x27;, and quotes are harmless in text.
+        return html.escape(clean_text(text), quote=False)
+
+    def bold(self, text: str) -> str:
+        return f"<b>{text}</b>"
+
+    def italic(self, text: str) -> str:
+        return f"<i>{text}</i>"
+
+    def link(self, label: str, url: str) -> str:
+        href = html.escape(clean_text(url), quote=False).replace('"', "&quot;")
+        return f'<a href="{href}">{label}</a>'
+
+    def mark(self, text: str) -> str:
+        return f"<b>{text}</b>"
+
+
+class TextFormat(Format):
+    """The console: plain text, answers marked with ** like Markdown."""
+
+    def mark(self, text: str) -> str:
+        return f"**{text}**"
+
+
+HTML = HtmlFormat()
+TEXT = TextFormat()
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def _safe_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    url = url.strip()
+    if not re.match(r"^https?://[^\s<>\"]+$", url) or len(url) > 1000:
+        return None
+    return url
+
+
+def source_line(hit: Hit, fmt: Format, number: int | None = None) -> str:
+    """'1. <b>Title</b>' then 'Outlet · 5 de marzo de 2024 · link' (unknown parts left out)."""
+    title = fmt.bold(fmt.esc(trim(hit.title or "Sin título", 300)))
+    head = f"{number}. {title}" if number is not None else f"📰 {title}"
+    details = [fmt.esc(trim(hit.source, 100)) if hit.source else "", fmt.esc(format_date(hit.date))]
+    url = _safe_url(hit.url)
+    if url:
+        details.append(fmt.link("Abrir artículo", url))
+    details = [d for d in details if d]
+    return head + ("\n" + " · ".join(details) if details else "")
+
+
+def highlighted(passage: Passage, fmt: Format, max_chars: int = 1500) -> str:
+    """The passage text, escaped piece by piece, with the answer spans marked."""
+    text = passage.hit.text or ""
+    spans = sorted(
+        (max(0, s), min(len(text), e)) for s, e in passage.highlight if min(len(text), e) > max(0, s)
+    )
+    pieces: list[str] = []
+    pos = 0
+    for start, end in spans:
+        start = max(start, pos)
+        if end <= start:
+            continue
+        pieces.append(fmt.esc(text[pos:start]))
+        pieces.append(fmt.mark(fmt.esc(text[start:end])))
+        pos = end
+    pieces.append(fmt.esc(text[pos:]))
+    body = "".join(pieces).strip()
+    if len(text) > max_chars and not spans:
+        body = fmt.esc(trim(text, max_chars))
+    return body
+
+
+def passage_block(passage: Passage, fmt: Format, number: int, mark: bool = False) -> str:
+    """One passage: its source line and its text (answer marked when ``mark``)."""
+    if mark:
+        body = highlighted(passage, fmt)
+    else:
+        body = fmt.esc(trim(passage.hit.text or "", 900))
+    return f"{source_line(passage.hit, fmt, number)}\n{fmt.italic(body) if not mark else body}"
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def answer_text(answer: Answer, sources: Sequence[int], fmt: Format) -> str:
+    """The answer sentence(s) first, then one source line per supporting passage."""
+    if not answer.answered:
+        return refusal_text(answer, fmt)
+    lines = [fmt.esc(answer.answer.strip() or "…")]
+    if sources:
+        lines.append("")
+        numbered = len(sources) > 1
+        for i, idx in enumerate(sources, 1):
+            lines.append(source_line(answer.passages[idx].hit, fmt, i if numbered else None))
+    return "\n".join(lines)
+
+
+def refusal_text(answer: Answer, fmt: Format) -> str:
+    """The polite 'not found', with the closest titles so the user can rephrase."""
+    lines = ["No lo encuentro en los artículos."]
+    titles = [t for t in answer.closest_titles if t and t.strip()][:5]
+    if titles:
+        lines.append("")
+        lines.append("Lo más parecido que tengo:")
+        lines.extend(f"• {fmt.esc(trim(t, 200))}" for t in titles)
+    lines.append("")
+    lines.append("Prueba a preguntarlo de otra forma, o mira /fuentes para ver qué artículos conozco.")
+    return "\n".join(lines)
+
+
+def passages_text(passages: Sequence[Passage], first_number: int, fmt: Format, title: str) -> str:
+    """A page of further passages, numbered from ``first_number``."""
+    blocks = [fmt.bold(fmt.esc(title))]
+    for i, passage in enumerate(passages, first_number):
+        blocks.append(passage_block(passage, fmt, i))
+    return "\n\n".join(blocks)
+
+
+def passage_text(passage: Passage, fmt: Format) -> str:
+    """One source passage with the answer highlighted."""
+    return f"{source_line(passage.hit, fmt)}\n\n{highlighted(passage, fmt)}"
+
+
+def hits_text(query: str, hits: Sequence[Hit], fmt: Format) -> str:
+    """/buscar: the passages that match, best first, without an extracted answer."""
+    if not hits:
+        return f"No encuentro pasajes para «{fmt.esc(trim(query, 100))}»."
+    blocks = [f"Pasajes para «{fmt.esc(trim(query, 100))}»:"]
+    for i, hit in enumerate(hits, 1):
+        blocks.append(f"{source_line(hit, fmt, i)}\n{fmt.italic(fmt.esc(trim(hit.text or '', 600)))}")
+    return "\n\n".join(blocks)
+
+
+def sources_text(articles: Sequence[object], page: int, pages: int, total: int, fmt: Format) -> str:
+    """/fuentes: one page of the indexed articles, newest first."""
+    if not articles:
+        return "Todavía no hay artículos en el índice."
+    head = f"Artículos indexados ({total}), página {page} de {pages}:"
+    lines = [head, ""]
+    for art in articles:
+        title = fmt.esc(trim(getattr(art, "title", "") or "Sin título", 200))
+        url = _safe_url(getattr(art, "url", None))
+        label = fmt.link(title, url) if url and fmt.html else title
+        meta = [fmt.esc(trim(getattr(art, "source", "") or "", 80)), fmt.esc(format_date(getattr(art, "date", None)))]
+        meta = [m for m in meta if m]
+        line = f"• {label}" + (f" ({', '.join(meta)})" if meta else "")
+        if url and not fmt.html:
+            line += f"\n  {clean_text(url)}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def start_text(info: object, fmt: Format) -> str:
+    """/start: what the bot knows (from engine.info()) and how to ask."""
+    n = getattr(info, "articles", 0)
+    lo, hi = format_date(getattr(info, "date_min", None)), format_date(getattr(info, "date_max", None))
+    span = f", del {fmt.esc(lo)} al {fmt.esc(hi)}" if lo and hi and lo != hi else (f", del {fmt.esc(lo)}" if lo else "")
+    return (
+        f"Hola. Respondo preguntas sobre {n} artículos de noticias{span}.\n\n"
+        "Escríbeme una pregunta normal, por ejemplo: "
+        f"{fmt.italic('¿Qué ha anunciado el Gobierno sobre la vivienda?')}\n"
+        "Te contesto con la frase del artículo y su fuente, y puedes seguir preguntando sobre "
+        "lo mismo («¿y cuándo?»).\n\n"
+        "/ayuda muestra todos los comandos."
+    )
+
+
+def help_text(fmt: Format, admin: bool = False) -> str:
+    """/ayuda: the commands, in Spanish."""
+    lines = [
+        "Pregúntame lo que quieras saber de los artículos, con tus palabras.",
+        "",
+        "/buscar texto — pasajes que contienen ese texto, sin respuesta resumida",
+        "/fuentes — los artículos que conozco, los más recientes primero",
+        "/nuevo — empezar de cero (olvido la conversación)",
+        "/ayuda — esta ayuda",
+    ]
+    if admin:
+        lines += [
+            "", "Administración:",
+            "/estado — estado del índice y del bot",
+            "/recargar — cargar el índice más reciente",
+        ]
+    lines += ["", "En grupos, mencióname o responde a uno de mis mensajes."]
+    return "\n".join(lines)
+
+
+def status_text(info: object, stats: dict[str, object], fmt: Format) -> str:
+    """/estado (admins): index facts and the bot's counters."""
+    rows = [
+        ("Artículos", getattr(info, "articles", "?")),
+        ("Fragmentos", getattr(info, "chunks", "?")),
+        ("Índice creado", getattr(info, "built_at", "?")),
+        ("Modelo", getattr(info, "model", "?")),
+        ("Ruta", getattr(info, "path", "?")),
+    ] + list(stats.items())
+    return fmt.bold("Estado") + "\n" + "\n".join(f"{k}: {fmt.esc(str(v))}" for k, v in rows)
+
+
+# --------------------------------------------------------------------------- keyboards
+
+
+def answer_keyboard(answer_id: str, sources: int, more: bool) -> Keyboard:
+    """Ver pasaje per source, Más pasajes if any remain, and the two votes."""
+    rows: list[tuple[Button, ...]] = []
+    if sources:
+        label = "Ver pasaje" if sources == 1 else "Ver pasaje {}"
+        rows.append(tuple(Button(label.format(i + 1), callback("p", answer_id, i)) for i in range(sources)))
+    if more:
+        rows.append((Button("Más pasajes", callback("m", answer_id, 0)),))
+    rows.append((Button("👍", callback("v", answer_id, "up")), Button("👎", callback("v", answer_id, "down"))))
+    return tuple(rows)
+
+
+def more_keyboard(answer_id: str, offset: int) -> Keyboard:
+    return ((Button("Más pasajes", callback("m", answer_id, offset)),),)
+
+
+def sources_keyboard(page: int, pages: int) -> Keyboard:
+    """◀ / ▶ for /fuentes; nothing when there is one page."""
+    row = []
+    if page > 1:
+        row.append(Button("◀", callback("f", page - 1)))
+    if page < pages:
+        row.append(Button("▶", callback("f", page + 1)))
+    return (tuple(row),) if row else ()
