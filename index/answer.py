@@ -26,11 +26,46 @@ _ANAPHORA = frozenset(
 _FOLLOWUP_START = re.compile(r"^\W*(y|e|pero|entonces|tambien|ademas)\b", re.IGNORECASE)
 
 
+_MONTHS = "enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre"
+_DATE = re.compile(r"\b(1\d{3}|20\d{2}|siglo|" + "|".join(_MONTHS.split()) + r")\b", re.IGNORECASE)
+_NUMBER = re.compile(
+    r"\d|\b(un|una|uno|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|veinte|treinta|cuarenta|"
+    r"cincuenta|cien|ciento|cientos|mil|millon|millones|mitad|doble|triple)\b", re.IGNORECASE)
+_PROPER = re.compile(r"(?<!^)(?<![.!?¿¡]\s)\b[A-ZÁÉÍÓÚÑ][\wáéíóúñü]+")
+# Question word -> the kind of answer it asks for ("¿cuándo?" wants a date).
+_EXPECT = (
+    (re.compile(r"\b(cuando|que ano|en que ano|que fecha|que siglo|que dia|que mes)\b"), "date"),
+    (re.compile(r"\b(cuantos|cuantas|cuanto|cuanta|que porcentaje|que cantidad|que edad|que numero)\b"), "number"),
+    (re.compile(r"\b(quien|quienes|a quien|de quien)\b"), "person"),
+)
+
+
 @dataclass(frozen=True)
 class AnswerWeights:
-    lexical: float = 0.5
-    dense: float = 0.35
-    passage: float = 0.15
+    lexical: float
+    dense: float
+    passage: float
+    kind: float = 0.0
+
+
+def expected_kind(question: str) -> str | None:
+    """The kind of answer a Spanish question word asks for, if it says."""
+    folded = fold(question)
+    return next((kind for pattern, kind in _EXPECT if pattern.search(folded)), None)
+
+
+def kind_match(kind: str | None, sentence: str, question: str) -> float:
+    """1.0 when the sentence holds something of the expected kind that the question does not."""
+    if kind == "date":
+        found = {m.group(0).lower() for m in _DATE.finditer(sentence)}
+    elif kind == "number":
+        found = {m.group(0).lower() for m in _NUMBER.finditer(sentence)}
+    elif kind == "person":
+        found = {m.group(0) for m in _PROPER.finditer(sentence)}
+    else:
+        return 0.0
+    asked = set(fold(question).split())
+    return 1.0 if any(fold(f) not in asked for f in found) else 0.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +113,7 @@ def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray
     """Every sentence of the given passages, best first."""
     terms = stored.analyzer.terms(question)
     idf = stored.bm25.idf(terms)
+    kind = expected_kind(question) if weights.kind else None
     excluded = {" ".join(e.split()) for e in exclude if e}
     scored: list[ScoredSentence] = []
     seen: set[tuple[str, int]] = set()
@@ -94,18 +130,21 @@ def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray
             dense = float(np.asarray(stored.sentence_vectors[row], dtype=np.float32) @ query_vector)
             prior = 1.0 / (1 + rank)
             score = weights.lexical * lex + weights.dense * dense + weights.passage * prior
+            if kind:
+                score += weights.kind * kind_match(kind, text, question)
             scored.append(ScoredSentence(score, lex, dense, chunk, start, end, text, rank))
     scored.sort(key=lambda s: -s.score)
     return scored
 
 
-def compose(best: ScoredSentence, ranked: list[ScoredSentence], max_chars: int) -> list[ScoredSentence]:
+def compose(best: ScoredSentence, ranked: list[ScoredSentence], max_chars: int,
+            ratio: float = 0.8) -> list[ScoredSentence]:
     """The best sentence, plus its neighbour in the same passage when that one scores nearly as well."""
     chosen = [best]
     for other in ranked[1:4]:
-        adjacent = other.chunk.row == best.chunk.row and (other.start == best.end + 1 or other.end + 1 == best.start
-                                                          or abs(other.start - best.end) <= 2 or abs(best.start - other.end) <= 2)
-        if adjacent and other.score >= 0.8 * best.score and len(best.text) + len(other.text) + 1 <= max_chars:
+        gap = max(other.start - best.end, best.start - other.end)
+        adjacent = other.chunk.row == best.chunk.row and 0 <= gap <= 2
+        if adjacent and other.score >= ratio * best.score and len(best.text) + len(other.text) + 1 <= max_chars:
             chosen.append(other)
             break
     return sorted(chosen, key=lambda s: s.start)

@@ -6,8 +6,10 @@ so the code does not assume any particular model, dimension or prompt.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import shutil
 from pathlib import Path
 from typing import Sequence
 
@@ -36,6 +38,42 @@ def resolve_model_path(name: str) -> str:
     return name
 
 
+def _onnx_session_options(threads: int):
+    """onnxruntime would use every core per call; one query must use ``threads`` (see Engine)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return options
+
+
+def _load_onnx(path: str, cache_dir: Path, threads: int):
+    """The ONNX backend, exported from the torch weights once and kept in ``cache_dir``.
+
+    The model package ships no .onnx file, so sentence-transformers would export it on every
+    load; saving the exported copy makes later loads fast and keeps the export offline.
+    """
+    from sentence_transformers import SentenceTransformer
+
+    kwargs = {"session_options": _onnx_session_options(threads), "provider": "CPUExecutionProvider"}
+    if (Path(path) / "onnx" / "model.onnx").exists():
+        return SentenceTransformer(path, device="cpu", backend="onnx", model_kwargs=kwargs)
+    slug = hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:12]
+    cached = cache_dir / f"{Path(path).name}-onnx-{slug}"
+    if (cached / "onnx" / "model.onnx").exists():
+        return SentenceTransformer(str(cached), device="cpu", backend="onnx", model_kwargs=kwargs)
+    model = SentenceTransformer(path, device="cpu", backend="onnx", model_kwargs=kwargs)
+    tmp = cache_dir / f".tmp-{os.getpid()}-{cached.name}"
+    try:
+        model.save(str(tmp))
+        tmp.rename(cached)
+    except OSError as exc:  # a read-only or racing cache only costs the next load an export
+        log.warning("could not cache the ONNX export in %s: %s", cached, exc)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return model
+
+
 class Encoder:
     """Wraps one SentenceTransformer; thread-safe for encoding (torch releases the GIL)."""
 
@@ -47,12 +85,16 @@ class Encoder:
         import torch
         from sentence_transformers import SentenceTransformer
 
-        torch.set_num_threads(threads or settings.threads)
+        threads = threads or settings.threads
+        torch.set_num_threads(threads)
         self.name = settings.model
         self.batch_size = settings.embed_batch_size
         path = resolve_model_path(settings.model)
         try:
-            self._model = SentenceTransformer(path, device="cpu", backend=settings.embed_backend)
+            if settings.embed_backend == "onnx":
+                self._model = _load_onnx(path, Path(settings.model_cache_dir), threads)
+            else:
+                self._model = SentenceTransformer(path, device="cpu")
         except Exception as exc:
             raise ModelUnavailable(f"cannot load embedding model {settings.model!r} from {path}: {exc}") from exc
         dim = self._model.get_embedding_dimension()

@@ -69,7 +69,7 @@ class Engine:
         self.settings = settings
         self.encoder = encoder
         self.weights = AnswerWeights(settings.answer_lexical_weight, settings.answer_dense_weight,
-                                     settings.answer_passage_weight)
+                                     settings.answer_passage_weight, settings.answer_kind_weight)
         self._stored: StoredIndex | None = None
         self._lock = threading.Lock()
 

@@ -45,7 +45,7 @@ def test_build_writes_plain_files_and_manifest(corpus: Settings, fake_encoder: F
     assert build is not None and build == report.build_dir
     manifest = json.loads((build / "manifest.json").read_text())
     assert manifest["format_version"] == store.FORMAT_VERSION
-    assert manifest["model"] == {"name": FakeEncoder.name, "dimension": FakeEncoder.dim, "backend": "torch"}
+    assert manifest["model"] == {"name": FakeEncoder.name, "dimension": FakeEncoder.dim, "backend": corpus.embed_backend}
     assert manifest["chunking"]["max_chars"] == corpus.chunk_max_chars
     assert set(manifest["articles"]) == {"a", "b", "c"}
     assert manifest["counts"]["chunks"] == report.chunks

@@ -1,0 +1,95 @@
+#!/usr/bin/env python
+"""Choose the fusion and answer weights on the 'tune' half of a SQuAD file (by article).
+
+The 'holdout' half is never looked at here: report it afterwards with
+``python -m index eval --qa FILE --split holdout``. Query vectors are computed once and
+cached, so each grid point costs only search + answer time.
+
+    python scripts/tune_search.py --qa ../shared/data/squad_es_dev/squad_es-v1.1-dev-small.noxquad.json \
+        --work var/eval-v1 --sample 1500
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from index.embedding import Encoder  # noqa: E402
+from index.engine import Engine  # noqa: E402
+from index.evaluate import build_eval_index, load_squad, score_question, split_of, summarise  # noqa: E402
+from index.settings import Settings  # noqa: E402
+from index.store import StoredIndex  # noqa: E402
+
+
+class CachingEncoder:
+    """The real encoder, with query vectors remembered across grid points."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self._encoder = encoder
+        self.dim = encoder.dim
+        self._cache: dict[str, np.ndarray] = {}
+
+    def warm(self, texts: list[str]) -> None:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        for text, vector in zip(missing, self._encoder.encode_queries(missing)):
+            self._cache[text] = vector
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        self.warm(list(texts))
+        return np.stack([self._cache[t] for t in texts])
+
+
+def run(engine: Engine, questions: list, k: int = 10) -> dict:
+    return summarise([score_question(q, engine.ask(q.text, top_k=k), k) for q in questions], k)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--qa", type=Path, required=True)
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--sample", type=int, default=1000, help="tune questions used per grid point")
+    parser.add_argument("--out", type=Path, help="write the grid results as JSON")
+    args = parser.parse_args()
+    settings = build_eval_index(Settings(), *[load_squad(args.qa)[0]], work=args.work)
+    questions = [q for q in load_squad(args.qa)[1] if split_of(q.group) == "tune"]
+    questions = random.Random(0).sample(questions, min(args.sample, len(questions)))
+    encoder = CachingEncoder(Encoder(settings))
+    encoder.warm([q.text for q in questions])
+    stored = StoredIndex.open(settings.index_dir, settings.model)
+    grid: dict = {"fusion": [], "answer": []}
+
+    def engine_with(**updates) -> Engine:
+        engine = Engine(settings.model_copy(update=updates), encoder)  # type: ignore[arg-type]
+        engine._stored = stored
+        return engine
+
+    for weight in [0.0, 0.1, 0.2, 0.3, 0.4]:
+        m = run(engine_with(dense_weight=weight), questions)
+        row = {"dense_weight": weight, **m["paragraph"], "answer": m["answer_sentence_contains_gold"]}
+        grid["fusion"].append(row)
+        print(json.dumps(row), flush=True)
+    best_weight = max(grid["fusion"], key=lambda r: (r["recall@1"], r["mrr@10"]))["dense_weight"]
+    for lex, dense, passage in itertools.product([0.4, 0.6], [0.2, 0.4], [0.1, 0.3]):
+        m = run(engine_with(dense_weight=best_weight, answer_lexical_weight=lex, answer_dense_weight=dense,
+                            answer_passage_weight=passage), questions)
+        row = {"lexical": lex, "dense": dense, "passage": passage, "answer": m["answer_sentence_contains_gold"]}
+        grid["answer"].append(row)
+        print(json.dumps(row), flush=True)
+    best_answer = max(grid["answer"], key=lambda r: r["answer"])
+    grid["chosen"] = {"dense_weight": best_weight, **{f"answer_{k}_weight": best_answer[k]
+                                                      for k in ("lexical", "dense", "passage")}}
+    print("chosen:", json.dumps(grid["chosen"]))
+    if args.out:
+        args.out.write_text(json.dumps(grid, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
