@@ -23,6 +23,7 @@ _ANAPHORA = frozenset(
     "lo la los las le les eso esto ello ese esa esos esas este esta estos estas aquel aquella "
     "dicho dicha el ella ellos ellas alli ahi entonces tambien".split()
 )
+UNKNOWN_TERM_FACTOR = 2.0
 _FOLLOWUP_START = re.compile(r"^\W*(y|e|pero|entonces|tambien|ademas)\b", re.IGNORECASE)
 
 
@@ -105,6 +106,15 @@ def coverage(question_terms: list[str], sentence_terms: set[str], idf: dict[str,
     if total <= 0:
         return 0.0
     return sum(idf.get(t, 0.0) for t in set(question_terms) if t in sentence_terms) / total
+
+
+def passage_coverage(stored: StoredIndex, text: str, chunk: ChunkRow) -> float:
+    """How much of the question's idf weight the passage holds: low for questions about
+    things the articles never mention ("¿Cuál es la capital de Mongolia?")."""
+    terms = stored.analyzer.terms(text)
+    # A word no article uses at all is strong evidence the question is about something else.
+    idf = stored.bm25.idf(terms, unknown_factor=UNKNOWN_TERM_FACTOR)
+    return coverage(terms, set(stored.analyzer.terms(chunk.title + "\n" + chunk.text)), idf)
 
 
 def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray,

@@ -16,7 +16,7 @@ import faiss
 import numpy as np
 
 from . import store
-from .answer import AnswerWeights, clip, compose, resolve_query, score_sentences
+from .answer import AnswerWeights, clip, compose, passage_coverage, resolve_query, score_sentences
 from .embedding import Encoder
 from .errors import IndexError_, IndexNotFound
 from .records import Answer, Hit, Passage, Turn
@@ -137,7 +137,8 @@ class Engine:
         titles = tuple(dict.fromkeys(chunk.title for _, chunk in passages))[:3]
         best = sentences[0] if sentences else None
         confidence = best.score if best else 0.0
-        if best is None or confidence < self.settings.refusal_threshold:
+        covered = passage_coverage(stored, resolved, best.chunk) if best else 0.0
+        if best is None or confidence < self.settings.refusal_threshold or covered < self.settings.refusal_min_coverage:
             hits = tuple(Passage(_hit(c, ch)) for c, ch in passages)
             return Answer(question, False, "", hits, resolved, confidence, titles)
         chosen = compose(best, sentences, self.settings.answer_max_chars)

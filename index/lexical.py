@@ -132,12 +132,14 @@ class Bm25Index:
             return np.zeros(self.num_docs, dtype=np.float32)
         return self._bm25.get_scores_from_ids(ids)
 
-    def idf(self, terms: Iterable[str]) -> dict[str, float]:
-        """Inverse document frequency of each term (unknown terms get the rarest weight)."""
+    def idf(self, terms: Iterable[str], unknown_factor: float = 1.0) -> dict[str, float]:
+        """Inverse document frequency of each term; a term no article uses gets the rarest
+        weight times ``unknown_factor`` (above 1 when its absence should weigh more)."""
         vocab = self._bm25.vocab_dict
         n = max(self.num_docs, 1)
         out = {}
         for term in terms:
             df = int(self._df[vocab[term]]) if term in vocab else 0
-            out[term] = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+            weight = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+            out[term] = weight if term in vocab else weight * unknown_factor
         return out

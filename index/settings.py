@@ -58,7 +58,10 @@ class Settings(BaseSettings):
         0.3, ge=0.0, le=1.0, description="Weight of the dense score in the fusion (rest: BM25)"
     )
     refusal_threshold: float = Field(
-        0.0, description="Answers whose confidence is below this are refused"
+        0.30, description="Refuse when the best sentence's score is below this (calibrated on SQuAD-es 2.0)"
+    )
+    refusal_min_coverage: float = Field(
+        0.40, description="Refuse when the passage holds less than this share of the question's idf weight"
     )
     answer_lexical_weight: float = Field(0.4, description="Answer sentence: weight of term coverage")
     answer_dense_weight: float = Field(0.2, description="Answer sentence: weight of cosine with the question")

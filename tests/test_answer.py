@@ -112,3 +112,18 @@ def test_json_shape(engine: Engine) -> None:
     data = engine.ask("¿Qué lleva la paella?").to_json()
     assert {"question", "answered", "answer", "passages"} <= set(data)
     assert {"article_id", "chunk_id", "title", "text", "score", "url", "source", "date", "highlight"} <= set(data["passages"][0])
+
+
+def test_question_about_something_no_article_mentions_is_refused(engine: Engine) -> None:
+    answer = engine.ask("¿Cuál es la capital de Mongolia?")
+    assert not answer.answered and answer.closest_titles
+
+
+def test_unknown_terms_weigh_more_in_coverage(engine: Engine) -> None:
+    from index.answer import passage_coverage
+
+    stored = engine._index()
+    chunk = stored.chunks([0])[0]
+    known = stored.analyzer.terms(chunk.text)[0]
+    partly = passage_coverage(stored, f"{known} zzzdesconocida", chunk)
+    assert 0 < partly < 0.4

@@ -85,3 +85,9 @@ def test_cli_missing_index_is_one_clear_line(tmp_path) -> None:
     proc = _cli(settings, "search", "hola")
     assert proc.returncode == 1
     assert "no index at" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("question", ["¿Cuál es la capital de Mongolia?", "hola", "receta de paella"])
+def test_off_topic_questions_are_refused_politely(sample_engine: Engine, question: str) -> None:
+    answer = sample_engine.ask(question)
+    assert not answer.answered and answer.answer == "" and answer.closest_titles
