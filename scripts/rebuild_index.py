@@ -1,0 +1,58 @@
+#!/usr/bin/env python
+"""The operator's rebuild: index the configured article folder again, for cron.
+
+Same code path as ``python -m index build``: incremental by content hash, atomic switch, so
+a running bot picks the new index up on its own and never loses the old one. Exit codes:
+0 rebuilt, 1 failed (old index still served), 2 nothing could be indexed, 3 another build
+is running. Example crontab line (every 15 minutes, quiet unless something goes wrong):
+
+    */15 * * * * cd /srv/article-qa && .venv/bin/python scripts/rebuild_index.py --quiet
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from index.build import build_index  # noqa: E402
+from index.errors import BuildLocked, IndexError_, NothingToIndex  # noqa: E402
+from index.settings import Settings  # noqa: E402
+
+log = logging.getLogger("rebuild_index")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=Path, help="article folder (default: ARTICLE_QA_ARTICLES_DIR)")
+    parser.add_argument("--index", type=Path, help="index directory (default: ARTICLE_QA_INDEX_DIR)")
+    parser.add_argument("--full", action="store_true", help="re-embed every article")
+    parser.add_argument("--quiet", action="store_true", help="print only warnings and errors")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("sentence_transformers", "bm25s", "trafilatura"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    settings = Settings()
+    updates = {k: v for k, v in (("articles_dir", args.articles), ("index_dir", args.index)) if v}
+    settings = settings.model_copy(update=updates)
+    try:
+        report = build_index(settings, full=args.full, progress=not args.quiet and sys.stderr.isatty())
+    except BuildLocked as exc:
+        log.warning("%s", exc)
+        return 3
+    except NothingToIndex as exc:
+        log.error("%s; the previous index is still served", exc)
+        return 2
+    except (IndexError_, OSError) as exc:
+        log.error("rebuild failed, the previous index is still served: %s", exc)
+        return 1
+    if not args.quiet:
+        print(report.summary())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
