@@ -102,9 +102,11 @@ def summarise(rows: list[dict], k: int = 10) -> dict:
         ranks = [r[f"{level}_rank"] for r in answerable]
         out[level] = {f"recall@{n}": round(_recall(ranks, n), 4) for n in (1, 5, 10) if n <= k}
         out[level][f"mrr@{k}"] = round(_mrr(ranks, k), 4)
-    out["answer_sentence_contains_gold"] = round(sum(r["answer_contains_any"] for r in answerable) / max(1, len(answerable)), 4)
-    out["answered_and_contains_gold"] = round(sum(r["answer_contains"] for r in answerable) / max(1, len(answerable)), 4)
+    total = max(1, len(answerable))
+    out["answer_sentence_contains_gold"] = round(sum(r["answer_contains_any"] for r in answerable) / total, 4)
     out["answerable_answered"] = round(sum(r["answered"] for r in answerable) / max(1, len(answerable)), 4)
+    answered = [r for r in answerable if r["answered"]]
+    out["answer_contains_gold_when_answered"] = round(sum(r["answer_contains"] for r in answered) / max(1, len(answered)), 4)
     if impossible:
         refused = [r for r in rows if not r["answered"]]
         true_refusals = sum(1 for r in refused if r["impossible"])
@@ -129,7 +131,7 @@ def tradeoff(rows: list[dict], steps: int = 11) -> list[dict]:
     return table
 
 
-def build_eval_index(settings: Settings, articles: list[dict], work: Path) -> Settings:
+def build_eval_index(settings: Settings, articles: list[dict], work: Path, encoder=None) -> Settings:
     """Write the paragraphs as one JSONL file and build (incrementally, if ``work`` is reused)."""
     work.mkdir(parents=True, exist_ok=True)
     source = work / "articles"
@@ -138,7 +140,7 @@ def build_eval_index(settings: Settings, articles: list[dict], work: Path) -> Se
         for record in articles:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
     settings = settings.model_copy(update={"index_dir": work / "index", "articles_dir": source})
-    report = build_index(settings, progress=True)
+    report = build_index(settings, encoder=encoder, progress=True)
     log.info("eval index: %s articles, %s chunks, %.1fs", report.articles, report.chunks, report.seconds)
     return settings
 
@@ -161,8 +163,8 @@ def run_eval(settings: Settings, qa: Path, k: int, json_out: Path | None, limit:
         seconds = time.monotonic() - started
     metrics = summarise(rows, k)
     metrics.update({"file": str(qa), "split": split, "seconds_per_question": round(seconds / max(1, len(rows)), 4),
-                    "settings": {"dense_weight": settings.dense_weight, "refusal_threshold": settings.refusal_threshold,
-                                 "chunk_max_chars": settings.chunk_max_chars, "model": settings.model}})
+                    "settings": {k: v for k, v in settings.model_dump(mode="json").items()
+                                 if k not in {"articles_dir", "index_dir"}}})
     print(json.dumps(metrics, ensure_ascii=False, indent=1))
     if json_out:
         json_out.write_text(json.dumps({"metrics": metrics, "rows": rows}, ensure_ascii=False), encoding="utf-8")
