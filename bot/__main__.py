@@ -3,12 +3,17 @@
 Thin on purpose: read settings, open (or first build) the index, then hand over to
 ``bot.app`` or ``bot.console``. Without a token it falls back to the console, so a fresh
 checkout can be tried without Telegram. Library errors become one line and exit code 2.
+
+With no index yet, the console builds it first (it waits anyway), while the Telegram bot
+starts at once: it builds in a background thread and, meanwhile, tells users that the
+index is being prepared; the engine switches to the index as soon as it lands.
 """
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+import threading
 from pathlib import Path
 from typing import Sequence
 from urllib.parse import urlparse
@@ -19,23 +24,52 @@ from .settings import BotSettings
 log = logging.getLogger("bot")
 
 
-def open_engine(settings: BotSettings):  # -> index.Engine
-    """Open the index at settings.index_dir, building it from settings.articles_dir first
-    if there is none yet."""
+def _log_report(report: object) -> None:
+    log.info(
+        "index built: %s articles, %s chunks, %s skipped",
+        getattr(report, "articles", "?"), getattr(report, "chunks", "?"), len(getattr(report, "skipped", ()) or ()),
+    )
+
+
+def open_engine(settings: BotSettings, *, build_in_background: bool = False):  # -> index.Engine
+    """Open the index at settings.index_dir, building it from settings.articles_dir if
+    there is none yet: first (blocking), or with ``build_in_background`` in a thread while
+    the returned engine, not ``ready`` yet, already serves (see ``build_in_thread``)."""
     from index import Encoder, Engine, build_index  # lazy: loading the model is slow
     from index.errors import IndexNotFound
 
+    encoder = Encoder(settings)  # loaded once, for the build (if any) and for serving
     try:
-        return Engine.open(settings)
+        return Engine.open(settings, encoder=encoder)
     except IndexNotFound:
         log.info("no index at %s yet: building it from %s", settings.index_dir, settings.articles_dir)
-        encoder = Encoder(settings)  # loaded once, for the build and for serving
-        report = build_index(settings, encoder=encoder)
-        log.info(
-            "index built: %s articles, %s chunks, %s skipped",
-            getattr(report, "articles", "?"), getattr(report, "chunks", "?"), len(getattr(report, "skipped", ()) or ()),
-        )
+        if build_in_background:
+            engine = Engine(settings, encoder)  # no index yet: engine.ready is False
+            build_in_thread(settings, encoder, engine, build_index)
+            return engine
+        _log_report(build_index(settings, encoder=encoder))
         return Engine.open(settings, encoder=encoder)
+
+
+def build_in_thread(settings: BotSettings, encoder, engine, build=None) -> threading.Thread:
+    """Build the index in a daemon thread, then make ``engine`` load it (the bot's periodic
+    ``reload_if_changed`` would pick it up too; this just does not wait for it). A failed
+    build is logged; the bot keeps saying the index is being prepared, and still switches
+    to an index built by other means (``python -m index build``) on its periodic reload."""
+    if build is None:
+        from index import build_index as build
+
+    def work() -> None:
+        try:
+            _log_report(build(settings, encoder=encoder))
+            if engine.reload_if_changed():
+                log.info("the new index is now being served")
+        except Exception:
+            log.exception("building the index in the background failed; the bot has no index to serve")
+
+    thread = threading.Thread(target=work, name="index-build", daemon=True)
+    thread.start()
+    return thread
 
 
 def run_telegram(settings: BotSettings, engine) -> None:
@@ -82,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from index.errors import IndexError_
 
     try:
-        engine = open_engine(settings)
+        engine = open_engine(settings) if console else open_engine(settings, build_in_background=True)
         if console:
             from .console import run_console
 

@@ -3,6 +3,12 @@
 ``build_application`` only wires things; the behaviour lives in ``bot.handlers`` and
 ``bot.conversation``. ``running`` starts and stops the application the way ``run_polling``
 does (including ``post_init``/``post_shutdown``) for tests and embedders that own the loop.
+
+When the Bot API misbehaves: 429 waits ``retry_after`` (``FloodRetry``); 5xx and refused
+connections are retried with a short exponential backoff, then given up with one log line
+(``RetryingRequest``); a timed-out call is never repeated (it may have arrived) and gets no
+apology (``on_error``); getUpdates failures are retried by PTB's own polling loop, which
+resumes from the last confirmed update, so nothing is lost or handled twice.
 """
 from __future__ import annotations
 
@@ -13,9 +19,11 @@ import logging
 import warnings
 from typing import Any, AsyncIterator, Callable, Coroutine
 
+import httpx
 from telegram import BotCommand, BotCommandScopeChat, Update
-from telegram.error import RetryAfter, TelegramError
+from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ContextTypes
+from telegram.request import HTTPXRequest
 
 from . import render
 from .conversation import ADMIN_COMMANDS, COMMANDS, SORRY, Conversation, QAEngine
@@ -67,6 +75,55 @@ class FloodRetry(BaseRateLimiter[None]):
         raise AssertionError("unreachable")
 
 
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+
+
+class RetryingRequest(HTTPXRequest):
+    """``HTTPXRequest`` that retries, with exponential backoff, the failures where retrying
+    is safe and usually works: Telegram's HTTP 500/502/503/504 and refused connections (the
+    request never left). After ``retries`` retries it logs one line and lets PTB raise its
+    ``NetworkError`` as usual (the handler fails and ``on_error`` takes over).
+
+    Timeouts are *not* retried: a request that timed out may have reached Telegram, and
+    sending an answer twice is worse than missing one. 429 is ``FloodRetry``'s job: PTB
+    turns it into ``RetryAfter`` above this layer. Only the method name is ever logged,
+    never the URL (it contains the token).
+    """
+
+    __slots__ = ("retries", "delay")
+
+    def __init__(self, *, retries: int = 3, delay: float = 0.5, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.retries = retries
+        self.delay = delay
+
+    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        endpoint = url.rsplit("/", 1)[-1]
+        for attempt in range(self.retries + 1):
+            try:
+                code, payload = await super().do_request(url, method, *args, **kwargs)
+            except TimedOut:
+                raise
+            except NetworkError as exc:
+                if not isinstance(exc.__cause__, httpx.ConnectError):
+                    raise
+                if attempt == self.retries:
+                    log.error("%s: connection refused %d times; giving up", endpoint, attempt + 1)
+                    raise
+                reason = "connection refused"
+            else:
+                if code not in RETRY_STATUSES:
+                    return code, payload
+                if attempt == self.retries:
+                    log.error("%s: HTTP %s %d times; giving up", endpoint, code, attempt + 1)
+                    return code, payload
+                reason = f"HTTP {code}"
+            wait = self.delay * 2**attempt
+            log.warning("%s failed (%s): retry %d of %d in %.2f s", endpoint, reason, attempt + 1, self.retries, wait)
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
+
+
 def _retry_seconds(exc: RetryAfter) -> float:
     with warnings.catch_warnings():  # PTB 22 deprecates the int form in favour of timedelta
         warnings.simplefilter("ignore")
@@ -75,7 +132,15 @@ def _retry_seconds(exc: RetryAfter) -> float:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the traceback; tell the user, briefly, that something failed."""
+    """Log the traceback; tell the user, briefly, that something failed.
+
+    A Bot API call that timed out gets no apology: the message may well have arrived (so
+    "algo ha fallado" would be wrong), and with Telegram that slow the apology would most
+    likely time out too.
+    """
+    if isinstance(context.error, TimedOut):
+        log.warning("a Bot API call timed out while handling an update; no apology sent", exc_info=context.error)
+        return
     log.error("error while handling an update", exc_info=context.error)
     if not isinstance(update, Update):
         return
@@ -140,11 +205,21 @@ def build_application(
             await asyncio.gather(task, return_exceptions=True)
 
     url = settings.telegram_api_url.rstrip("/")
+    timeout = settings.api_timeout_seconds
+    timeouts = dict(read_timeout=timeout, write_timeout=timeout, connect_timeout=timeout)
+    request = RetryingRequest(
+        retries=settings.api_retries, delay=settings.api_retry_delay_seconds, connection_pool_size=256, **timeouts
+    )
+    # getUpdates: failures are retried by PTB's polling loop (backoff up to 30 s); its read
+    # timeout gets the long-poll timeout added by Bot.get_updates
+    get_updates_request = HTTPXRequest(connection_pool_size=1, **timeouts)
     app = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{url}/bot")
         .base_file_url(f"{url}/file/bot")
+        .request(request)
+        .get_updates_request(get_updates_request)
         .concurrent_updates(settings.max_concurrent_updates)
         .rate_limiter(FloodRetry())
         .job_queue(None)

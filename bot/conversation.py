@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Protocol, Sequence
 
+from index.errors import IndexNotFound
 from index.records import Answer, Hit, Turn
 
 from . import render
@@ -23,7 +24,7 @@ from .settings import BotSettings
 from .state import AnswerStore, Allowlist, History, RateLimiter, Stats, StoredAnswer
 
 __all__ = [
-    "COMMANDS", "ADMIN_COMMANDS", "ButtonResult", "Conversation", "QAEngine", "Sender",
+    "COMMANDS", "ADMIN_COMMANDS", "NOT_READY", "ButtonResult", "Conversation", "QAEngine", "Sender",
     "History", "RateLimiter", "Allowlist", "AnswerStore", "Stats", "parse_command",
 ]
 
@@ -58,10 +59,18 @@ ONLY_TEXT = "Solo entiendo preguntas de texto. Escríbeme tu pregunta con palabr
 ADMIN_ONLY = "Ese comando es solo para administradores."
 EXPIRED = "Esa respuesta ya no está disponible; vuelve a preguntar."
 SORRY = "Lo siento, algo ha fallado. Inténtalo de nuevo en un momento."
+NOT_READY = "Todavía estoy preparando el índice de artículos; prueba en un momento."
+NEEDS_INDEX = frozenset({"start", "buscar", "fuentes", "estado"})  # commands that read the index
 
 
 class QAEngine(Protocol):
-    """What the bot needs from ``index.Engine`` (blocking, thread-safe methods)."""
+    """What the bot needs from ``index.Engine`` (blocking, thread-safe methods).
+
+    An engine may also have a ``ready`` property (``index.Engine`` does): while it is False
+    (no index loaded yet, e.g. the first build is still running) the bot answers politely
+    that the index is being prepared instead of calling ``ask``/``search``/``info``, which
+    would raise ``IndexNotFound``. Engines without it count as ready.
+    """
 
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Answer: ...
     def search(self, question: str, top_k: int | None = None) -> list[Hit]: ...
@@ -129,6 +138,11 @@ class Conversation:
 
     # ------------------------------------------------------------------ gatekeeping
 
+    @property
+    def ready(self) -> bool:
+        """False while the engine has no index to serve (see ``QAEngine``)."""
+        return bool(getattr(self.engine, "ready", True))
+
     def is_admin(self, sender: Sender) -> bool:
         return self.local or (sender.user_id is not None and sender.user_id in self.settings.admin_ids)
 
@@ -166,11 +180,16 @@ class Conversation:
         question = render.clean_question(text, self.settings.max_question_chars)
         if not render.has_words(question):
             return [Reply(NOT_A_QUESTION)]
+        if not self.ready:
+            return [Reply(NOT_READY)]
         if busy:
             await busy()
         history = self.history.get(sender.chat_id)
         started = time.perf_counter()
-        answer = await asyncio.to_thread(self.engine.ask, question, history, None)
+        try:
+            answer = await asyncio.to_thread(self.engine.ask, question, history, None)
+        except IndexNotFound:  # the engine lost or has not yet got its index
+            return [Reply(NOT_READY)]
         latency = time.perf_counter() - started
         self.stats.record(latency, answer.answered)
 
@@ -196,6 +215,14 @@ class Conversation:
         if refused is not None:
             return refused
         name = _ALIASES.get(name, name)
+        if name in NEEDS_INDEX and not self.ready:
+            return self._not_ready(sender, name)
+        try:
+            return await self._command(sender, name, args, busy)
+        except IndexNotFound:  # the index went away between the check and the call
+            return self._not_ready(sender, name)
+
+    async def _command(self, sender: Sender, name: str, args: str, busy: Busy | None) -> list[Reply]:
         fmt = self.fmt
         if name == "start":
             info = await asyncio.to_thread(self.engine.info)
@@ -231,7 +258,12 @@ class Conversation:
             return ButtonResult()
         kind, parts = render.parse_callback(data)
         if kind == "f" and parts:
-            text, buttons = await self._sources_page(_page_number(parts[0]))
+            if not self.ready:
+                return ButtonResult(notice=NOT_READY)
+            try:
+                text, buttons = await self._sources_page(_page_number(parts[0]))
+            except IndexNotFound:
+                return ButtonResult(notice=NOT_READY)
             return ButtonResult(edit=self._messages(text, buttons)[0])
         if kind not in ("p", "m", "v") or len(parts) != 2:
             return ButtonResult()
@@ -274,6 +306,16 @@ class Conversation:
         return bool(await asyncio.to_thread(self.engine.reload_if_changed))
 
     # ------------------------------------------------------------------ helpers
+
+    def _not_ready(self, sender: Sender, name: str) -> list[Reply]:
+        """What an index-reading command says while there is no index yet."""
+        if name == "start":
+            return self._messages(render.building_text(self.fmt))
+        if name == "estado":
+            if not self.is_admin(sender):
+                return [Reply(ADMIN_ONLY)]
+            return self._messages(render.status_text(None, self._stats_rows(), self.fmt))
+        return [Reply(NOT_READY)]
 
     def _messages(self, text: str, buttons: render.Keyboard = ()) -> list[Reply]:
         """Split to Telegram's limit; the buttons go under the last part."""

@@ -328,6 +328,19 @@ def start_text(info: object, fmt: Format) -> str:
     )
 
 
+def building_text(fmt: Format) -> str:
+    """/start while the index is still being built (first run): what is happening and how
+    to ask once it is ready."""
+    return (
+        "Hola. Respondo preguntas sobre artículos de noticias, pero todavía estoy preparando "
+        "el índice de artículos; tardaré unos minutos.\n\n"
+        "Cuando esté listo, escríbeme una pregunta normal, por ejemplo: "
+        f"{fmt.italic('¿Qué ha anunciado el Gobierno sobre la vivienda?')}\n"
+        "Te contestaré con la frase del artículo y su fuente.\n\n"
+        "/ayuda muestra todos los comandos."
+    )
+
+
 def help_text(fmt: Format, admin: bool = False) -> str:
     """/ayuda: the commands, in Spanish."""
     lines = [
@@ -349,14 +362,15 @@ def help_text(fmt: Format, admin: bool = False) -> str:
 
 
 def status_text(info: object, stats: dict[str, object], fmt: Format) -> str:
-    """/estado (admins): index facts and the bot's counters."""
-    rows = [
+    """/estado (admins): index facts (``info`` None: no index loaded yet) and the bot's counters."""
+    rows: list[tuple[str, object]] = [("Índice", "todavía en preparación")] if info is None else [
         ("Artículos", getattr(info, "articles", "?")),
         ("Fragmentos", getattr(info, "chunks", "?")),
         ("Índice creado", getattr(info, "built_at", "?")),
         ("Modelo", getattr(info, "model", "?")),
         ("Ruta", getattr(info, "path", "?")),
-    ] + list(stats.items())
+    ]
+    rows += list(stats.items())
     return fmt.bold("Estado") + "\n" + "\n".join(f"{k}: {fmt.esc(str(v))}" for k, v in rows)
 
 

@@ -76,6 +76,17 @@ class BotSettings(Settings):
         10, ge=0, description="How often to check for a newer index build (0: never)"
     )
     poll_timeout: int = Field(30, ge=0, description="Long-polling timeout of getUpdates, seconds")
+    api_timeout_seconds: float = Field(
+        10, gt=0,
+        description="Connect/read/write timeout of each Bot API call (getUpdates gets poll_timeout on top)",
+    )
+    api_retries: int = Field(
+        3, ge=0, le=10,
+        description="Retries of a Bot API call after HTTP 500/502/503/504 or a refused connection",
+    )
+    api_retry_delay_seconds: float = Field(
+        0.5, ge=0, le=30, description="Wait before the first such retry; doubles on each further one"
+    )
     feedback_log: Path | None = Field(
         Path("var/feedback.jsonl"),
         description="JSONL file of questions and votes (empty: disabled); no user ids are stored",

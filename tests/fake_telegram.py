@@ -5,7 +5,10 @@ would to api.telegram.org. The server answers like Telegram (``{"ok": true, "res
 with realistic ``Message`` objects, and Telegram's 400 errors for HTML it cannot parse, text
 over 4096 UTF-16 units, empty text, bad callback data), records every call, lets tests
 inject user updates (messages, group mentions, replies, button presses, edits, stickers,
-photos, locations) and injects faults (``fail_next``: 429 with retry_after, 500, ...).
+photos, locations; ``burst`` makes several arrive in one getUpdates batch) and injects
+faults: ``fail_next`` (429 with retry_after, 500, 502, ...), ``delay_next`` (a slow reply,
+to trip the client's timeout) and ``go_offline``/``come_back`` (connections refused on the
+same port, open keep-alive connections cut).
 
 Stdlib only (``http.server`` in a thread): aiohttp is not installed. Test coroutines must
 use the async ``wait_for`` so the bot, on the same event loop, keeps running.
@@ -13,6 +16,7 @@ use the async ``wait_for`` so the bot, on the same event loop, keeps running.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import itertools
 import json
@@ -23,7 +27,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 TOKEN = "123456789:AAFakeTokenForTests_abcdefghijklmnop"
 BOT_ID = 123456789
@@ -137,6 +141,7 @@ class Call:
     status: int = 200
     response: Any = None
     at: float = field(default_factory=time.monotonic)
+    delayed: float = 0.0  # seconds the reply was held back by ``delay_next``
 
     @property
     def ok(self) -> bool:
@@ -168,8 +173,13 @@ class FakeTelegram:
         self._query_ids = itertools.count(1)
         self._open_queries: set[str] = set()
         self._faults: dict[str, list[Fault]] = {}
-        self._cond = threading.Condition()
+        self._delays: dict[str, list[float]] = {}
+        self.delays_started: dict[str, int] = {}  # method (lower case) → delayed calls begun
+        self._cond = threading.Condition()  # an RLock inside: ``burst`` may nest add_update
         self._closing = False
+        self._offline = False
+        self._port = 0
+        self._connections: set[socket.socket] = set()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -177,28 +187,55 @@ class FakeTelegram:
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "server not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        assert self._port, "server not started"
+        return f"http://127.0.0.1:{self._port}"
 
-    def start(self) -> "FakeTelegram":
+    def _listen(self, port: int) -> None:
         fake = self
 
         class Handler(_Handler):
             server_state = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", port), Handler)  # SO_REUSEADDR: the same port again
+        self._port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
+
+    def _unlisten(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+
+    def start(self) -> "FakeTelegram":
+        self._listen(0)
         return self
 
     def stop(self) -> None:
         with self._cond:
             self._closing = True
             self._cond.notify_all()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        self._unlisten()
+
+    def go_offline(self) -> None:
+        """Like the Bot API vanishing from the network: stop listening (connecting to the
+        port is refused) and cut every open connection, including a long poll in progress.
+        Updates injected meanwhile are kept for ``come_back``."""
+        with self._cond:
+            self._offline = True
+            self._cond.notify_all()  # wake long polls: their connection is about to go
+        self._unlisten()
+        with self._cond:
+            connections = list(self._connections)
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+    def come_back(self) -> None:
+        """Listen again on the same port (``url`` does not change)."""
+        with self._cond:
+            self._offline = False
+        self._listen(self._port)
 
     def __enter__(self) -> "FakeTelegram":
         return self.start()
@@ -219,6 +256,20 @@ class FakeTelegram:
         with self._cond:
             queue = self._faults.setdefault(method.lower(), [])
             queue.extend(Fault(status, description, parameters) for _ in range(times))
+
+    def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """Hold back the reply to the next ``times`` calls of ``method`` by ``seconds`` (the
+        call is then processed as usual: a slow Telegram, not a lost request). A client
+        with a shorter timeout gives up first; ``delays_started`` counts delays begun."""
+        with self._cond:
+            self._delays.setdefault(method.lower(), []).extend([seconds] * times)
+
+    @contextlib.contextmanager
+    def burst(self) -> Iterator[None]:
+        """Updates added inside the block become visible at once, so the bot's next
+        getUpdates receives them together (they are then handled concurrently)."""
+        with self._cond:
+            yield
 
     # ------------------------------------------------------------------ injecting updates
 
@@ -332,6 +383,19 @@ class FakeTelegram:
 
     wait_for_calls = wait_for
 
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
+        """Poll ``predicate`` (without blocking the event loop) until it holds."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            await asyncio.sleep(0.01)
+
+    def failed_calls(self) -> list[Call]:
+        """Every call the server answered with an error (faults injected on purpose included)."""
+        with self._cond:
+            return [c for c in self.calls if not c.ok]
+
     async def wait_for_message(self, chat_id: int, contains: str = "", timeout: float = 5.0) -> Call:
         """The first successful sendMessage to ``chat_id`` whose text contains ``contains``."""
         calls = await self.wait_for(
@@ -346,6 +410,11 @@ class FakeTelegram:
         with self._cond:
             faults = self._faults.get(method.lower())
             fault = faults.pop(0) if faults else None
+            delays = self._delays.get(method.lower())
+            call.delayed = delays.pop(0) if delays else 0.0
+            if call.delayed:
+                self.delays_started[method.lower()] = self.delays_started.get(method.lower(), 0) + 1
+                self._cond.wait_for(lambda: self._closing, timeout=call.delayed)  # releases the lock
         try:
             if fault is not None:
                 raise TelegramError(fault.status, fault.description, fault.parameters)
@@ -391,7 +460,7 @@ class FakeTelegram:
         with self._cond:
             if offset:
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
-            while not self._updates and not self._closing:
+            while not self._updates and not self._closing and not self._offline:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
@@ -534,6 +603,19 @@ def _decode(params: dict[str, str]) -> dict[str, Any]:
     return out
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Connections cut by ``go_offline`` (or dropped by a client that timed out) are
+        expected: stay quiet about them; anything else is printed as usual."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
+
+
 class _Handler(BaseHTTPRequestHandler):
     """Routes ``/bot<token>/<method>`` to the FakeTelegram; keep-alive like the real API."""
 
@@ -548,6 +630,17 @@ class _Handler(BaseHTTPRequestHandler):
         # headers and body go out in separate writes: without this, Nagle + delayed ACK
         # add ~40 ms to every call
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.server_state._cond:
+            self.server_state._connections.add(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        except OSError:
+            pass
+        finally:
+            with self.server_state._cond:
+                self.server_state._connections.discard(self.connection)
 
     def _reply(self, status: int, body: dict) -> None:
         data = json.dumps(body).encode()
@@ -557,7 +650,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
+        except OSError:  # the client gave up (timeout) or go_offline cut the connection
             pass
 
     def _handle(self) -> None:

@@ -368,10 +368,10 @@ async def test_engine_error_apologises_and_token_never_logged(
 
 
 async def test_server_error_on_send_is_survived(fake: FakeTelegram, start_bot: StartBot) -> None:
-    await start_bot()
-    fake.fail_next("sendMessage", status=500)
+    await start_bot(api_retries=1, api_retry_delay_seconds=0.05)
+    fake.fail_next("sendMessage", times=2, status=500)  # the first try and its one retry
     fake.send_text(QUESTION)
-    await fake.wait_for_message(ANA, SORRY)  # the answer failed; the apology went through
+    await fake.wait_for_message(ANA, SORRY)  # the answer was given up on; the apology went through
     call = await ask(fake, QUESTION)  # and the bot keeps working
     assert call.params["text"].startswith("La norma limita")
 

@@ -131,7 +131,7 @@ def test_open_engine_builds_a_missing_index(clean_env: Path, monkeypatch: pytest
     monkeypatch.setattr(index, "build_index", fake_build)
     monkeypatch.setattr(index, "Encoder", lambda settings: "encoder")
     assert bot_main.open_engine(BotSettings(_env_file=None)) is engine  # type: ignore[call-arg]
-    assert calls == ["open", "build with encoder", "open with encoder"]
+    assert calls == ["open with encoder", "build with encoder", "open with encoder"]  # the model loads once
 
 
 def test_main_reports_library_errors(clean_env: Path, monkeypatch: pytest.MonkeyPatch,
