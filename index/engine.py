@@ -71,6 +71,7 @@ class Engine:
         self.weights = AnswerWeights(settings.answer_lexical_weight, settings.answer_dense_weight,
                                      settings.answer_passage_weight, settings.answer_kind_weight)
         self._stored: StoredIndex | None = None
+        self._rejected: Path | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -94,11 +95,13 @@ class Engine:
         """Switch to a newer complete build if ``current`` moved; a bad build is logged and ignored."""
         with self._lock:
             target = store.current_build(Path(self.settings.index_dir))
-            if target is None or (self._stored is not None and target == self._stored.path):
+            if target is None or target == self._rejected or (self._stored and target == self._stored.path):
                 return False
             try:
                 fresh = StoredIndex.open_build(target, self.settings.model)
             except IndexError_ as exc:
+                # Remembered so the periodic check does not re-hash and re-log the same bad build.
+                self._rejected = target
                 log.error("new index at %s not loaded, still serving the old one: %s", target, exc)
                 return False
             self._stored = fresh  # queries in flight keep their reference to the old index

@@ -175,6 +175,8 @@ def test_reload_switches_to_new_build_and_ignores_a_broken_one(corpus: Settings)
     (broken / store.METADATA).write_bytes(b"not sqlite")
     store.switch_current(corpus.index_dir, broken)
     assert not engine.reload_if_changed()
+    assert engine._rejected == broken.resolve()
+    assert not engine.reload_if_changed()  # not re-read on every periodic check
     assert engine.search("volcán Islandia")[0].article_id == "d"
 
 
