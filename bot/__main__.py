@@ -78,10 +78,6 @@ def run_telegram(settings: BotSettings, engine) -> None:
 
     app = build_application(settings, engine)
     if settings.webhook_url:
-        try:
-            import tornado  # noqa: F401  (PTB's webhook server)
-        except ImportError:
-            raise SystemExit("webhook mode needs `pip install \"python-telegram-bot[webhooks]\"`")
         app.run_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,
