@@ -128,7 +128,6 @@ def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray
     scored: list[ScoredSentence] = []
     seen: set[tuple[str, int]] = set()
     for rank, (_, chunk) in enumerate(passages):
-        article_text = None
         for row, start, end in stored.sentences_in(chunk.article_id, chunk.start, chunk.end):
             if (chunk.article_id, start) in seen:
                 continue

@@ -12,6 +12,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+pytest_plugins = ["tests.bot_fixtures"]
+
 from index.lexical import words  # noqa: E402
 from index.settings import Settings  # noqa: E402
 

@@ -5,18 +5,15 @@ reaching the error handler, never a call the server (i.e. Telegram) would reject
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 from pathlib import Path
-from typing import AsyncIterator, Callable, Iterator
+from typing import Callable
 
 import pytest
-from telegram.ext import Application
 
-from bot.app import build_application, running
 from bot.conversation import ADMIN_ONLY, NOT_A_QUESTION, ONLY_TEXT, SORRY
-from bot.settings import BotSettings
-from tests.fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram
+from tests.bot_fixtures import serving
+from tests.fake_telegram import BOT_USERNAME, FakeTelegram
 from tests.fakes import FakeEngine
 
 ANA = 1001
@@ -110,22 +107,6 @@ CASES = [
     pytest.param(lambda fake: fake.send_voice(user_id=ANA), exact(ONLY_TEXT), id="voice"),
     pytest.param(lambda fake: fake.send_location(user_id=ANA), exact(ONLY_TEXT), id="location"),
 ]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
-
-
-@contextlib.asynccontextmanager
-async def serving(fake: FakeTelegram, engine: FakeEngine, tmp_path: Path) -> AsyncIterator[Application]:
-    settings = BotSettings(  # type: ignore[call-arg]
-        _env_file=None, telegram_bot_token=TOKEN, telegram_api_url=fake.url, feedback_log=tmp_path / "fb.jsonl",
-        reload_interval_seconds=0, allowed_ids=frozenset(), admin_ids=frozenset(), index_dir=tmp_path / "index",
-    )
-    async with running(build_application(settings, engine), timeout=1) as app:
-        yield app
 
 
 @pytest.mark.parametrize(("send", "expected"), CASES)

@@ -19,6 +19,7 @@ from bot.app import CONVERSATION, build_application, running
 from bot.conversation import NOT_ALLOWED, ONLY_TEXT, RATE_LIMITED, SORRY, Conversation
 from bot.render import Reply
 from bot.settings import BotSettings
+from tests.bot_fixtures import serving
 from tests.fake_telegram import BOT_ID, BOT_USERNAME, TOKEN, Call, FakeTelegram
 from tests.fakes import NASTY_TITLE, FakeEngine
 
@@ -31,14 +32,8 @@ StartBot = Callable[..., Awaitable[Application]]
 
 
 @pytest.fixture
-def fake() -> FakeTelegram:
-    with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
 def engine() -> FakeEngine:
-    """The engine the bot serves; a deterministic fake until the real index is wired in."""
+    """The engine the bot serves: a deterministic fake (tests/test_bot_real.py uses the real one)."""
     return FakeEngine()
 
 
@@ -48,16 +43,8 @@ async def start_bot(fake: FakeTelegram, engine: FakeEngine, tmp_path: Path) -> A
     async with contextlib.AsyncExitStack() as stack:
 
         async def start(**overrides: object) -> Application:
-            values: dict[str, object] = dict(
-                telegram_bot_token=TOKEN, telegram_api_url=fake.url, feedback_log=tmp_path / "feedback.jsonl",
-                reload_interval_seconds=0, admin_ids=frozenset({ADMIN}), allowed_ids=frozenset(),
-                rate_limit_per_minute=20, index_dir=tmp_path / "index",
-            )
-            values.update(overrides)
-            settings = BotSettings(_env_file=None, **values)  # type: ignore[arg-type]
-            app = build_application(settings, engine)
-            await stack.enter_async_context(running(app, timeout=1))
-            return app
+            overrides = {"admin_ids": frozenset({ADMIN}), **overrides}
+            return await stack.enter_async_context(serving(fake, engine, tmp_path, **overrides))
 
         yield start
 

@@ -8,12 +8,6 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter
 from tests.fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram, text_entities
 
 
-@pytest.fixture
-def fake() -> FakeTelegram:
-    with FakeTelegram() as server:
-        yield server
-
-
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # PTB's own RetryAfter
 async def test_bot_api_round_trip_and_telegram_errors(fake: FakeTelegram) -> None:
     async with Bot(TOKEN, base_url=f"{fake.url}/bot") as bot:

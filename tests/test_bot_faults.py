@@ -38,6 +38,8 @@ from bot.conversation import NOT_ALLOWED, NOT_READY, RATE_LIMITED, SORRY, Conver
 from bot.settings import BotSettings
 from index.errors import IndexNotFound
 from tests.conftest import SAMPLE, FakeEncoder
+from tests.bot_fixtures import bot_settings
+from tests.bot_fixtures import serving as shared_serving
 from tests.fake_telegram import TOKEN, Call, FakeTelegram
 from tests.fakes import FakeEngine
 
@@ -101,32 +103,15 @@ def logs(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) ->
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
 def engine() -> FakeEngine:
     return FakeEngine()
-
-
-def bot_settings(fake: FakeTelegram, tmp_path: Path, **overrides: object) -> BotSettings:
-    values: dict[str, object] = dict(
-        telegram_bot_token=TOKEN, telegram_api_url=fake.url, feedback_log=tmp_path / "feedback.jsonl",
-        reload_interval_seconds=0, admin_ids=frozenset({ADMIN}), allowed_ids=frozenset(),
-        rate_limit_per_minute=20, index_dir=tmp_path / "index", api_retry_delay_seconds=0.05,
-    )
-    values.update(overrides)
-    return BotSettings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
 @contextlib.asynccontextmanager
 async def serving(fake: FakeTelegram, engine: object, tmp_path: Path, **overrides: object) -> AsyncIterator[Application]:
     """The bot, running until the block ends (inside the test, so its shutdown logs are checked too)."""
-    app = build_application(bot_settings(fake, tmp_path, **overrides), engine)  # type: ignore[arg-type]
     logging.getLogger("httpx").setLevel(logging.INFO)  # log every request URL (the token is in it)
-    async with running(app, timeout=1):
+    async with shared_serving(fake, engine, tmp_path, **{"admin_ids": frozenset({ADMIN}), **overrides}) as app:
         yield app
 
 

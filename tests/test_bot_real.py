@@ -24,16 +24,15 @@ from typing import AsyncIterator, Awaitable, Callable
 import pytest
 from telegram.ext import Application
 
-from bot.app import build_application, running
 from bot.conversation import SORRY
-from bot.settings import BotSettings
 from index import store
 from index.build import build_index
 from index.engine import Engine
 from index.errors import NothingToIndex
 from index.settings import Settings
 from tests.conftest import SAMPLE
-from tests.fake_telegram import BOT_USERNAME, TOKEN, Call, FakeTelegram
+from tests.bot_fixtures import serving
+from tests.fake_telegram import BOT_USERNAME, Call, FakeTelegram
 
 pytestmark = pytest.mark.slow
 
@@ -68,27 +67,13 @@ StartBot = Callable[..., Awaitable[Application]]
 
 
 @pytest.fixture
-def fake() -> FakeTelegram:
-    with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
 async def start_bot(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Application]]]:
     """start_bot(engine, **settings) → the real Application polling ``fake``; stopped at teardown."""
     async with contextlib.AsyncExitStack() as stack:
 
         async def start(engine: Engine, **overrides: object) -> Application:
-            values: dict[str, object] = dict(
-                telegram_bot_token=TOKEN, telegram_api_url=fake.url, feedback_log=tmp_path / "feedback.jsonl",
-                reload_interval_seconds=0, admin_ids=frozenset(), allowed_ids=frozenset(),
-                rate_limit_per_minute=0, index_dir=engine.settings.index_dir,
-            )
-            values.update(overrides)
-            settings = BotSettings(_env_file=None, **values)  # type: ignore[arg-type]
-            app = build_application(settings, engine)
-            await stack.enter_async_context(running(app, timeout=1))
-            return app
+            overrides = {"rate_limit_per_minute": 0, "index_dir": engine.settings.index_dir, **overrides}
+            return await stack.enter_async_context(serving(fake, engine, tmp_path, **overrides))
 
         yield start
 
@@ -144,7 +129,7 @@ async def settle(fake: FakeTelegram) -> None:
                         where=lambda c: c.params.get("chat_id") == SENTINEL_USER)
 
 
-async def serving(engine: Engine, build_dir: Path, timeout: float = WAIT) -> None:
+async def wait_until_serving(engine: Engine, build_dir: Path, timeout: float = WAIT) -> None:
     """Wait until the bot's periodic reload made ``engine`` serve ``build_dir``."""
     deadline = time.monotonic() + timeout
     while Path(engine.info().path) != Path(build_dir):
@@ -229,7 +214,7 @@ async def test_hot_reload_after_incremental_rebuild_drops_no_update(
     at_build_start = len(asked)
     report = await asyncio.to_thread(build_index, settings, encoder=real_encoder)  # the loop keeps serving
     at_build_end = len(asked)
-    await serving(engine, report.build_dir)  # switched by the periodic reload, bot not restarted
+    await wait_until_serving(engine, report.build_dir)  # switched by the periodic reload, bot not restarted
     await asyncio.sleep(0.2)  # and a few more questions right after the switch
     stop.set()
     await asking

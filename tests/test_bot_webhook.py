@@ -8,7 +8,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
 
 from bot.app import build_application
 from bot.handlers import ALLOWED_UPDATES
