@@ -6,7 +6,9 @@ The 'holdout' half is never looked at here: report it afterwards with
 cached, so each grid point costs only search + answer time.
 
     python scripts/tune_search.py --qa ../shared/data/squad_es_dev/squad_es-v1.1-dev-small.noxquad.json \
-        --work var/eval-v1 --sample 1500
+        --work var/eval-v1.1 --sample 1000 --out var/results/tune-v1.1.json
+    python scripts/tune_search.py --refusal --qa ../shared/data/squad_es_dev/squad_es-v2.0-dev-small.noxquad.json \
+        --work var/eval-v2.0 --sample 1200 --out var/results/tune-refusal-v2.0.json
 """
 from __future__ import annotations
 
@@ -46,8 +48,26 @@ class CachingEncoder:
         return np.stack([self._cache[t] for t in texts])
 
 
+NO_REFUSAL = {"refusal_threshold": 0.0, "refusal_min_coverage": 0.0}
+
+
 def run(engine: Engine, questions: list, k: int = 10) -> dict:
     return summarise([score_question(q, engine.ask(q.text, top_k=k), k) for q in questions], k)
+
+
+def refusal_grid(engine_with, questions: list, out: Path | None) -> int:
+    """Answerable questions kept vs unanswerable refused, for a grid of the two refusal settings."""
+    rows = []
+    for threshold, coverage in itertools.product([0.0, 0.25, 0.3, 0.35], [0.0, 0.3, 0.4, 0.5]):
+        m = run(engine_with(refusal_threshold=threshold, refusal_min_coverage=coverage), questions)
+        row = {"refusal_threshold": threshold, "refusal_min_coverage": coverage,
+               "answerable_kept": m["answerable_answered"], "unanswerable_refused": m["refusal"]["recall"],
+               "refusal_precision": m["refusal"]["precision"]}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    if out:
+        out.write_text(json.dumps({"refusal": rows}, indent=1))
+    return 0
 
 
 def main() -> int:
@@ -56,9 +76,12 @@ def main() -> int:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--sample", type=int, default=1000, help="tune questions used per grid point")
     parser.add_argument("--out", type=Path, help="write the grid results as JSON")
+    parser.add_argument("--refusal", action="store_true",
+                        help="calibrate the refusal thresholds instead (needs a SQuAD 2.0 file)")
     args = parser.parse_args()
-    settings = build_eval_index(Settings(), *[load_squad(args.qa)[0]], work=args.work)
-    questions = [q for q in load_squad(args.qa)[1] if split_of(q.group) == "tune"]
+    articles, all_questions = load_squad(args.qa)
+    settings = build_eval_index(Settings(), articles, work=args.work)
+    questions = [q for q in all_questions if split_of(q.group) == "tune"]
     questions = random.Random(0).sample(questions, min(args.sample, len(questions)))
     encoder = CachingEncoder(Encoder(settings))
     encoder.warm([q.text for q in questions])
@@ -70,21 +93,24 @@ def main() -> int:
         engine._stored = stored
         return engine
 
+    if args.refusal:
+        return refusal_grid(engine_with, questions, args.out)
     for weight in [0.0, 0.1, 0.2, 0.3, 0.4]:
-        m = run(engine_with(dense_weight=weight), questions)
+        m = run(engine_with(dense_weight=weight, **NO_REFUSAL), questions)
         row = {"dense_weight": weight, **m["paragraph"], "answer": m["answer_sentence_contains_gold"]}
         grid["fusion"].append(row)
         print(json.dumps(row), flush=True)
     best_weight = max(grid["fusion"], key=lambda r: (r["recall@1"], r["mrr@10"]))["dense_weight"]
-    for lex, dense, passage in itertools.product([0.4, 0.6], [0.2, 0.4], [0.1, 0.3]):
+    for lex, dense, passage, kind in itertools.product([0.4, 0.6], [0.2, 0.4], [0.1, 0.3], [0.0, 0.1]):
         m = run(engine_with(dense_weight=best_weight, answer_lexical_weight=lex, answer_dense_weight=dense,
-                            answer_passage_weight=passage), questions)
-        row = {"lexical": lex, "dense": dense, "passage": passage, "answer": m["answer_sentence_contains_gold"]}
+                            answer_passage_weight=passage, answer_kind_weight=kind, **NO_REFUSAL), questions)
+        row = {"lexical": lex, "dense": dense, "passage": passage, "kind": kind,
+               "answer": m["answer_sentence_contains_gold"]}
         grid["answer"].append(row)
         print(json.dumps(row), flush=True)
     best_answer = max(grid["answer"], key=lambda r: r["answer"])
     grid["chosen"] = {"dense_weight": best_weight, **{f"answer_{k}_weight": best_answer[k]
-                                                      for k in ("lexical", "dense", "passage")}}
+                                                      for k in ("lexical", "dense", "passage", "kind")}}
     print("chosen:", json.dumps(grid["chosen"]))
     if args.out:
         args.out.write_text(json.dumps(grid, indent=1))
