@@ -29,6 +29,7 @@ from .ingest import load_articles
 from .lexical import Analyzer, Bm25Index, read_alias_text
 from .records import Article, Chunk, Sentence, Skipped
 from .settings import Settings
+from .vectors import make_vector_index
 
 log = logging.getLogger(__name__)
 
@@ -133,16 +134,8 @@ def _embed_missing(prepared: list[_Prepared], encoder: Encoder, progress: bool) 
 
 
 def _faiss_index(vectors: np.ndarray, settings: Settings) -> tuple[faiss.Index, dict]:
-    """Exact inner product below the size threshold, HNSW above it (normalised vectors: IP = cosine)."""
-    dim = vectors.shape[1]
-    if len(vectors) <= settings.flat_index_max:
-        index, info = faiss.IndexFlatIP(dim), {"type": "flat_ip"}
-    else:
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        info = {"type": "hnsw_flat_ip", "m": 32, "ef_construction": 80, "ef_search": 128}
-    index.add(vectors)
-    return index, info
+    """Exact inner product up to settings.flat_index_max chunks, IVF-Flat above (see index/vectors.py)."""
+    return make_vector_index(vectors, settings)
 
 
 def _write_metadata(path: Path, prepared: list[_Prepared]) -> None:
@@ -183,8 +176,8 @@ def _versions() -> dict:
 def _write_build(tmp: Path, prepared: list[_Prepared], encoder: Encoder, settings: Settings,
                  alias_text: str, started: float) -> None:
     tmp.mkdir(parents=True)
-    chunk_vecs = np.concatenate([p.chunk_vectors for p in prepared]).astype(np.float32)
-    sent_vecs = np.concatenate([p.sentence_vectors for p in prepared]).astype(np.float32)
+    chunk_vecs = np.concatenate([p.chunk_vectors for p in prepared]).astype(np.float32, copy=False)
+    sent_vecs = np.concatenate([p.sentence_vectors for p in prepared]).astype(np.float32, copy=False)
     index, faiss_info = _faiss_index(chunk_vecs, settings)
     faiss.write_index(index, str(tmp / store.VECTORS))
     np.save(tmp / store.SENTENCE_VECTORS, sent_vecs, allow_pickle=False)

@@ -32,6 +32,7 @@ import numpy as np
 
 from .errors import BuildLocked, IndexCorrupt, IndexMismatch, IndexNotFound
 from .lexical import Analyzer, Bm25Index
+from .vectors import tune_for_search
 
 log = logging.getLogger(__name__)
 
@@ -200,8 +201,7 @@ class StoredIndex:
         self.path = build_dir
         self.manifest = manifest
         self.vectors = faiss.read_index(str(build_dir / VECTORS))
-        if hasattr(self.vectors, "hnsw"):
-            self.vectors.hnsw.efSearch = int(manifest.get("faiss", {}).get("ef_search", 128))
+        tune_for_search(self.vectors, manifest.get("faiss", {}))  # nprobe / efSearch from the build
         self.sentence_vectors = np.load(build_dir / SENTENCE_VECTORS, mmap_mode="r", allow_pickle=False)
         self.bm25 = Bm25Index.load(build_dir / BM25_DIR, mmap=True)
         self.analyzer = Analyzer((build_dir / ALIASES).read_text(encoding="utf-8"))
