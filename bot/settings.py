@@ -95,7 +95,7 @@ class BotSettings(Settings):
     # Webhook mode (used when webhook_url is set; needs python-telegram-bot[webhooks])
     webhook_url: str | None = Field(None, description="Public HTTPS URL Telegram posts updates to")
     webhook_listen: str = Field("127.0.0.1", description="Address the webhook server binds")
-    webhook_port: int = Field(8443, ge=1, le=65535)
+    webhook_port: int = Field(8443, ge=1, le=65535, description="Port the webhook server binds")
     webhook_secret: SecretStr | None = Field(
         None, description="Checked against the X-Telegram-Bot-Api-Secret-Token header"
     )

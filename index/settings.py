@@ -38,7 +38,7 @@ class Settings(BaseSettings):
         "onnx", description="sentence-transformers backend; ONNX measured 1.7x faster with identical vectors"
     )
     model_cache_dir: Path = Field(Path("var/models"), description="Where the ONNX export of the model is kept")
-    embed_batch_size: int = Field(32, ge=1)
+    embed_batch_size: int = Field(32, ge=1, description="Texts embedded per batch")
     build_threads: int = Field(2, ge=1, description="CPU threads used to embed during a build")
     hf_offline: bool = Field(True, description="Never contact the Hugging Face hub")
     threads: int = Field(1, ge=1, description="CPU threads per query (torch and faiss)")
@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     max_article_chars: int = Field(2_000_000, description="Longer articles are skipped")
 
     # Search and answer
-    top_k: int = Field(5, ge=1, le=100)
+    top_k: int = Field(5, ge=1, le=100, description="Passages returned per question")
     candidates: int = Field(100, ge=10, description="Candidates taken from each retriever")
     dense_weight: float = Field(
         0.3, ge=0.0, le=1.0, description="Weight of the dense score in the fusion (rest: BM25)"
@@ -69,18 +69,12 @@ class Settings(BaseSettings):
     answer_kind_weight: float = Field(
         0.1, description="Answer sentence: bonus when it holds what the question word asks for (date, number, person)"
     )
-    answer_max_chars: int = Field(400, ge=80)
+    answer_max_chars: int = Field(400, ge=80, description="Longest answer (one or two sentences)")
     flat_index_max: int = Field(
         150_000,
-        description="Up to this many chunks the FAISS index is exact (IndexFlatIP), above it IVF-Flat "
-        "(index/vectors.py). Measured (scripts/bench_scale.py --sweep, 2 shared cores, 1 FAISS thread, "
-        "top-100): exact p50 6.7 ms at 100k, 9.1 ms at 150k, 10.6 ms at 200k, 34 ms at 500k, 64 ms at 1M; "
-        "IVF-Flat (nprobe 64) 0.4-1.4 ms at 100k-1M with recall@10 >= 0.99 vs exact. Exact stops "
-        "meeting ~10 ms p50 above 150k, so it is the threshold.",
+        description="Up to this many chunks the FAISS index is exact, above it IVF-Flat; exact search "
+        "passes ~10 ms p50 here (scripts/bench_scale.py --sweep, README)",
     )
     ivf_nprobe: int = Field(
-        64,
-        ge=1,
-        description="IVF lists searched per query above flat_index_max (recorded in the manifest at build). "
-        "Recall@10 vs exact: 0.975-0.995 at nprobe 32, 0.992-1.000 at 64, for 0.4-1.4 ms p50 at 100k-1M.",
+        64, ge=1, description="IVF lists searched per query (recall@10 vs exact >= 0.99 measured up to 1M chunks)"
     )
