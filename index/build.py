@@ -173,14 +173,35 @@ def _versions() -> dict:
     return out
 
 
+def _write_vectors(path: Path, prepared: list[_Prepared], settings: Settings) -> tuple[dict, int]:
+    """The FAISS file. Its own function so the full vector copy is freed before the next phases."""
+    chunk_vecs = np.concatenate([p.chunk_vectors for p in prepared]).astype(np.float32, copy=False)
+    index, info = _faiss_index(chunk_vecs, settings)
+    faiss.write_index(index, str(path))
+    return info, int(len(chunk_vecs))
+
+
+def _write_sentence_vectors(path: Path, prepared: list[_Prepared], dim: int) -> int:
+    """Streamed into the .npy file article by article, so no second full copy is ever in memory."""
+    total = sum(len(p.sentence_vectors) for p in prepared)
+    if total == 0:
+        np.save(path, np.zeros((0, dim), dtype=np.float32), allow_pickle=False)
+        return 0
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(total, dim))
+    row = 0
+    for p in prepared:
+        out[row : row + len(p.sentence_vectors)] = p.sentence_vectors
+        row += len(p.sentence_vectors)
+    out.flush()
+    del out
+    return total
+
+
 def _write_build(tmp: Path, prepared: list[_Prepared], encoder: Encoder, settings: Settings,
                  alias_text: str, started: float) -> None:
     tmp.mkdir(parents=True)
-    chunk_vecs = np.concatenate([p.chunk_vectors for p in prepared]).astype(np.float32, copy=False)
-    sent_vecs = np.concatenate([p.sentence_vectors for p in prepared]).astype(np.float32, copy=False)
-    index, faiss_info = _faiss_index(chunk_vecs, settings)
-    faiss.write_index(index, str(tmp / store.VECTORS))
-    np.save(tmp / store.SENTENCE_VECTORS, sent_vecs, allow_pickle=False)
+    faiss_info, n_chunks = _write_vectors(tmp / store.VECTORS, prepared, settings)
+    n_sentences = _write_sentence_vectors(tmp / store.SENTENCE_VECTORS, prepared, encoder.dim)
     _write_metadata(tmp / store.METADATA, prepared)
     analyzer = Analyzer(alias_text)
     Bm25Index.build([analyzer.terms(c.embedding_text()) for p in prepared for c in p.chunks]).save(tmp / store.BM25_DIR)
@@ -192,7 +213,7 @@ def _write_build(tmp: Path, prepared: list[_Prepared], encoder: Encoder, setting
         "chunking": chunking_params(settings),
         "analyzer": {"aliases": analyzer.fingerprint, "stemmer": "snowball-spanish", "folding": "nfkd-casefold"},
         "faiss": faiss_info,
-        "counts": {"articles": len(prepared), "chunks": int(len(chunk_vecs)), "sentences": int(len(sent_vecs))},
+        "counts": {"articles": len(prepared), "chunks": n_chunks, "sentences": n_sentences},
         "dates": {"min": dates[0] if dates else None, "max": dates[-1] if dates else None},
         "articles": {p.article.id: p.article.content_hash for p in prepared},
         "versions": _versions(),
