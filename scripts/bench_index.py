@@ -21,7 +21,6 @@ import hashlib
 import json
 import logging
 import os
-import platform
 import random
 import re
 import resource
@@ -29,7 +28,6 @@ import shutil
 import subprocess
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable, Sequence
@@ -46,6 +44,7 @@ from index.build import _Prepared, _prepare, _write_build  # noqa: E402
 from index.ingest import content_hash, load_articles  # noqa: E402
 from index.records import Sentence  # noqa: E402
 from index.settings import Settings  # noqa: E402
+from bench_common import machine as common_machine  # noqa: E402
 
 NEWS = Path("/work/shared/data/news_es/true_news.jsonl")
 SQUAD = Path("/work/shared/data/squad_es_dev/squad_es-v1.1-dev-small.noxquad.json")
@@ -59,38 +58,9 @@ log = logging.getLogger("bench_index")
 # --------------------------------------------------------------------------- machine
 
 
+
 def machine() -> dict[str, Any]:
-    """What the numbers were measured on; a shared 2-core VM and a laptop differ by a lot."""
-    cpu_model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram_gib = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram_gib = round(int(line.split()[1]) / 2**20, 1)
-    except OSError:
-        pass
-    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-    versions = {"python": platform.python_version()}
-    for name in ("torch", "faiss-cpu", "sentence-transformers", "onnxruntime", "optimum", "numpy", "bm25s"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return {
-        "nproc": int(nproc) if nproc.isdigit() else os.cpu_count(),
-        "cpu_model": cpu_model,
-        "ram_gib": ram_gib,
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "platform": platform.platform(),
-        "versions": versions,
-    }
+    return common_machine(("torch", "faiss-cpu", "sentence-transformers", "onnxruntime", "optimum", "numpy", "bm25s"))
 
 
 def machine_line(m: dict[str, Any]) -> str:

@@ -13,15 +13,12 @@ import asyncio
 import contextlib
 import logging
 import os
-import platform
 import random
 import re
-import subprocess
 import sys
 import tempfile
 import time
 from array import array
-from importlib import metadata
 from pathlib import Path
 from typing import Any, AsyncIterator, Sequence
 
@@ -32,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench_common import machine as common_machine  # noqa: E402
 from bot.app import build_application, running  # noqa: E402
 from bot.settings import BotSettings  # noqa: E402
 from index import store  # noqa: E402
@@ -71,37 +69,9 @@ TEMPLATES = (
 # --------------------------------------------------------------------------- machine
 
 
+
 def machine() -> dict[str, Any]:
-    """What the numbers were measured on (a shared 2-core VM and a laptop differ a lot)."""
-    cpu_model = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    ram_gib = None
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram_gib = round(int(line.split()[1]) / 2**20, 1)
-    try:
-        nproc = int(subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout.strip())
-    except (OSError, ValueError):
-        nproc = os.cpu_count() or 0
-    versions = {"python": platform.python_version()}
-    for name in ("python-telegram-bot", "httpx", "torch", "sentence-transformers", "faiss-cpu", "numpy"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return {
-        "nproc": nproc,
-        "cpu_model": cpu_model,
-        "ram_gib": ram_gib,
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "platform": platform.platform(),
-        "versions": versions,
-    }
+    return common_machine(("python-telegram-bot", "httpx", "torch", "sentence-transformers", "faiss-cpu", "numpy"))
 
 
 def machine_text(m: dict[str, Any]) -> str:
