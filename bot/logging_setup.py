@@ -14,7 +14,7 @@ import urllib.parse
 from typing import Iterable
 
 PLACEHOLDER = "[TOKEN]"
-NOISY_LOGGERS = ("httpx", "httpcore")
+NOISY_LOGGERS = ("httpx", "httpcore", "bm25s", "sentence_transformers", "trafilatura")
 
 
 class RedactingFilter(logging.Filter):
