@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
 from .records import Article, Skipped
+from .sentences import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +36,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # Cc but \t\n (\v\f\r a
 _SPACES = re.compile(r"[^\S\n]+")  # any blank but newline: tabs, NBSP, thin spaces
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
 _CLOSERS = "\"'»”’)]"
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'»”’)\]]*(?=\s+[\"'«“¿¡(\[]?[A-ZÁÉÍÓÚÜÑ0-9])")
-# Words whose period ends no sentence ("EE. UU.", "Sr. Pérez"); initials are caught by length.
-_ABBREVIATIONS = {"ee", "uu", "sr", "sra", "srta", "dr", "dra", "lic", "ing", "prof", "av",
-                  "núm", "no", "pág", "art", "gral", "ud", "uds", "vs", "st", "mr", "mrs"}
-
 Fields = dict[str, Any]  # id, title, text, date, url, source of one article
 
 
@@ -86,13 +82,9 @@ def content_hash(title: str, text: str, date: str | None, url: str | None,
 
 def title_from_text(text: str) -> str:
     """A headline for an article that has none: its first sentence, cut to fit one line."""
-    sentence = paragraph = text.split("\n", 1)[0]
-    for match in _SENTENCE_END.finditer(paragraph):
-        words = paragraph[: match.start()].split()
-        last = words[-1].lower().strip(_CLOSERS + "(«“") if words else ""
-        if len(last) > 1 and last not in _ABBREVIATIONS:
-            sentence = paragraph[: match.end()]
-            break
+    paragraph = text.split("\n", 1)[0]
+    sentences = split_sentences(paragraph)
+    sentence = sentences[0].text if sentences else paragraph
     if sentence.endswith(".") and not sentence.endswith(".."):
         sentence = sentence[:-1]  # headlines carry no final period
     if len(sentence) <= TITLE_MAX_CHARS:
