@@ -1,4 +1,8 @@
-"""Runs one build with the fake encoder in its own process, so tests can kill it mid-way."""
+"""Runs one build in its own process, so tests can kill it mid-way.
+
+    build_worker.py ARTICLES INDEX_DIR full|incremental fake|real
+"fake" uses the test suite's fake encoder; "real" the configured model (cached ONNX export).
+"""
 from __future__ import annotations
 
 import sys
@@ -7,12 +11,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from conftest import FakeEncoder  # noqa: E402
+from conftest import REPO, FakeEncoder  # noqa: E402
 from index.build import build_index  # noqa: E402
 from index.settings import Settings  # noqa: E402
 
 if __name__ == "__main__":
-    articles, index_dir, full = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "full"
-    settings = Settings(_env_file=None, model=FakeEncoder.name, index_dir=index_dir, articles_dir=articles)
-    build_index(settings, full=full, encoder=FakeEncoder())
+    articles, index_dir, full, kind = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "full", sys.argv[4]
+    settings = Settings(_env_file=None, index_dir=index_dir, articles_dir=articles,
+                        model_cache_dir=REPO / "var" / "models")
+    if kind == "fake":
+        settings = settings.model_copy(update={"model": FakeEncoder.name})
+    build_index(settings, full=full, encoder=FakeEncoder() if kind == "fake" else None)
     print("done", flush=True)

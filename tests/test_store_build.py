@@ -186,7 +186,8 @@ def test_build_killed_at_random_moments_never_loses_the_index(tmp_path: Path) ->
     index_dir = tmp_path / "index"
     settings = Settings(_env_file=None, model=FakeEncoder.name, index_dir=index_dir, articles_dir=articles)
     build_index(settings, encoder=FakeEncoder())
-    worker = [sys.executable, str(Path(__file__).parent / "build_worker.py"), str(articles), str(index_dir), "full"]
+    worker = [sys.executable, str(Path(__file__).parent / "build_worker.py"), str(articles), str(index_dir), "full",
+              "fake"]
     started = time.monotonic()
     subprocess.run(worker, check=True, capture_output=True)
     duration = time.monotonic() - started
@@ -201,3 +202,27 @@ def test_build_killed_at_random_moments_never_loses_the_index(tmp_path: Path) ->
         answer = engine.ask("¿De qué acusan los funcionarios de EE. UU. a Corea del Norte?")
         assert answer.answered and "artillería, misiles" in answer.answer
     assert not os.path.exists(index_dir / ".current.tmp")
+
+
+@pytest.mark.slow
+def test_real_rebuild_killed_20_times_still_answers_the_seed_question(
+        sample_index: Settings, real_encoder, tmp_path: Path) -> None:
+    """The same with the real model and the seed question: a build process (a full write of a new
+    build, vectors reused) SIGKILLed at random moments never costs the served index."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(sample_index.index_dir, index_dir, symlinks=True)
+    settings = sample_index.model_copy(update={"index_dir": index_dir})
+    worker = [sys.executable, str(Path(__file__).parent / "build_worker.py"), str(SAMPLE), str(index_dir),
+              "incremental", "real"]
+    started = time.monotonic()
+    subprocess.run(worker, check=True, capture_output=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    duration = time.monotonic() - started
+    rng = random.Random(99)
+    for _ in range(20):
+        proc = subprocess.Popen(worker, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        time.sleep(rng.uniform(0.0, duration))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        answer = Engine.open(settings, real_encoder).ask(SEED)
+        assert answer.answered and "artillería, misiles" in answer.answer
