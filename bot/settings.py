@@ -105,16 +105,10 @@ class BotSettings(Settings):
     def _ids(cls, value: Any) -> Any:
         return _parse_ids(value)
 
-    @field_validator("feedback_log", "webhook_url", mode="before")
+    @field_validator("feedback_log", "webhook_url", "telegram_bot_token", "webhook_secret", mode="before")
     @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value
-
-    @field_validator("telegram_bot_token", "webhook_secret", mode="before")
-    @classmethod
-    def _blank_secret_is_none(cls, value: Any) -> Any:
+    def _blank_is_none(cls, value: Any) -> Any:
+        """An empty variable in .env means "not set" (and, for the feedback log, "off")."""
         if isinstance(value, str) and not value.strip():
             return None
         return value

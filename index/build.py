@@ -122,15 +122,21 @@ def _embed_missing(prepared: list[_Prepared], encoder: Encoder, progress: bool) 
     todo = [p for p in prepared if p.chunk_vectors is None]
     chunk_texts = [c.embedding_text() for p in todo for c in p.chunks]
     sent_texts = [s.text for p in todo for s in p.sentences]
-    chunk_vecs = encoder.encode_documents(chunk_texts, progress=progress)
-    sent_vecs = encoder.encode_documents(sent_texts, progress=progress)
+    attach_vectors(todo, encoder.encode_documents(chunk_texts, progress=progress),
+                   encoder.encode_documents(sent_texts, progress=progress))
+    return len(chunk_texts) + len(sent_texts)
+
+
+def attach_vectors(prepared: list[_Prepared], chunks: np.ndarray, sentences: np.ndarray) -> None:
+    """Give each article its slice of vectors embedded for all of them in order."""
     ci = si = 0
-    for p in todo:
-        p.chunk_vectors = chunk_vecs[ci : ci + len(p.chunks)]
-        p.sentence_vectors = sent_vecs[si : si + len(p.sentences)]
+    for p in prepared:
+        p.chunk_vectors = chunks[ci : ci + len(p.chunks)]
+        p.sentence_vectors = sentences[si : si + len(p.sentences)]
         ci += len(p.chunks)
         si += len(p.sentences)
-    return len(chunk_texts) + len(sent_texts)
+    if ci != len(chunks) or si != len(sentences):
+        raise ValueError("vectors do not line up with the articles' chunks and sentences")
 
 
 def _faiss_index(vectors: np.ndarray, settings: Settings) -> tuple[faiss.Index, dict]:

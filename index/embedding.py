@@ -105,22 +105,13 @@ class Encoder:
         """Document side of the model (its document prompt, if any)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode_document(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        return self._encode(self._model.encode_document, texts, progress)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Query side of the model (its query prompt, if any)."""
-        vectors = self._model.encode_query(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        return self._encode(self._model.encode_query, texts, False)
+
+    def _encode(self, method, texts: Sequence[str], progress: bool) -> np.ndarray:
+        vectors = method(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                         convert_to_numpy=True, show_progress_bar=progress)
         return np.ascontiguousarray(vectors, dtype=np.float32)

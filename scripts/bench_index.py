@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from index import store  # noqa: E402
-from index.build import _Prepared, _prepare, _write_build  # noqa: E402
+from index.build import _Prepared, _prepare, _write_build, attach_vectors  # noqa: E402
 from index.ingest import content_hash, load_articles  # noqa: E402
 from index.records import Sentence  # noqa: E402
 from index.settings import Settings  # noqa: E402
@@ -135,18 +135,6 @@ def save_cache(path: Path, key: str, chunks: np.ndarray, sentences: np.ndarray) 
 
 
 # --------------------------------------------------------------------------- replication
-
-
-def attach_vectors(base: list[_Prepared], chunks: np.ndarray, sentences: np.ndarray) -> None:
-    """Give each base article its slice of the cached vectors."""
-    ci = si = 0
-    for p in base:
-        p.chunk_vectors = chunks[ci : ci + len(p.chunks)]
-        p.sentence_vectors = sentences[si : si + len(p.sentences)]
-        ci += len(p.chunks)
-        si += len(p.sentences)
-    if ci != len(chunks) or si != len(sentences):
-        raise ValueError("cached vectors do not line up with the corpus")
 
 
 def _noisy(vectors: np.ndarray, rng: np.random.Generator, sigma: float) -> np.ndarray:
