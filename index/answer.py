@@ -2,8 +2,8 @@
 
 The answer is always a sentence (or two adjacent ones) copied from an article, never
 generated text. Each candidate sentence of the top passages is scored against the question
-by idf-weighted term coverage (lexical) and cosine with its stored vector (dense), plus the
-rank of its passage; weights and the refusal threshold are settings chosen on held-out data.
+by idf-weighted term coverage (lexical, the article's title counted as context) and cosine
+with its stored vector (dense), plus its passage's retrieval score relative to the best one; weights and the refusal threshold are settings chosen on held-out data.
 """
 from __future__ import annotations
 
@@ -127,7 +127,14 @@ def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray
     excluded = {" ".join(e.split()) for e in exclude if e}
     scored: list[ScoredSentence] = []
     seen: set[tuple[str, int]] = set()
-    for rank, (_, chunk) in enumerate(passages):
+    top = passages[0][0].fused if passages else 0.0
+    for rank, (cand, chunk) in enumerate(passages):
+        # How strongly retrieval believes in this passage, relative to the best: near-ties stay
+        # near-ties, where a 1/(1+rank) prior would hand the first passage a fixed lead.
+        prior = cand.fused / top if top > 0 else 0.0
+        # A sentence is read with its article's title, as every chunk is indexed with it: the
+        # answer sentence often leaves out the name the question (and the title) gives.
+        context = set(stored.analyzer.terms(chunk.title))
         for row, start, end in stored.sentences_in(chunk.article_id, chunk.start, chunk.end):
             if (chunk.article_id, start) in seen:
                 continue
@@ -135,9 +142,8 @@ def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray
             text = chunk.text[start - chunk.start : end - chunk.start]
             if " ".join(text.split()) in excluded:
                 continue
-            lex = coverage(terms, set(stored.analyzer.terms(text)), idf)
+            lex = coverage(terms, set(stored.analyzer.terms(text)) | context, idf)
             dense = float(np.asarray(stored.sentence_vectors[row], dtype=np.float32) @ query_vector)
-            prior = 1.0 / (1 + rank)
             score = weights.lexical * lex + weights.dense * dense + weights.passage * prior
             if kind:
                 score += weights.kind * kind_match(kind, text, question)

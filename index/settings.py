@@ -70,7 +70,9 @@ class Settings(BaseSettings):
     )
     answer_lexical_weight: float = Field(0.4, description="Answer sentence: weight of term coverage")
     answer_dense_weight: float = Field(0.4, description="Answer sentence: weight of cosine with the question")
-    answer_passage_weight: float = Field(0.3, description="Answer sentence: weight of its passage's rank")
+    answer_passage_weight: float = Field(
+        0.5, description="Answer sentence: weight of its passage's retrieval score relative to the best passage"
+    )
     answer_kind_weight: float = Field(
         0.1, description="Answer sentence: bonus when it holds what the question word asks for (date, number, person)"
     )

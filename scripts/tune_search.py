@@ -92,6 +92,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, help="write the grid results as JSON")
     parser.add_argument("--refusal", action="store_true",
                         help="calibrate the refusal thresholds instead (needs a SQuAD 2.0 file)")
+    parser.add_argument("--keep-fusion", action="store_true",
+                        help="skip the fusion grid and tune the answer weights with the configured fusion weights")
     args = parser.parse_args()
     articles, all_questions = load_squad(args.qa)
     settings = build_eval_index(Settings(), articles, work=args.work)
@@ -109,15 +111,17 @@ def main() -> int:
 
     if args.refusal:
         return refusal_grid(engine_with, questions, args.out)
-    for weight, sentence in FUSION_GRID:
+    grid_points = [] if args.keep_fusion else FUSION_GRID
+    for weight, sentence in grid_points:
         m = run(engine_with(dense_weight=weight, sentence_weight=sentence, **NO_REFUSAL), questions)
         row = {"dense_weight": weight, "sentence_weight": sentence, **m["paragraph"],
                "answer": m["answer_sentence_contains_gold"]}
         grid["fusion"].append(row)
         print(json.dumps(row), flush=True)
-    best = max(grid["fusion"], key=lambda r: (r["recall@1"], r["mrr@10"]))
+    best = max(grid["fusion"], key=lambda r: (r["recall@1"], r["mrr@10"])) if grid_points else \
+        {"dense_weight": settings.dense_weight, "sentence_weight": settings.sentence_weight}
     fusion = {"dense_weight": best["dense_weight"], "sentence_weight": best["sentence_weight"]}
-    for lex, dense, passage, kind in itertools.product([0.4, 0.6], [0.2, 0.4], [0.1, 0.3], [0.0, 0.1]):
+    for lex, dense, passage, kind in itertools.product([0.4, 0.6], [0.2, 0.4], [0.1, 0.3, 0.5], [0.0, 0.1]):
         m = run(engine_with(**fusion, answer_lexical_weight=lex, answer_dense_weight=dense,
                             answer_passage_weight=passage, answer_kind_weight=kind, **NO_REFUSAL), questions)
         row = {"lexical": lex, "dense": dense, "passage": passage, "kind": kind,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import FakeEncoder
-from index.answer import clip, is_followup, resolve_query
+from index.answer import clip, coverage, is_followup, resolve_query
 from index.build import build_index
 from index.engine import Engine
 from index.lexical import Analyzer, read_alias_text
@@ -127,3 +127,50 @@ def test_unknown_terms_weigh_more_in_coverage(engine: Engine) -> None:
     known = stored.analyzer.terms(chunk.text)[0]
     partly = passage_coverage(stored, f"{known} zzzdesconocida", chunk)
     assert 0 < partly < 0.4
+
+
+FESTIVAL = (
+    "El festival de cometas Zumárraga-Ópalo reúne a miles de personas en Teruel\n"
+    "El primer festival de cometas Zumárraga-Ópalo se celebró el sábado en Teruel.\n"
+    "El premio principal del festival fue para la ingeniera Remedios Ortigosa.\n"
+)
+
+
+def _festival_passages(fake_settings: Settings, fused: list[float]):
+    from index.search import Candidate
+
+    (fake_settings.articles_dir / "festival.txt").write_text(FESTIVAL, encoding="utf-8")
+    build_index(fake_settings, encoder=FakeEncoder())
+    engine = Engine.open(fake_settings, FakeEncoder())
+    stored = engine._index()
+    chunks = stored.chunks(list(range(stored.vectors.ntotal)))
+    assert len(chunks) == 2  # one chunk a paragraph
+    return stored, [(Candidate(c.row, f, 0.0, 0.0), c) for c, f in zip(chunks, fused)]
+
+
+def test_answer_sentence_is_read_with_its_title(fake_settings: Settings) -> None:
+    """The answer names the prize but not the festival; the title does, so the sentence covers the question."""
+    from index.answer import AnswerWeights, score_sentences
+
+    stored, passages = _festival_passages(fake_settings, [1.0, 0.95])
+    question = "¿Quién ganó el premio principal del festival Zumárraga-Ópalo?"
+    vector = FakeEncoder().encode_queries([question])[0]
+    ranked = score_sentences(stored, question, vector, passages, AnswerWeights(1.0, 0.0, 0.0))
+    assert ranked[0].text.startswith("El premio principal")
+    terms, an = stored.analyzer.terms(question), stored.analyzer
+    idf = stored.bm25.idf(terms)
+    alone = coverage(terms, set(an.terms(ranked[0].text)), idf)
+    assert ranked[0].lexical == pytest.approx(coverage(terms, set(an.terms(ranked[0].text + " " + ranked[0].chunk.title)), idf))
+    assert ranked[0].lexical > alone
+
+
+def test_passage_prior_is_the_retrieval_score_relative_to_the_best(fake_settings: Settings) -> None:
+    from index.answer import AnswerWeights, score_sentences
+
+    stored, passages = _festival_passages(fake_settings, [0.8, 0.6])
+    question = "premio festival"
+    vector = FakeEncoder().encode_queries([question])[0]
+    weights = AnswerWeights(0.4, 0.2, 0.5)
+    for s in score_sentences(stored, question, vector, passages, weights):
+        fused = passages[s.rank][0].fused
+        assert s.score == pytest.approx(0.4 * s.lexical + 0.2 * s.dense + 0.5 * fused / 0.8)
