@@ -63,7 +63,7 @@ class Settings(BaseSettings):
         description="Weight of the chunk's best sentence's dense score in the fusion (BM25 gets the rest)",
     )
     refusal_threshold: float = Field(
-        0.784, description="Refuse when the best sentence's score is below this (calibrated on SQuAD-es 2.0)"
+        1.0, description="Refuse when the best sentence's score is below this (calibrated on SQuAD-es 2.0)"
     )
     refusal_min_coverage: float = Field(
         0.30, description="Refuse when the passage holds less than this share of the question's idf weight"
