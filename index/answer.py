@@ -20,9 +20,12 @@ from .store import ChunkRow, StoredIndex
 
 # Words that point back to an earlier turn ("¿quién lo dijo?", "¿y eso cuándo?").
 _ANAPHORA = frozenset(
-    "lo la los las le les eso esto ello ese esa esos esas este esta estos estas aquel aquella "
-    "dicho dicha el ella ellos ellas alli ahi entonces tambien".split()
+    "lo le les eso esto ello ese esa esos esas este esta estos estas aquel aquella "
+    "dicho dicha ella ellos ellas alli ahi entonces tambien".split()
 )
+# Pronouns that are also articles ("¿quién la firmó?" but "¿qué lleva la paella valenciana?"):
+# they point back only in a question that names almost nothing else.
+_ARTICLE_LIKE = frozenset("la los las el".split())
 UNKNOWN_TERM_FACTOR = 2.0
 _FOLLOWUP_START = re.compile(r"^\W*(y|e|pero|entonces|tambien|ademas)\b", re.IGNORECASE)
 
@@ -86,10 +89,12 @@ def is_followup(question: str, analyzer: Analyzer) -> bool:
     folded = fold(question)
     if _FOLLOWUP_START.match(folded):
         return True
-    tokens = words(folded)
-    if any(t in _ANAPHORA for t in tokens) and len(analyzer.terms(question)) <= 3:
+    tokens, named = words(folded), len(analyzer.terms(question))
+    if any(t in _ANAPHORA for t in tokens) and named <= 3:
         return True
-    return len(analyzer.terms(question)) <= 1
+    if any(t in _ARTICLE_LIKE for t in tokens) and named <= 2:
+        return True
+    return named <= 1
 
 
 def resolve_query(question: str, history: Sequence[Turn], analyzer: Analyzer) -> tuple[str, tuple[str, ...]]:

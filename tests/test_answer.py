@@ -37,13 +37,15 @@ def engine(fake_settings: Settings) -> Engine:
     return Engine.open(fake_settings, FakeEncoder())
 
 
-@pytest.mark.parametrize("question", ["¿Y qué recibe a cambio?", "y eso cuando", "¿quién lo dijo?", "¿Y?", "¿por qué?"])
+@pytest.mark.parametrize("question", ["¿Y qué recibe a cambio?", "y eso cuando", "¿quién lo dijo?", "¿Y?", "¿por qué?",
+                                      "¿Cuándo la firmaron?", "¿dónde lo anunció el presidente?"])
 def test_elliptical_questions_are_followups(analyzer: Analyzer, question: str) -> None:
     assert is_followup(question, analyzer)
 
 
 @pytest.mark.parametrize("question", ["¿Qué recibe Pionyang a cambio?", "¿Qué acusa EE. UU.?",
-                                      "¿Cuántos goles marcó el Madrid al Barcelona?"])
+                                      "¿Cuántos goles marcó el Madrid al Barcelona?",
+                                      "¿Qué lleva la paella valenciana?", "¿Quién ganó el premio principal del festival?"])
 def test_standalone_questions_are_not_followups(analyzer: Analyzer, question: str) -> None:
     assert not is_followup(question, analyzer)
 
