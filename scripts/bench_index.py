@@ -313,7 +313,7 @@ def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
     from index.evaluate import load_squad
     from index.search import dense_scores, diverse, retrieve
 
-    # The served configuration: the default backend (ONNX), one thread per query.
+    # The served configuration: the configured model and backend, one thread per query.
     settings = Settings().model_copy(update={"index_dir": Path(args.index_dir), "threads": 1})
     started = time.perf_counter()
     encoder = Encoder(settings, threads=settings.threads)
@@ -356,7 +356,7 @@ def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
     answered.clear()
     timings = [one(q) for q in sample[args.warmup :]]
     result: dict[str, Any] = {"size": args.size, "questions": len(timings), "warmup": args.warmup,
-                              "threads": settings.threads, "backend": settings.embed_backend, "encoder_load_s": round(load_s, 2),
+                              "threads": settings.threads, "backend": encoder.backend, "encoder_load_s": round(load_s, 2),
                               "engine_open_s": round(open_s, 2)}
     for stage in timings[0]:
         result[f"{stage}_ms"] = percentiles([t[stage] for t in timings])
