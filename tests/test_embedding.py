@@ -55,3 +55,14 @@ def test_sentence_transformers_path_loads_minilm_offline(tmp_path) -> None:
     vectors = encoder.encode_documents(["Corea del Norte", "paella"])
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     assert any(tmp_path.iterdir())  # the ONNX export was cached for the next load
+
+
+def test_concurrent_queries_give_the_same_vectors(e5: Encoder) -> None:
+    """The bot embeds questions from several threads at once; the C engine must not mix them up."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [f"¿Qué pasó en la reunión número {i} del consejo?" for i in range(16)]
+    expected = e5.encode_queries(questions)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda q: e5.encode_queries([q])[0], questions))
+    assert np.allclose(np.vstack(got), expected, atol=1e-5)
