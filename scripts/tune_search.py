@@ -7,6 +7,8 @@ cached, so each grid point costs only search + answer time.
 
     python scripts/tune_search.py --qa ../shared/data/squad_es_dev/squad_es-v1.1-dev-small.noxquad.json \
         --work var/eval-v1.1 --sample 1000 --out var/results/tune-v1.1.json
+    python scripts/tune_search.py --keep-fusion --qa ../shared/data/squad_es_dev/squad_es-v1.1-dev-small.noxquad.json \
+        --work var/eval-v1.1 --sample 1000 --out var/results/tune-answer-v1.1.json
     python scripts/tune_search.py --refusal --qa ../shared/data/squad_es_dev/squad_es-v2.0-dev-small.noxquad.json \
         --work var/eval-v2.0 --sample 1200 --out var/results/tune-refusal-v2.0.json
 """
