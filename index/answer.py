@@ -3,7 +3,8 @@
 The answer is always a sentence (or two adjacent ones) copied from an article, never
 generated text. Each candidate sentence of the top passages is scored against the question
 by idf-weighted term coverage (lexical, the article's title counted as context) and cosine
-with its stored vector (dense), plus its passage's retrieval score relative to the best one; weights and the refusal threshold are settings chosen on held-out data.
+with its stored vector (dense), plus its passage's retrieval score relative to the best one;
+weights and the refusal threshold are settings chosen on held-out data.
 """
 from __future__ import annotations
 

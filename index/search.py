@@ -1,10 +1,11 @@
 """Hybrid retrieval: Spanish BM25 and dense FAISS search, fused by weighted normalised scores.
 
-Why weighted min-max fusion and not reciprocal rank fusion: with an English-only dense model
-on Spanish text the dense list is much weaker than BM25, and equal-weight RRF then loses to
-BM25 alone (see ../shared/MODELS.md); a weighted sum of normalised scores lets the dense side
-break BM25's ties (it links "EE. UU." to "estadounidenses") without outvoting it. The weight
-is a setting chosen on a held-out development split (scripts/tune_search.py).
+Why weighted min-max fusion and not reciprocal rank fusion: when one list is much weaker than
+the other, equal-weight RRF loses to the better list alone (../shared/MODELS.md); a weighted
+sum of normalised scores lets each signal count as much as it earns. Three signals: BM25 (the
+question's exact words), the chunk's vector and the chunk's best sentence's vector (the dense
+side links "EE. UU." to "estadounidenses"). The weights are settings chosen on a held-out
+development split (scripts/tune_search.py).
 """
 from __future__ import annotations
 

@@ -162,7 +162,8 @@ def test_answer_sentence_is_read_with_its_title(fake_settings: Settings) -> None
     terms, an = stored.analyzer.terms(question), stored.analyzer
     idf = stored.bm25.idf(terms)
     alone = coverage(terms, set(an.terms(ranked[0].text)), idf)
-    assert ranked[0].lexical == pytest.approx(coverage(terms, set(an.terms(ranked[0].text + " " + ranked[0].chunk.title)), idf))
+    with_title = coverage(terms, set(an.terms(ranked[0].text + " " + ranked[0].chunk.title)), idf)
+    assert ranked[0].lexical == pytest.approx(with_title)
     assert ranked[0].lexical > alone
 
 
