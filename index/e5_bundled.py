@@ -47,7 +47,9 @@ class BundledE5:
 
     def _encode(self, texts: Sequence[str], is_query: bool, batch_size: int, progress: bool) -> np.ndarray:
         """Vectors come back L2-normalised from the engine; batches only feed the progress bar."""
-        texts = [t if t.strip() else " " for t in texts]
+        # The engine takes UTF-8: a lone surrogate (possible in JSON from a chat client) would not
+        # encode, and an empty text gives it nothing to pool.
+        texts = [t.encode("utf-8", "replace").decode("utf-8") if t.strip() else " " for t in texts]
         out = np.zeros((len(texts), self.get_embedding_dimension()), dtype=np.float32)
         starts = range(0, len(texts), batch_size)
         for start in tqdm(starts, desc="embedding", unit="batch", disable=not progress):

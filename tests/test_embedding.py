@@ -66,3 +66,11 @@ def test_concurrent_queries_give_the_same_vectors(e5: Encoder) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(lambda q: e5.encode_queries([q])[0], questions))
     assert np.allclose(np.vstack(got), expected, atol=1e-5)
+
+
+def test_lone_surrogates_and_blank_texts_do_not_break_the_engine(e5: Encoder) -> None:
+    """A question can arrive from Telegram's JSON with half an emoji; it must still embed."""
+    broken = e5.encode_queries(["¿Qué acusa \ud83d EE. UU.?", "   "])
+    assert broken.shape == (2, 384) and np.isfinite(broken).all()
+    clean = e5.encode_queries(["¿Qué acusa ? EE. UU.?"])[0]
+    assert float(broken[0] @ clean) > 0.99

@@ -32,6 +32,12 @@ def test_accusation_question_variants(sample_engine: Engine, question: str) -> N
     assert answer.passages[0].hit.article_id == "seed/putin-visita-corea-del-norte"
 
 
+def test_half_an_emoji_in_the_question_still_gets_the_answer(sample_engine: Engine) -> None:
+    """Telegram JSON can carry a lone surrogate; the real encoder must not choke on it."""
+    answer = sample_engine.ask("¿Qué acusa \ud83d EE. UU.?")
+    assert answer.answered and ACCUSATION in answer.answer
+
+
 def test_what_pyongyang_gets(sample_engine: Engine) -> None:
     answer = sample_engine.ask("¿Qué recibe Pionyang a cambio?")
     assert answer.answered and "tecnologías militares clave" in answer.answer
