@@ -16,7 +16,7 @@ import faiss
 import numpy as np
 
 from . import store
-from .answer import AnswerWeights, clip, compose, passage_coverage, resolve_query, score_sentences
+from .answer import AnswerWeights, clip, compose, passage_coverage, rerank, resolve_query, score_sentences
 from .embedding import Encoder
 from .errors import IndexError_, IndexNotFound
 from .records import Answer, Hit, Passage, Turn
@@ -120,7 +120,9 @@ class Engine:
         question = question[:MAX_QUESTION_CHARS]
         vector = self.encoder.encode_queries([question])[0]
         ranked = self._candidates(stored, question, vector)
-        return [_hit(c, chunk) for c, chunk in diverse(stored, ranked, top_k or self.settings.top_k)]
+        passages = rerank(stored, question, diverse(stored, ranked, top_k or self.settings.top_k),
+                          self.settings.rerank_weight)
+        return [_hit(c, chunk) for c, chunk in passages]
 
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Answer:
         """The extractive answer to ``question``, resolved against ``history`` when it is a follow-up."""
@@ -132,7 +134,7 @@ class Engine:
         resolved, previous_articles = resolve_query(question, history, stored.analyzer)
         vectors = self.encoder.encode_queries([question] if resolved == question else [question, resolved])
         ranked = self._candidates(stored, resolved, vectors[-1], previous_articles)
-        passages = diverse(stored, ranked, k)
+        passages = rerank(stored, resolved, diverse(stored, ranked, k), self.settings.rerank_weight)
         if not passages:
             return Answer(question, False, "", resolved_query=resolved)
         exclude = [history[-1].answer] if previous_articles else []

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
         0.4, ge=0.0, le=1.0,
         description="Weight of the chunk's best sentence's dense score in the fusion (BM25 gets the rest)",
     )
+    rerank_weight: float = Field(
+        0.3, ge=0.0,
+        description="Re-ranking the retrieved passages: weight of the best sentence's share of the question's words",
+    )
     refusal_threshold: float = Field(
         1.0, description="Refuse when the best sentence's score is below this (calibrated on SQuAD-es 2.0)"
     )

@@ -53,6 +53,7 @@ class CachingEncoder:
 # (chunk dense weight, best-sentence dense weight); BM25 gets the rest.
 FUSION_GRID = [(d, s) for d in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7) for s in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
                if d + s <= 0.9]
+RERANK_GRID = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
 NO_REFUSAL = {"refusal_threshold": 0.0, "refusal_min_coverage": 0.0}
 
 
@@ -95,7 +96,7 @@ def main() -> int:
     parser.add_argument("--refusal", action="store_true",
                         help="calibrate the refusal thresholds instead (needs a SQuAD 2.0 file)")
     parser.add_argument("--keep-fusion", action="store_true",
-                        help="skip the fusion grid and tune the answer weights with the configured fusion weights")
+                        help="skip the fusion grid: tune re-ranking and answer weights with the configured fusion weights")
     args = parser.parse_args()
     articles, all_questions = load_squad(args.qa)
     settings = build_eval_index(Settings(), articles, work=args.work)
@@ -123,6 +124,13 @@ def main() -> int:
     best = max(grid["fusion"], key=lambda r: (r["recall@1"], r["mrr@10"])) if grid_points else \
         {"dense_weight": settings.dense_weight, "sentence_weight": settings.sentence_weight}
     fusion = {"dense_weight": best["dense_weight"], "sentence_weight": best["sentence_weight"]}
+    grid["rerank"] = []
+    for weight in RERANK_GRID:
+        m = run(engine_with(**fusion, rerank_weight=weight, **NO_REFUSAL), questions)
+        row = {"rerank_weight": weight, **m["paragraph"], "answer": m["answer_sentence_contains_gold"]}
+        grid["rerank"].append(row)
+        print(json.dumps(row), flush=True)
+    fusion["rerank_weight"] = max(grid["rerank"], key=lambda r: (r["recall@1"], r["mrr@10"]))["rerank_weight"]
     for lex, dense, passage, kind in itertools.product([0.4, 0.6], [0.2, 0.4], [0.1, 0.3, 0.5], [0.0, 0.1]):
         m = run(engine_with(**fusion, answer_lexical_weight=lex, answer_dense_weight=dense,
                             answer_passage_weight=passage, answer_kind_weight=kind, **NO_REFUSAL), questions)

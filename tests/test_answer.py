@@ -177,3 +177,25 @@ def test_passage_prior_is_the_retrieval_score_relative_to_the_best(fake_settings
     for s in score_sentences(stored, question, vector, passages, weights):
         fused = passages[s.rank][0].fused
         assert s.score == pytest.approx(0.4 * s.lexical + 0.2 * s.dense + 0.5 * fused / 0.8)
+
+
+def test_rerank_prefers_the_passage_whose_one_sentence_holds_the_question(fake_settings: Settings) -> None:
+    from index.answer import best_coverage, rerank
+    from index.search import Candidate
+
+    folder = fake_settings.articles_dir
+    (folder / "a.txt").write_text("Crónica\nEl tratado fue firmado por fin. La paz llegó en marzo.\n", encoding="utf-8")
+    (folder / "b.txt").write_text("Diplomacia\nEl tratado de paz fue firmado en marzo.\n", encoding="utf-8")
+    build_index(fake_settings, encoder=FakeEncoder())
+    stored = Engine.open(fake_settings, FakeEncoder())._index()
+    by_article = {c.article_id: c for c in stored.chunks(list(range(stored.vectors.ntotal)))}
+    passages = [(Candidate(by_article["a"].row, 0.95, 0.0, 0.0), by_article["a"]),
+                (Candidate(by_article["b"].row, 0.90, 0.0, 0.0), by_article["b"])]
+    question = "¿Cuándo se firmó el tratado de paz?"
+    assert rerank(stored, question, passages, 0.0) == passages
+    reranked = rerank(stored, question, passages, 0.3)
+    assert [chunk.article_id for _, chunk in reranked] == ["b", "a"]
+    terms = stored.analyzer.terms(question)
+    idf = stored.bm25.idf(terms)
+    assert best_coverage(stored, terms, idf, by_article["b"]) == pytest.approx(1.0)
+    assert reranked[0][0].fused == pytest.approx(0.90 + 0.3)
