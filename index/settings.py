@@ -67,10 +67,10 @@ class Settings(BaseSettings):
         description="Re-ranking the retrieved passages: weight of the best sentence's share of the question's words",
     )
     refusal_threshold: float = Field(
-        1.0, description="Refuse when the best sentence's score is below this (calibrated on SQuAD-es 2.0)"
+        0.974, description="Refuse when the best sentence's score is below this (calibrated on SQuAD-es 2.0)"
     )
     refusal_min_coverage: float = Field(
-        0.30, description="Refuse when the passage holds less than this share of the question's idf weight"
+        0.40, description="Refuse when the passage holds less than this share of the question's idf weight"
     )
     answer_lexical_weight: float = Field(0.4, description="Answer sentence: weight of term coverage")
     answer_dense_weight: float = Field(0.4, description="Answer sentence: weight of cosine with the question")
