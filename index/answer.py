@@ -138,17 +138,12 @@ def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray
         # How strongly retrieval believes in this passage, relative to the best: near-ties stay
         # near-ties, where a 1/(1+rank) prior would hand the first passage a fixed lead.
         prior = cand.fused / top if top > 0 else 0.0
-        # A sentence is read with its article's title, as every chunk is indexed with it: the
-        # answer sentence often leaves out the name the question (and the title) gives.
-        context = set(stored.analyzer.terms(chunk.title))
-        for row, start, end in stored.sentences_in(chunk.article_id, chunk.start, chunk.end):
+        for row, start, end, text, lex in sentence_coverages(stored, terms, idf, chunk):
             if (chunk.article_id, start) in seen:
                 continue
             seen.add((chunk.article_id, start))
-            text = chunk.text[start - chunk.start : end - chunk.start]
             if " ".join(text.split()) in excluded:
                 continue
-            lex = coverage(terms, set(stored.analyzer.terms(text)) | context, idf)
             dense = float(np.asarray(stored.sentence_vectors[row], dtype=np.float32) @ query_vector)
             score = weights.lexical * lex + weights.dense * dense + weights.passage * prior
             if kind:
@@ -158,12 +153,24 @@ def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray
     return scored
 
 
+def sentence_coverages(stored: StoredIndex, terms: list[str], idf: dict[str, float],
+                       chunk: ChunkRow) -> list[tuple[int, int, int, str, float]]:
+    """(row, start, end, text, coverage) of each sentence of a chunk.
+
+    A sentence is read with its article's title, as every chunk is indexed with it: the answer
+    sentence often leaves out the name the question (and the title) gives.
+    """
+    context = set(stored.analyzer.terms(chunk.title))
+    out = []
+    for row, start, end in stored.sentences_in(chunk.article_id, chunk.start, chunk.end):
+        text = chunk.text[start - chunk.start : end - chunk.start]
+        out.append((row, start, end, text, coverage(terms, set(stored.analyzer.terms(text)) | context, idf)))
+    return out
+
+
 def best_coverage(stored: StoredIndex, terms: list[str], idf: dict[str, float], chunk: ChunkRow) -> float:
     """The share of the question's idf weight held by the chunk's best sentence, read with its title."""
-    context = set(stored.analyzer.terms(chunk.title))
-    spans = stored.sentences_in(chunk.article_id, chunk.start, chunk.end)
-    return max((coverage(terms, set(stored.analyzer.terms(chunk.text[s - chunk.start : e - chunk.start])) | context,
-                         idf) for _, s, e in spans), default=0.0)
+    return max((c[4] for c in sentence_coverages(stored, terms, idf, chunk)), default=0.0)
 
 
 def rerank(stored: StoredIndex, text: str, passages: list[tuple[Candidate, ChunkRow]],
