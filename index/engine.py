@@ -114,14 +114,23 @@ class Engine:
         return retrieve(stored, stored.analyzer.terms(text), vector, s.candidates, s.dense_weight,
                         s.sentence_weight, boost_articles, FOLLOWUP_BOOST if boost_articles else 0.0)
 
+    def _passages_for(self, stored: StoredIndex, text: str, ranked: list[Candidate],
+                      k: int) -> list[tuple[Candidate, ChunkRow]]:
+        """The best k passages: near-duplicates removed, then re-ranked.
+
+        Why a fixed pool: re-ranking only the k shown would let a passage lead for top_k=10
+        and not for top_k=5, so the bot's first passage would differ from the evaluated one.
+        """
+        pool = diverse(stored, ranked, max(k, self.settings.rerank_pool))
+        return rerank(stored, text, pool, self.settings.rerank_weight)[:k]
+
     def search(self, question: str, top_k: int | None = None) -> list[Hit]:
         """Passages only, best first, near-duplicates removed."""
         stored = self._index()
         question = question[:MAX_QUESTION_CHARS]
         vector = self.encoder.encode_queries([question])[0]
         ranked = self._candidates(stored, question, vector)
-        passages = rerank(stored, question, diverse(stored, ranked, top_k or self.settings.top_k),
-                          self.settings.rerank_weight)
+        passages = self._passages_for(stored, question, ranked, top_k or self.settings.top_k)
         return [_hit(c, chunk) for c, chunk in passages]
 
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Answer:
@@ -134,7 +143,7 @@ class Engine:
         resolved, previous_articles = resolve_query(question, history, stored.analyzer)
         vectors = self.encoder.encode_queries([question] if resolved == question else [question, resolved])
         ranked = self._candidates(stored, resolved, vectors[-1], previous_articles)
-        passages = rerank(stored, resolved, diverse(stored, ranked, k), self.settings.rerank_weight)
+        passages = self._passages_for(stored, resolved, ranked, k)
         if not passages:
             return Answer(question, False, "", resolved_query=resolved)
         exclude = [history[-1].answer] if previous_articles else []

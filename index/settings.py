@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         0.3, ge=0.0,
         description="Re-ranking the retrieved passages: weight of the best sentence's share of the question's words",
     )
+    rerank_pool: int = Field(
+        10, ge=1, le=100,
+        description="Passages re-ranked per question, however many are shown, so the first one does not "
+        "depend on top_k (the pool the re-rank weight was tuned on)",
+    )
     refusal_threshold: float = Field(
         0.974, description="Refuse when the best sentence's score is below this (calibrated on SQuAD-es 2.0)"
     )

@@ -97,3 +97,18 @@ def test_cli_missing_index_is_one_clear_line(tmp_path) -> None:
 def test_off_topic_questions_are_refused_politely(sample_engine: Engine, question: str) -> None:
     answer = sample_engine.ask(question)
     assert not answer.answered and answer.answer == "" and answer.closest_titles
+
+
+def test_first_passage_does_not_depend_on_how_many_are_shown(sample_index: Settings, real_encoder) -> None:
+    """The re-ranking runs over a fixed pool: a passage it lifts to the top leads for top_k=1 as for 10.
+
+    The question is one where the re-ranking does move a passage to the top (checked first, so
+    the test cannot pass vacuously): before the fixed pool, top_k=1 re-ranked nothing.
+    """
+    question = "¿Qué pasa con la picadura de la carabela portuguesa?"
+    engine = Engine.open(sample_index, real_encoder)
+    unranked = Engine.open(sample_index.model_copy(update={"rerank_weight": 0.0}), real_encoder)
+    lifted = engine.search(question, top_k=10)[0].chunk_id
+    assert lifted != unranked.search(question, top_k=10)[0].chunk_id
+    assert engine.search(question, top_k=1)[0].chunk_id == lifted
+    assert engine.ask(question, top_k=1).passages[0].hit.chunk_id == lifted
