@@ -119,10 +119,12 @@ class Engine:
         """The best k passages: near-duplicates removed, then re-ranked.
 
         Why a fixed pool: re-ranking only the k shown would let a passage lead for top_k=10
-        and not for top_k=5, so the bot's first passage would differ from the evaluated one.
+        and not for top_k=5, so the bot's first passage would differ from the evaluated one;
+        passages beyond the pool follow in retrieval order, so a larger k changes nothing above.
         """
-        pool = diverse(stored, ranked, max(k, self.settings.rerank_pool))
-        return rerank(stored, text, pool, self.settings.rerank_weight)[:k]
+        size = self.settings.rerank_pool
+        passages = diverse(stored, ranked, max(k, size))
+        return (rerank(stored, text, passages[:size], self.settings.rerank_weight) + passages[size:])[:k]
 
     def search(self, question: str, top_k: int | None = None) -> list[Hit]:
         """Passages only, best first, near-duplicates removed."""

@@ -111,4 +111,6 @@ def test_first_passage_does_not_depend_on_how_many_are_shown(sample_index: Setti
     lifted = engine.search(question, top_k=10)[0].chunk_id
     assert lifted != unranked.search(question, top_k=10)[0].chunk_id
     assert engine.search(question, top_k=1)[0].chunk_id == lifted
+    shown = [h.chunk_id for h in engine.search(question, top_k=10)]
+    assert [h.chunk_id for h in engine.search(question, top_k=30)][:10] == shown
     assert engine.ask(question, top_k=1).passages[0].hit.chunk_id == lifted
