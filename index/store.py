@@ -32,6 +32,7 @@ import numpy as np
 
 from .errors import BuildLocked, IndexCorrupt, IndexMismatch, IndexNotFound
 from .lexical import Analyzer, Bm25Index
+from .rowfile import RowFile
 from .vectors import tune_for_search
 
 log = logging.getLogger(__name__)
@@ -203,7 +204,7 @@ class StoredIndex:
         self.manifest = manifest
         self.vectors = faiss.read_index(str(build_dir / VECTORS))
         tune_for_search(self.vectors, manifest.get("faiss", {}))  # nprobe / efSearch from the build
-        self.sentence_vectors = np.load(build_dir / SENTENCE_VECTORS, mmap_mode="r", allow_pickle=False)
+        self.sentence_vectors = RowFile(build_dir / SENTENCE_VECTORS)  # read with pread, see rowfile.py
         # [first, end) sentence rows of each chunk: search scores a chunk by its best sentence.
         self.chunk_sentences = np.load(build_dir / CHUNK_SENTENCES, allow_pickle=False)
         self.bm25 = Bm25Index.load(build_dir / BM25_DIR, mmap=True)
@@ -276,3 +277,4 @@ class StoredIndex:
     def close(self) -> None:
         with self._db_lock:
             self._db.close()
+        self.sentence_vectors.close()

@@ -357,7 +357,7 @@ def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
     status["after queries"] = proc_status()
     result: dict[str, Any] = {
         "questions": len(timings), "warmup": args.warmup, "threads": settings.threads,
-        "faiss_omp_threads": faiss.omp_get_max_threads(), "embed_backend": settings.embed_backend,
+        "faiss_omp_threads": faiss.omp_get_max_threads(), "embed_backend": encoder.backend,
         "faiss": stored.manifest["faiss"], "encoder_load_s": round(encoder_s, 2), "engine_open_s": round(open_s, 2),
         "status": status, "answered_share": round(sum(answered) / len(answered), 3),
         "load_average_before": load_before, "load_average_after": _loadavg()}
@@ -379,9 +379,10 @@ def worker_queries(args: argparse.Namespace) -> dict[str, Any]:
 
     settings = _settings(args, threads=1)
     questions = load_questions(args.warmup + args.questions, args.seed)
-    vectors = Encoder(settings, threads=1).encode_queries(questions)
+    encoder = Encoder(settings, threads=1)
+    vectors = encoder.encode_queries(questions)
     np.save(args.queries, vectors.astype(np.float32), allow_pickle=False)
-    return {"questions": len(questions), "model": settings.model, "backend": settings.embed_backend}
+    return {"questions": len(questions), "model": settings.model, "backend": encoder.backend}
 
 
 def _latency(index: faiss.Index, queries: np.ndarray, warmup: int, k: int) -> tuple[dict[str, float], np.ndarray]:
