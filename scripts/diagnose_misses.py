@@ -84,12 +84,13 @@ def main() -> int:
     parser.add_argument("--top-k", type=int, default=10)
     parser.add_argument("--json", type=Path, help="write the summary and every miss as JSON")
     args = parser.parse_args()
-    articles, questions = load_squad(args.qa)
-    questions = [q for q in questions if not q.impossible and (args.split == "all" or split_of(q.group) == args.split)]
+    articles, all_questions = load_squad(args.qa)
+    group_of = {q.article_id: q.group for q in all_questions}
+    questions = [q for q in all_questions
+                 if not q.impossible and (args.split == "all" or split_of(q.group) == args.split)]
     settings = build_eval_index(Settings(), articles, work=args.work)
-    group_of = {q.article_id: q.group for q in load_squad(args.qa)[1]}
     engine = Engine.open(settings)
-    stored = StoredIndex.open(settings.index_dir, settings.model)
+    stored = engine._index()  # the one the engine serves (as bench_scale.py does), not a second load
     misses = [m for q in tqdm(questions, desc="questions", unit="q")
               if (m := diagnose(engine, stored, q, group_of, args.top_k)) is not None]
     result = summary(misses, len(questions))
