@@ -32,12 +32,10 @@ class RowFile:
                 self._offset = handle.tell()
             if fortran or len(shape) != 2 or dtype.hasobject:
                 raise ValueError(f"{path}: expected a C-ordered 2-D numeric array, got {shape} {dtype}")
-            self._size = os.fstat(self._fd).st_size
-            if self._offset + shape[0] * shape[1] * dtype.itemsize > self._size:
+            if self._offset + shape[0] * shape[1] * dtype.itemsize > os.fstat(self._fd).st_size:
                 raise ValueError(f"{path}: shorter than its header says")
         except BaseException:
-            os.close(self._fd)
-            self._fd = -1
+            self.close()
             raise
         self.shape: tuple[int, int] = (int(shape[0]), int(shape[1]))
         self.dtype = dtype
@@ -72,12 +70,9 @@ class RowFile:
         return np.concatenate([self._read(int(rows[a]), int(b - a)) for a, b in zip(starts, ends)])
 
     def close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-
-    def __del__(self) -> None:
-        # An index replaced by a hot reload is dropped, not closed: its queries may still run.
-        fd = getattr(self, "_fd", -1)
+        fd, self._fd = getattr(self, "_fd", -1), -1
         if fd >= 0:
             os.close(fd)
+
+    # An index replaced by a hot reload is dropped, not closed (its queries may still run).
+    __del__ = close
