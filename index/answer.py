@@ -131,7 +131,7 @@ def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray
     idf = stored.bm25.idf(terms)
     kind = expected_kind(question) if weights.kind else None
     excluded = {" ".join(e.split()) for e in exclude if e}
-    scored: list[ScoredSentence] = []
+    found: list[tuple[int, float, ChunkRow, int, int, int, str, float]] = []
     seen: set[tuple[str, int]] = set()
     top = passages[0][0].fused if passages else 0.0
     for rank, (cand, chunk) in enumerate(passages):
@@ -142,13 +142,16 @@ def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray
             if (chunk.article_id, start) in seen:
                 continue
             seen.add((chunk.article_id, start))
-            if " ".join(text.split()) in excluded:
-                continue
-            dense = float(np.asarray(stored.sentence_vectors[row], dtype=np.float32) @ query_vector)
-            score = weights.lexical * lex + weights.dense * dense + weights.passage * prior
-            if kind:
-                score += weights.kind * kind_match(kind, text, question)
-            scored.append(ScoredSentence(score, lex, dense, chunk, start, end, text, rank))
+            if " ".join(text.split()) not in excluded:
+                found.append((rank, prior, chunk, row, start, end, text, lex))
+    # One read of all the sentence vectors involved rather than one per sentence.
+    dense_scores = np.asarray(stored.sentence_vectors[[f[3] for f in found]], dtype=np.float32) @ query_vector
+    scored: list[ScoredSentence] = []
+    for (rank, prior, chunk, _, start, end, text, lex), dense in zip(found, dense_scores):
+        score = weights.lexical * lex + weights.dense * float(dense) + weights.passage * prior
+        if kind:
+            score += weights.kind * kind_match(kind, text, question)
+        scored.append(ScoredSentence(score, lex, float(dense), chunk, start, end, text, rank))
     scored.sort(key=lambda s: -s.score)
     return scored
 
