@@ -24,9 +24,10 @@ _ANAPHORA = frozenset(
     "lo le les eso esto ello ese esa esos esas este esta estos estas aquel aquella "
     "dicho dicha ella ellos ellas alli ahi entonces tambien".split()
 )
-# Pronouns that are also articles ("¿quién la firmó?" but "¿qué lleva la paella valenciana?"):
-# they point back only in a question that names almost nothing else.
-_ARTICLE_LIKE = frozenset("la los las el".split())
+# Pronouns that are also articles ("¿quién la firmó?" but "¿qué es la carabela portuguesa?"):
+# one points back only right after the question word, where an article cannot stand.
+_ARTICLE_LIKE = frozenset("la los las".split())
+_QUESTION_WORDS = frozenset("que quien quienes cuando donde como cuanto cuanta cuantos cuantas cual cuales no".split())
 UNKNOWN_TERM_FACTOR = 2.0
 _FOLLOWUP_START = re.compile(r"^\W*(y|e|pero|entonces|tambien|ademas)\b", re.IGNORECASE)
 
@@ -91,11 +92,18 @@ def is_followup(question: str, analyzer: Analyzer) -> bool:
     if _FOLLOWUP_START.match(folded):
         return True
     tokens, named = words(folded), len(analyzer.terms(question))
-    if any(t in _ANAPHORA for t in tokens) and named <= 3:
+    points_back = any(t in _ANAPHORA for t in tokens) or "él" in re.findall(r"\w+", question.lower())
+    if points_back and named <= 3:
         return True
-    if any(t in _ARTICLE_LIKE for t in tokens) and named <= 2:
+    if any(t in _ARTICLE_LIKE and prev in _QUESTION_WORDS for prev, t in zip(tokens, tokens[1:])) and named <= 2:
         return True
-    return named <= 1
+    # One content word says too little ("¿quién ganó?"), unless it is a name ("¿Qué es la OTAN?").
+    return named <= 1 and not _has_name(question)
+
+
+def _has_name(question: str) -> bool:
+    """A capitalised word after the first one: a name or an acronym the question is about."""
+    return any(w[0].isupper() for w in re.findall(r"[^\W\d_]+", question)[1:])
 
 
 def resolve_query(question: str, history: Sequence[Turn], analyzer: Analyzer) -> tuple[str, tuple[str, ...]]:

@@ -153,7 +153,9 @@ class Engine:
         titles = tuple(dict.fromkeys(chunk.title for _, chunk in passages))[:3]
         best = sentences[0] if sentences else None
         confidence = best.score if best else 0.0
-        covered = passage_coverage(stored, resolved, best.chunk) if best else 0.0
+        # Evidence for either reading will do: a question wrongly taken for a follow-up must not
+        # be refused for the previous turn's words ("¿Cuándo ocurrió el terremoto?" before it).
+        covered = max(passage_coverage(stored, q, best.chunk) for q in {question, resolved}) if best else 0.0
         if best is None or confidence < self.settings.refusal_threshold or covered < self.settings.refusal_min_coverage:
             hits = tuple(Passage(_hit(c, ch)) for c, ch in passages)
             return Answer(question, False, "", hits, resolved, confidence, titles)

@@ -38,14 +38,17 @@ def engine(fake_settings: Settings) -> Engine:
 
 
 @pytest.mark.parametrize("question", ["¿Y qué recibe a cambio?", "y eso cuando", "¿quién lo dijo?", "¿Y?", "¿por qué?",
-                                      "¿Cuándo la firmaron?", "¿dónde lo anunció el presidente?"])
+                                      "¿Cuándo la firmaron?", "¿dónde lo anunció el presidente?", "¿Quién la firmó?",
+                                      "¿Por qué la cerraron?", "¿Quién ganó?", "¿qué dijo él?"])
 def test_elliptical_questions_are_followups(analyzer: Analyzer, question: str) -> None:
     assert is_followup(question, analyzer)
 
 
 @pytest.mark.parametrize("question", ["¿Qué recibe Pionyang a cambio?", "¿Qué acusa EE. UU.?",
                                       "¿Cuántos goles marcó el Madrid al Barcelona?",
-                                      "¿Qué lleva la paella valenciana?", "¿Quién ganó el premio principal del festival?"])
+                                      "¿Qué lleva la paella valenciana?", "¿Quién ganó el premio principal del festival?",
+                                      "¿Qué es la carabela portuguesa?", "que es la carabela portuguesa",
+                                      "¿Qué es la OTAN?", "¿Quién es Putin?"])
 def test_standalone_questions_are_not_followups(analyzer: Analyzer, question: str) -> None:
     assert not is_followup(question, analyzer)
 
@@ -78,6 +81,15 @@ def test_followup_is_answered_from_the_same_story(engine: Engine) -> None:
     # A standalone question after it is not pulled towards the previous story.
     other = engine.ask("¿Qué lleva la paella valenciana?", history=[turn])
     assert other.passages[0].hit.article_id == "cocina"
+
+
+def test_followup_after_an_unrelated_turn_is_not_refused_for_its_words(engine: Engine) -> None:
+    """The previous question's words join the retrieval text, but the evidence of the follow-up's
+    own words is enough: "terremoto" appears in no article and must not sink the paella."""
+    turn = Turn("¿Cuándo ocurrió el terremoto de magnitud siete?", "", ())
+    follow = engine.ask("¿Y qué lleva la paella valenciana?", history=[turn])
+    assert "terremoto" in follow.resolved_query
+    assert follow.answered and "arroz" in follow.answer
 
 
 def test_refusal_when_evidence_is_weak(engine: Engine, fake_settings: Settings) -> None:

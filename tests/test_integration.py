@@ -50,6 +50,15 @@ def test_followup_after_the_seed_question(sample_engine: Engine) -> None:
     assert follow.answered and "tecnologías militares clave" in follow.answer
 
 
+def test_new_topic_after_a_refused_question_is_answered_on_its_own(sample_engine: Engine) -> None:
+    """A conversation moves on: the earlier question must not sink the new one (found in the console)."""
+    first = sample_engine.ask("¿Cuándo ocurrió el terremoto?")
+    turn = Turn(first.question, first.answer, tuple(p.hit.article_id for p in first.passages[:3]))
+    answer = sample_engine.ask("¿Qué es la carabela portuguesa?", history=[turn])
+    assert answer.resolved_query == "¿Qué es la carabela portuguesa?"
+    assert answer.answered and "carabela" in answer.passages[0].hit.title.lower()
+
+
 def test_source_metadata_for_news_articles(sample_engine: Engine) -> None:
     info = sample_engine.info()
     assert info.articles >= 21 and info.chunks > info.articles
