@@ -131,6 +131,22 @@ def passage_coverage(stored: StoredIndex, text: str, chunk: ChunkRow) -> float:
     return coverage(terms, set(stored.analyzer.terms(chunk.title + "\n" + chunk.text)), idf)
 
 
+def said_before(sentence: str, answers: Sequence[str]) -> bool:
+    """Whether the sentence was (part of) an answer already given.
+
+    An answer may join two sentences, and a long one is clipped with an ellipsis: then the
+    sentence counts as said when the clipped answer ends with its beginning.
+    """
+    text = " ".join(sentence.split())
+    if not text:
+        return False
+    for answer in answers:
+        at = answer.find(text[:20])
+        if at >= 0 and (text in answer or answer.endswith("…") and text.startswith(answer[at:-1].rstrip())):
+            return True
+    return False
+
+
 def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray,
                     passages: list[tuple[Candidate, ChunkRow]], weights: AnswerWeights,
                     exclude: Sequence[str] = ()) -> list[ScoredSentence]:
@@ -138,7 +154,7 @@ def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray
     terms = stored.analyzer.terms(question)
     idf = stored.bm25.idf(terms)
     kind = expected_kind(question) if weights.kind else None
-    excluded = {" ".join(e.split()) for e in exclude if e}
+    excluded = [" ".join(e.split()) for e in exclude if e]
     found: list[tuple[int, float, ChunkRow, int, int, int, str, float]] = []
     seen: set[tuple[str, int]] = set()
     top = passages[0][0].fused if passages else 0.0
@@ -150,7 +166,7 @@ def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray
             if (chunk.article_id, start) in seen:
                 continue
             seen.add((chunk.article_id, start))
-            if " ".join(text.split()) not in excluded:
+            if not said_before(text, excluded):
                 found.append((rank, prior, chunk, row, start, end, text, lex))
     # One read of all the sentence vectors involved rather than one per sentence.
     dense_scores = np.asarray(stored.sentence_vectors[[f[3] for f in found]], dtype=np.float32) @ query_vector

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import FakeEncoder
-from index.answer import clip, coverage, is_followup, resolve_query
+from index.answer import clip, coverage, is_followup, resolve_query, said_before
 from index.build import build_index
 from index.engine import Engine
 from index.lexical import Analyzer, read_alias_text
@@ -59,6 +59,26 @@ def test_resolve_query_uses_history_only_for_followups(analyzer: Analyzer) -> No
     assert "acusa" in text and articles == ("seed",)
     assert resolve_query("¿Cuántos goles marcó el Madrid?", history, analyzer) == ("¿Cuántos goles marcó el Madrid?", ())
     assert resolve_query("¿Y qué recibe a cambio?", [], analyzer) == ("¿Y qué recibe a cambio?", ())
+
+
+def test_a_sentence_of_a_joined_or_clipped_answer_counts_as_said() -> None:
+    first = "A cambio, Pionyang podría estar recibiendo tecnologías militares clave y ayuda."
+    second = "No obstante, tanto Moscú como Pionyang han negado estas acusaciones, las cuales constituirían una violación."
+    joined = f"{first} {second}"
+    clipped = clip(joined, 120)
+    assert clipped.endswith("…") and second not in clipped
+    for answer in (joined, clipped):
+        assert said_before(first, [answer]) and said_before(second, [answer])
+    assert said_before("A cambio,  Pionyang podría\nestar recibiendo tecnologías militares clave y ayuda.", [first])
+    assert not said_before("El Kremlin lo niega.", [joined]) and not said_before("", [joined])
+
+
+def test_followup_does_not_repeat_a_sentence_of_a_two_sentence_answer(engine: Engine) -> None:
+    given = ("Funcionarios estadounidenses han acusado a Corea del Norte de suministrar a Rusia artillería, "
+             "misiles y otros equipos militares. A cambio, Pionyang podría estar recibiendo tecnologías militares clave y ayuda.")
+    turn = Turn("¿Qué acusan los funcionarios de EE. UU. a Corea del Norte?", given, ("seed",))
+    follow = engine.ask("¿Y qué recibe a cambio?", history=[turn])
+    assert follow.passages and "A cambio" not in follow.answer
 
 
 def test_answer_is_the_matching_sentence_with_highlight(engine: Engine) -> None:
