@@ -26,6 +26,7 @@ from .chunking import article_sentences, chunk_article
 from .embedding import Encoder
 from .errors import IndexError_, NothingToIndex
 from .ingest import load_articles
+from .lemmas import fingerprint as lemma_fingerprint, spanish_lemmas
 from .lexical import Analyzer, Bm25Index, read_alias_text
 from .records import Article, Chunk, Sentence, Skipped
 from .settings import Settings
@@ -227,7 +228,7 @@ def _write_build(tmp: Path, prepared: list[_Prepared], encoder: Encoder, setting
     n_sentences = _write_sentence_vectors(tmp / store.SENTENCE_VECTORS, prepared, encoder.dim)
     np.save(tmp / store.CHUNK_SENTENCES, chunk_sentence_spans(prepared), allow_pickle=False)
     _write_metadata(tmp / store.METADATA, prepared)
-    analyzer = Analyzer(alias_text)
+    analyzer = Analyzer(alias_text, spanish_lemmas())
     Bm25Index.build([analyzer.terms(c.embedding_text()) for p in prepared for c in p.chunks]).save(tmp / store.BM25_DIR)
     (tmp / store.ALIASES).write_text(alias_text, encoding="utf-8")
     dates = sorted(p.article.date for p in prepared if p.article.date)
@@ -235,7 +236,8 @@ def _write_build(tmp: Path, prepared: list[_Prepared], encoder: Encoder, setting
         "format_version": store.FORMAT_VERSION,
         "model": {"name": settings.model, "dimension": encoder.dim, "backend": encoder.backend},
         "chunking": chunking_params(settings),
-        "analyzer": {"aliases": analyzer.fingerprint, "stemmer": "snowball-spanish", "folding": "nfkd-casefold"},
+        "analyzer": {"aliases": analyzer.fingerprint, "stemmer": "snowball-spanish", "folding": "nfkd-casefold",
+                     "lemmas": lemma_fingerprint()},
         "faiss": faiss_info,
         "counts": {"articles": len(prepared), "chunks": n_chunks, "sentences": n_sentences},
         "dates": {"min": dates[0] if dates else None, "max": dates[-1] if dates else None},

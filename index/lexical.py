@@ -11,7 +11,7 @@ import re
 import threading
 import unicodedata
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import bm25s
 import numpy as np
@@ -60,8 +60,11 @@ def read_alias_text(extra: Path | None = None) -> str:
 class Analyzer:
     """Text -> BM25 terms. Thread-safe: each thread gets its own Snowball stemmer."""
 
-    def __init__(self, alias_text: str) -> None:
+    def __init__(self, alias_text: str, lemmas: Mapping[str, str] | None = None) -> None:
+        """``lemmas`` (folded form -> folded lemma, see lemmas.py) is applied before stemming;
+        None keeps the analysis of indexes built without it."""
         self.alias_text = alias_text
+        self.lemmas = lemmas or {}
         self.aliases = parse_aliases(alias_text)
         self._canonical = set(self.aliases.values())
         self._max_alias = max((len(k) for k in self.aliases), default=1)
@@ -98,6 +101,9 @@ class Analyzer:
         """Folded, alias-rewritten, stopword-free, stemmed terms of ``text``."""
         tokens = self._apply_aliases(words(text))
         kept = [t for t in tokens if t not in self.stopwords]
+        if self.lemmas:  # "fueron" -> "ser" is a stopword too, hence the second filter
+            kept = [t if t in self._canonical else self.lemmas.get(t, t) for t in kept]
+            kept = [t for t in kept if t not in self.stopwords]
         stemmer = self._stemmer()
         return [t if t in self._canonical else stemmer.stemWord(t) for t in kept]
 

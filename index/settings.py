@@ -72,7 +72,7 @@ class Settings(BaseSettings):
         "depend on top_k (the pool the re-rank weight was tuned on)",
     )
     refusal_threshold: float = Field(
-        0.974, description="Refuse when the best sentence's score is below this (calibrated on SQuAD-es 2.0)"
+        0.981, description="Refuse when the best sentence's score is below this (calibrated on SQuAD-es 2.0)"
     )
     refusal_min_coverage: float = Field(
         0.40, description="Refuse when the passage holds less than this share of the question's idf weight"

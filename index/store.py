@@ -31,6 +31,7 @@ import faiss
 import numpy as np
 
 from .errors import BuildLocked, IndexCorrupt, IndexMismatch, IndexNotFound
+from .lemmas import spanish_lemmas
 from .lexical import Analyzer, Bm25Index
 from .rowfile import RowFile
 from .vectors import tune_for_search
@@ -208,7 +209,9 @@ class StoredIndex:
         # [first, end) sentence rows of each chunk: search scores a chunk by its best sentence.
         self.chunk_sentences = np.load(build_dir / CHUNK_SENTENCES, allow_pickle=False)
         self.bm25 = Bm25Index.load(build_dir / BM25_DIR, mmap=True)
-        self.analyzer = Analyzer((build_dir / ALIASES).read_text(encoding="utf-8"))
+        # Queries are analysed as the build analysed the chunks: an index from before lemmas has none.
+        lemmas = spanish_lemmas() if manifest.get("analyzer", {}).get("lemmas") else None
+        self.analyzer = Analyzer((build_dir / ALIASES).read_text(encoding="utf-8"), lemmas)
         uri = f"file:{build_dir / METADATA}?mode=ro&immutable=1"
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._db_lock = threading.Lock()

@@ -81,6 +81,12 @@ def test_followup_does_not_repeat_a_sentence_of_a_two_sentence_answer(engine: En
     assert follow.passages and "A cambio" not in follow.answer
 
 
+def test_irregular_verb_form_finds_its_sentence(engine: Engine) -> None:
+    """"niega" and "negado" only meet through the lemma table (the fake encoder sees words, not stems)."""
+    answer = engine.ask("¿Quién niega las acusaciones?")
+    assert answer.answered and "han negado estas acusaciones" in answer.answer
+
+
 def test_answer_is_the_matching_sentence_with_highlight(engine: Engine) -> None:
     answer = engine.ask("¿Qué acusan los funcionarios de EE. UU. a Corea del Norte?")
     assert answer.answered

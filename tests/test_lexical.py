@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.lemmas import spanish_lemmas
 from index.lexical import Analyzer, Bm25Index, fold, parse_aliases, read_alias_text
 
 
@@ -20,6 +21,32 @@ def test_fold_strips_accents_and_case() -> None:
 
 def test_stemming_joins_inflections(analyzer: Analyzer) -> None:
     assert analyzer.terms("acusa")[0] == analyzer.terms("acusado")[0] == analyzer.terms("acusaciones")[0]
+
+
+@pytest.fixture(scope="module")
+def lemmatizing() -> Analyzer:
+    return Analyzer(read_alias_text(), spanish_lemmas())
+
+
+@pytest.mark.parametrize("forms", [("niega", "negado", "negar"), ("murió", "murio", "morir", "muere"),
+                                   ("hizo", "hacer", "hecho"), ("puso", "poner"), ("supo", "saber")])
+def test_lemmas_join_irregular_forms_that_stemming_keeps_apart(lemmatizing: Analyzer, analyzer: Analyzer,
+                                                               forms: tuple[str, ...]) -> None:
+    assert len({lemmatizing.terms(f)[0] for f in forms}) == 1
+    assert len({analyzer.terms(f)[0] for f in forms}) > 1  # why the table is there
+
+
+def test_lemmas_leave_aliases_stopwords_and_unknown_words_alone(lemmatizing: Analyzer, analyzer: Analyzer) -> None:
+    text = "Los estadounidenses dijeron que EE. UU. fueron a Pionyang con la ONU"
+    assert lemmatizing.terms(text) == [analyzer.terms("estadounidenses")[0], analyzer.terms("decir")[0],
+                                       analyzer.terms("EE. UU.")[0], "pionyang", analyzer.terms("ONU")[0]]
+
+
+def test_lemma_table_is_folded_and_only_holds_forms_whose_stem_it_changes() -> None:
+    table = spanish_lemmas()
+    assert table["niega"] == "negar" and table["murio"] == "morir" and len(table) > 100_000
+    sample = list(table.items())[::997]
+    assert all(form == fold(form) and lemma == fold(lemma) and form != lemma for form, lemma in sample)
 
 
 def test_accents_do_not_matter(analyzer: Analyzer) -> None:

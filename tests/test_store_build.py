@@ -87,6 +87,18 @@ def test_chunking_change_forces_full_build(corpus: Settings) -> None:
     assert report.full and "chunking" in report.full_reason
 
 
+def test_index_built_before_lemmas_is_queried_without_them(corpus: Settings) -> None:
+    """Queries must be analysed as the chunks were: an older index keeps its own analysis."""
+    report = build_index(corpus, encoder=FakeEncoder())
+    assert store.StoredIndex.open(corpus.index_dir, corpus.model).analyzer.terms("niega") == ["neg"]
+    manifest_path = report.build_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["analyzer"]["lemmas"]
+    del manifest["analyzer"]["lemmas"]
+    manifest_path.write_text(json.dumps(manifest))
+    assert store.StoredIndex.open(corpus.index_dir, corpus.model).analyzer.terms("niega") == ["nieg"]
+
+
 def test_model_change_forces_full_build_and_old_index_refuses_to_load(corpus: Settings) -> None:
     build_index(corpus, encoder=FakeEncoder())
     other = corpus.model_copy(update={"model": "another-model"})
