@@ -31,7 +31,7 @@ import faiss
 import numpy as np
 
 from .errors import BuildLocked, IndexCorrupt, IndexMismatch, IndexNotFound
-from .lemmas import spanish_lemmas
+from .lemmas import fingerprint as lemma_fingerprint, spanish_lemmas
 from .lexical import Analyzer, Bm25Index
 from .rowfile import RowFile
 from .vectors import tune_for_search
@@ -210,7 +210,10 @@ class StoredIndex:
         self.chunk_sentences = np.load(build_dir / CHUNK_SENTENCES, allow_pickle=False)
         self.bm25 = Bm25Index.load(build_dir / BM25_DIR, mmap=True)
         # Queries are analysed as the build analysed the chunks: an index from before lemmas has none.
-        lemmas = spanish_lemmas() if manifest.get("analyzer", {}).get("lemmas") else None
+        built_with = manifest.get("analyzer", {}).get("lemmas")
+        lemmas = spanish_lemmas() if built_with else None
+        if built_with and built_with != lemma_fingerprint():
+            log.warning("index %s was built with another lemma table; the next build re-analyses it", build_dir.name)
         self.analyzer = Analyzer((build_dir / ALIASES).read_text(encoding="utf-8"), lemmas)
         uri = f"file:{build_dir / METADATA}?mode=ro&immutable=1"
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)

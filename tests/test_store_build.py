@@ -87,13 +87,18 @@ def test_chunking_change_forces_full_build(corpus: Settings) -> None:
     assert report.full and "chunking" in report.full_reason
 
 
-def test_index_built_before_lemmas_is_queried_without_them(corpus: Settings) -> None:
+def test_index_built_before_lemmas_is_queried_without_them(corpus: Settings, caplog: pytest.LogCaptureFixture) -> None:
     """Queries must be analysed as the chunks were: an older index keeps its own analysis."""
     report = build_index(corpus, encoder=FakeEncoder())
     assert store.StoredIndex.open(corpus.index_dir, corpus.model).analyzer.terms("niega") == ["neg"]
     manifest_path = report.build_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     assert manifest["analyzer"]["lemmas"]
+    manifest["analyzer"]["lemmas"] = "another-table"
+    manifest_path.write_text(json.dumps(manifest))
+    with caplog.at_level("WARNING", logger="index.store"):
+        assert store.StoredIndex.open(corpus.index_dir, corpus.model).analyzer.terms("niega") == ["neg"]
+    assert "another lemma table" in caplog.text
     del manifest["analyzer"]["lemmas"]
     manifest_path.write_text(json.dumps(manifest))
     assert store.StoredIndex.open(corpus.index_dir, corpus.model).analyzer.terms("niega") == ["nieg"]
