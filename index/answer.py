@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from .lexical import Analyzer, fold, words
-from .records import Turn
+from .records import Hit, Turn
 from .search import Candidate
 from .store import ChunkRow, StoredIndex
 
@@ -181,7 +181,7 @@ def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray
 
 
 def sentence_coverages(stored: StoredIndex, terms: list[str], idf: dict[str, float],
-                       chunk: ChunkRow) -> list[tuple[int, int, int, str, float]]:
+                       chunk: ChunkRow | Hit) -> list[tuple[int, int, int, str, float]]:
     """(row, start, end, text, coverage) of each sentence of a chunk.
 
     A sentence is read with its article's title, as every chunk is indexed with it: the answer
@@ -195,7 +195,7 @@ def sentence_coverages(stored: StoredIndex, terms: list[str], idf: dict[str, flo
     return out
 
 
-def best_coverage(stored: StoredIndex, terms: list[str], idf: dict[str, float], chunk: ChunkRow) -> float:
+def best_coverage(stored: StoredIndex, terms: list[str], idf: dict[str, float], chunk: ChunkRow | Hit) -> float:
     """The share of the question's idf weight held by the chunk's best sentence, read with its title."""
     return max((c[4] for c in sentence_coverages(stored, terms, idf, chunk)), default=0.0)
 

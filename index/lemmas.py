@@ -24,6 +24,7 @@ def spanish_lemmas() -> dict[str, str]:
     return dict(line.split("\t", 1) for line in lines if line and not line.startswith("#"))
 
 
+@lru_cache(maxsize=1)
 def fingerprint() -> str:
     """Which table analysed an index, recorded in its manifest."""
     return hashlib.sha256(TABLE.read_bytes()).hexdigest()[:16]

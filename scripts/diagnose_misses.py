@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from index.answer import coverage  # noqa: E402
+from index.answer import best_coverage, coverage  # noqa: E402
 from index.engine import Engine  # noqa: E402
 from index.evaluate import Question, build_eval_index, load_squad, split_of  # noqa: E402
 from index.records import Hit  # noqa: E402
@@ -35,10 +35,9 @@ from index.store import StoredIndex  # noqa: E402
 def evidence(stored: StoredIndex, terms: list[str], idf: dict[str, float], hit: Hit) -> dict[str, float]:
     """The ranking's signals for one passage: its idf share, its best sentence's (with the title), its cosine."""
     title = set(stored.analyzer.terms(hit.title))
-    sentences = [hit.text[s - hit.start : e - hit.start] for _, s, e in stored.sentences_in(hit.article_id, hit.start, hit.end)]
-    best = max((coverage(terms, set(stored.analyzer.terms(s)) | title, idf) for s in sentences), default=0.0)
     return {"passage_share": coverage(terms, set(stored.analyzer.terms(hit.text)) | title, idf),
-            "sentence_share": best, "cosine": hit.dense}
+            # the re-ranking's own signal; a Hit carries the fields of the chunk it came from
+            "sentence_share": best_coverage(stored, terms, idf, hit), "cosine": hit.dense}
 
 
 def diagnose(engine: Engine, stored: StoredIndex, q: Question, group_of: dict[str, str], k: int) -> dict | None:
