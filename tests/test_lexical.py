@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import Stemmer
 
 from index.lemmas import spanish_lemmas
 from index.lexical import Analyzer, Bm25Index, fold, parse_aliases, read_alias_text
@@ -47,6 +48,8 @@ def test_lemma_table_is_folded_and_only_holds_forms_whose_stem_it_changes() -> N
     assert table["niega"] == "negar" and table["murio"] == "morir" and len(table) > 100_000
     sample = list(table.items())[::997]
     assert all(form == fold(form) and lemma == fold(lemma) and form != lemma for form, lemma in sample)
+    stemmer = Stemmer.Stemmer("spanish")
+    assert all(stemmer.stemWord(form) != stemmer.stemWord(lemma) for form, lemma in sample)
 
 
 def test_accents_do_not_matter(analyzer: Analyzer) -> None:
