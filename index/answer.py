@@ -88,9 +88,13 @@ class ScoredSentence:
 
 def is_followup(question: str, analyzer: Analyzer) -> bool:
     """An elliptical question leans on the previous turn: it starts with "y", points back, or says too little."""
+    return bool(_FOLLOWUP_START.match(fold(question))) or leans_back(question, analyzer)
+
+
+def leans_back(question: str, analyzer: Analyzer) -> bool:
+    """A question that cannot stand without the earlier turn: it points back ("¿quién lo dijo?")
+    or names too little ("¿quién ganó?"). "¿Y qué lleva la paella?" follows up only by its "y"."""
     folded = fold(question)
-    if _FOLLOWUP_START.match(folded):
-        return True
     tokens, named = words(folded), len(analyzer.terms(question))
     points_back = any(t in _ANAPHORA for t in tokens) or "él" in re.findall(r"\w+", question.lower())
     if points_back and named <= 3:
@@ -106,12 +110,38 @@ def _has_name(question: str) -> bool:
     return any(w[0].isupper() for w in re.findall(r"[^\W\d_]+", question)[1:])
 
 
-def resolve_query(question: str, history: Sequence[Turn], analyzer: Analyzer) -> tuple[str, tuple[str, ...]]:
-    """The text to retrieve with, and the articles of the turn it follows (empty for a standalone question)."""
+@dataclass(frozen=True)
+class Resolution:
+    """How a question reads against the conversation: the text to retrieve with, the articles of
+    the thread it follows (boosted) and the answers that thread already gave (not repeated)."""
+
+    text: str
+    article_ids: tuple[str, ...] = ()
+    said: tuple[str, ...] = ()
+
+
+def resolve_query(question: str, history: Sequence[Turn], analyzer: Analyzer) -> Resolution:
+    """Resolve a follow-up against its whole thread, back to the question that named its subject:
+    after "¿Qué acusa EE. UU.?", "¿Por qué?", the question "¿Y qué recibe a cambio?" still
+    follows the accusation, not the bare "¿Por qué?"."""
     if not history or not is_followup(question, analyzer):
-        return question, ()
-    last = history[-1]
-    return f"{question} {last.question}", tuple(last.article_ids)
+        return Resolution(question)
+    thread = _thread(history, analyzer)
+    answered = [turn for turn in thread if turn.answer]
+    articles = answered[0].article_ids if answered else ()
+    return Resolution(" ".join([question, *(t.question for t in thread)]), articles,
+                      tuple(t.answer for t in answered))
+
+
+def _thread(history: Sequence[Turn], analyzer: Analyzer) -> list[Turn]:
+    """The latest turns, newest first, up to and including the last one that named its own
+    subject: "¿Y qué es la carabela portuguesa?" starts a thread of its own, "¿Por qué?" does not."""
+    thread = []
+    for turn in reversed(history):
+        thread.append(turn)
+        if not leans_back(turn.question, analyzer):
+            break
+    return thread
 
 
 def coverage(question_terms: list[str], sentence_terms: set[str], idf: dict[str, float]) -> float:

@@ -16,7 +16,7 @@ import faiss
 import numpy as np
 
 from . import store
-from .answer import AnswerWeights, clip, compose, passage_coverage, rerank, resolve_query, score_sentences
+from .answer import AnswerWeights, clip, compose, leans_back, passage_coverage, rerank, resolve_query, score_sentences
 from .embedding import Encoder
 from .errors import IndexError_, IndexNotFound
 from .records import Answer, Hit, Passage, Turn
@@ -126,6 +126,28 @@ class Engine:
         passages = diverse(stored, ranked, max(k, size))
         return (rerank(stored, text, passages[:size], self.settings.rerank_weight) + passages[size:])[:k]
 
+    def _answer_pool(self, stored: StoredIndex, question: str, vector: np.ndarray,
+                     passages: list[tuple[Candidate, ChunkRow]], thread: Sequence[str],
+                     k: int) -> tuple[list[tuple[Candidate, ChunkRow]], list[tuple[Candidate, ChunkRow]]]:
+        """The passages to show and the (up to three) the answer sentence may come from.
+
+        Normally the best passages of the retrieval. A follow-up whose retrieval puts the story it
+        follows first is answered inside that story, from the passages that best match its own
+        words: the thread's words found the story, but inside it they would pull the answer back
+        to what was already said ("¿Y cuándo será la visita?" after the accusation), and a "dijo"
+        from another article must not answer "¿quién lo dijo?". Only when its own words lead to
+        another story and it does not lean back ("¿Y qué lleva la paella valenciana?") is it a
+        new topic, answered on its own words.
+        """
+        story = set(thread)
+        if not story or passages[0][1].article_id not in story:
+            return passages, passages[:3]
+        own = self._passages_for(stored, question, self._candidates(stored, question, vector, thread), k)
+        if own and own[0][1].article_id not in story and not leans_back(question, stored.analyzer):
+            return own, own[:3]
+        in_story = [p for p in own if p[1].article_id in story] or [p for p in passages if p[1].article_id in story]
+        return _with_pool_first(in_story[:3], passages, k), in_story[:3]
+
     def search(self, question: str, top_k: int | None = None) -> list[Hit]:
         """Passages only, best first, near-duplicates removed."""
         stored = self._index()
@@ -142,14 +164,15 @@ class Engine:
         k = top_k or self.settings.top_k
         if not stored.analyzer.terms(question) and not any(ch.isalnum() for ch in question):
             return Answer(question, False, "", resolved_query=question)
-        resolved, previous_articles = resolve_query(question, history, stored.analyzer)
+        resolution = resolve_query(question, history, stored.analyzer)
+        resolved = resolution.text
         vectors = self.encoder.encode_queries([question] if resolved == question else [question, resolved])
-        ranked = self._candidates(stored, resolved, vectors[-1], previous_articles)
+        ranked = self._candidates(stored, resolved, vectors[-1], resolution.article_ids)
         passages = self._passages_for(stored, resolved, ranked, k)
         if not passages:
             return Answer(question, False, "", resolved_query=resolved)
-        exclude = [history[-1].answer] if previous_articles else []
-        sentences = score_sentences(stored, question, vectors[0], passages[:3], self.weights, exclude)
+        passages, pool = self._answer_pool(stored, question, vectors[0], passages, resolution.article_ids, k)
+        sentences = score_sentences(stored, question, vectors[0], pool, self.weights, resolution.said)
         titles = tuple(dict.fromkeys(chunk.title for _, chunk in passages))[:3]
         best = sentences[0] if sentences else None
         confidence = best.score if best else 0.0
@@ -189,3 +212,11 @@ class Engine:
             (max(0, limit), max(0, offset)),
         )
         return [ArticleInfo(*r) for r in rows]
+
+
+
+def _with_pool_first(pool: list[tuple[Candidate, ChunkRow]], passages: list[tuple[Candidate, ChunkRow]],
+                     k: int) -> list[tuple[Candidate, ChunkRow]]:
+    """The passages to show: the answer's pool first, so the passage holding the answer is among them."""
+    ids = {chunk.chunk_id for _, chunk in pool}
+    return (pool + [p for p in passages if p[1].chunk_id not in ids])[:k]

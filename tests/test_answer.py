@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import FakeEncoder
-from index.answer import clip, coverage, is_followup, resolve_query, said_before
+from index.answer import Resolution, clip, coverage, is_followup, resolve_query, said_before
 from index.build import build_index
 from index.engine import Engine
 from index.lexical import Analyzer, read_alias_text
@@ -55,10 +55,40 @@ def test_standalone_questions_are_not_followups(analyzer: Analyzer, question: st
 
 def test_resolve_query_uses_history_only_for_followups(analyzer: Analyzer) -> None:
     history = [Turn("¿Qué acusa EE. UU.?", "Funcionarios…", ("seed",))]
-    text, articles = resolve_query("¿Y qué recibe a cambio?", history, analyzer)
-    assert "acusa" in text and articles == ("seed",)
-    assert resolve_query("¿Cuántos goles marcó el Madrid?", history, analyzer) == ("¿Cuántos goles marcó el Madrid?", ())
-    assert resolve_query("¿Y qué recibe a cambio?", [], analyzer) == ("¿Y qué recibe a cambio?", ())
+    resolution = resolve_query("¿Y qué recibe a cambio?", history, analyzer)
+    assert "acusa" in resolution.text and resolution.article_ids == ("seed",)
+    assert resolution.said == ("Funcionarios…",)
+    assert resolve_query("¿Cuántos goles marcó el Madrid?", history, analyzer) == Resolution("¿Cuántos goles marcó el Madrid?")
+    assert resolve_query("¿Y qué recibe a cambio?", [], analyzer) == Resolution("¿Y qué recibe a cambio?")
+
+
+def test_a_followup_of_a_followup_keeps_the_thread(analyzer: Analyzer) -> None:
+    """Found in the console: after a refused "¿Por qué?", "¿Y qué recibe a cambio?" lost the story."""
+    history = [Turn("¿Qué lleva la paella valenciana?", "Arroz…", ("cocina",)),
+               Turn("¿Qué acusa EE. UU.?", "Funcionarios…", ("seed",)),
+               Turn("¿Por qué?", "", ("otro",)),
+               Turn("¿quién lo dijo?", "Lo dijo el portavoz.", ("seed",))]
+    resolution = resolve_query("¿Y qué recibe a cambio?", history, analyzer)
+    assert "acusa" in resolution.text and "¿Por qué?" in resolution.text and "paella" not in resolution.text
+    assert resolution.article_ids == ("seed",)  # the latest answered turn of the thread
+    assert set(resolution.said) == {"Funcionarios…", "Lo dijo el portavoz."}
+
+
+def test_a_thread_starts_at_the_last_question_that_named_its_subject(analyzer: Analyzer) -> None:
+    history = [Turn("¿Qué acusa EE. UU.?", "Funcionarios…", ("seed",)),
+               Turn("¿Y qué es la carabela portuguesa?", "Una medusa…", ("carabela",))]
+    resolution = resolve_query("¿Es peligrosa?", history, analyzer)
+    assert "carabela" in resolution.text and "acusa" not in resolution.text
+    assert resolution.article_ids == ("carabela",) and resolution.said == ("Una medusa…",)
+
+
+def test_a_thread_anchored_on_a_refused_question_boosts_no_article(analyzer: Analyzer) -> None:
+    """The closest titles of a refusal are not the story the user is following."""
+    history = [Turn("¿Qué acusa EE. UU.?", "Funcionarios…", ("seed",)),
+               Turn("¿Cuándo ocurrió el terremoto?", "", ("cocina",))]
+    resolution = resolve_query("¿Y cuántos murieron?", history, analyzer)
+    assert "terremoto" in resolution.text and "acusa" not in resolution.text
+    assert resolution.article_ids == () and resolution.said == ()
 
 
 def test_a_sentence_of_a_joined_or_clipped_answer_counts_as_said() -> None:
@@ -107,6 +137,9 @@ def test_followup_is_answered_from_the_same_story(engine: Engine) -> None:
     # A standalone question after it is not pulled towards the previous story.
     other = engine.ask("¿Qué lleva la paella valenciana?", history=[turn])
     assert other.passages[0].hit.article_id == "cocina"
+    # Nor is one that starts like a follow-up but names another story: its answer is not kept inside the first.
+    moved_on = engine.ask("¿Y qué lleva la paella valenciana?", history=[turn])
+    assert moved_on.answered and "arroz" in moved_on.answer and moved_on.passages[0].hit.article_id == "cocina"
 
 
 def test_followup_after_an_unrelated_turn_is_not_refused_for_its_words(engine: Engine) -> None:

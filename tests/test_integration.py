@@ -50,6 +50,34 @@ def test_followup_after_the_seed_question(sample_engine: Engine) -> None:
     assert follow.answered and "tecnologías militares clave" in follow.answer
 
 
+def _turn(answer) -> Turn:
+    """The turn the bot keeps: the question, the answer when there was one, the articles it came from."""
+    return Turn(answer.question, answer.answer if answer.answered else "",
+                tuple(dict.fromkeys(p.hit.article_id for p in answer.passages if p.highlight)))
+
+
+def test_followup_after_a_bare_why_keeps_the_story(sample_engine: Engine) -> None:
+    """Found in the console: after "¿Por qué?", "¿Y qué recibe a cambio?" was answered from a
+    story about the climate, because only the previous turn's words were borrowed."""
+    history: list[Turn] = []
+    for question in ("¿Qué acusa EE. UU.?", "¿Por qué?"):
+        history.append(_turn(sample_engine.ask(question, history=history)))
+    follow = sample_engine.ask("¿Y qué recibe a cambio?", history=history)
+    assert follow.answered and "tecnologías militares clave" in follow.answer
+    assert follow.passages[0].hit.article_id == "seed/putin-visita-corea-del-norte"
+
+
+def test_followup_is_answered_inside_its_story_by_its_own_words(sample_engine: Engine) -> None:
+    """Found in the console: "¿Y cuándo será la visita?" was answered with the accusation's
+    neighbour ("No obstante…"), and "¿quién lo dijo?" with a "dijo" from another article."""
+    seed = "seed/putin-visita-corea-del-norte"
+    history = [_turn(sample_engine.ask("¿Qué acusa EE. UU.?"))]
+    when = sample_engine.ask("¿Y cuándo será la visita?", history=history)
+    assert when.answered and "martes" in when.answer and when.passages[0].hit.article_id == seed
+    who = sample_engine.ask("¿quién lo dijo?", history=history)
+    assert {p.hit.article_id for p in who.passages if p.highlight} <= {seed}
+
+
 def test_new_topic_after_a_refused_question_is_answered_on_its_own(sample_engine: Engine) -> None:
     """A conversation moves on: the earlier question must not sink the new one (found in the console)."""
     first = sample_engine.ask("¿Cuándo ocurrió el terremoto?")
