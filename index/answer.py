@@ -94,15 +94,20 @@ def is_followup(question: str, analyzer: Analyzer) -> bool:
 def leans_back(question: str, analyzer: Analyzer) -> bool:
     """A question that cannot stand without the earlier turn: it points back ("¿quién lo dijo?")
     or names too little ("¿quién ganó?"). "¿Y qué lleva la paella?" follows up only by its "y"."""
-    folded = fold(question)
-    tokens, named = words(folded), len(analyzer.terms(question))
-    points_back = any(t in _ANAPHORA for t in tokens) or "él" in re.findall(r"\w+", question.lower())
-    if points_back and named <= 3:
-        return True
-    if any(t in _ARTICLE_LIKE and prev in _QUESTION_WORDS for prev, t in zip(tokens, tokens[1:])) and named <= 2:
-        return True
     # One content word says too little ("¿quién ganó?"), unless it is a name ("¿Qué es la OTAN?").
-    return named <= 1 and not _has_name(question)
+    named = len(analyzer.terms(question))
+    return points_back(question, analyzer) or (named <= 1 and not _has_name(question))
+
+
+def points_back(question: str, analyzer: Analyzer) -> bool:
+    """A pronoun that refers to the earlier turn ("¿quién lo dijo?", "¿cuándo la firmaron?"),
+    or no content word at all ("¿Por qué?"): such a question can only be about the story before."""
+    tokens, named = words(fold(question)), len(analyzer.terms(question))
+    if named == 0:
+        return True
+    if (any(t in _ANAPHORA for t in tokens) or "él" in re.findall(r"\w+", question.lower())) and named <= 3:
+        return True
+    return any(t in _ARTICLE_LIKE and prev in _QUESTION_WORDS for prev, t in zip(tokens, tokens[1:])) and named <= 2
 
 
 def _has_name(question: str) -> bool:

@@ -16,7 +16,7 @@ import faiss
 import numpy as np
 
 from . import store
-from .answer import AnswerWeights, clip, compose, leans_back, passage_coverage, rerank, resolve_query, score_sentences
+from .answer import AnswerWeights, clip, compose, passage_coverage, points_back, rerank, resolve_query, score_sentences
 from .embedding import Encoder
 from .errors import IndexError_, IndexNotFound
 from .records import Answer, Hit, Passage, Turn
@@ -131,22 +131,32 @@ class Engine:
                      k: int) -> tuple[list[tuple[Candidate, ChunkRow]], list[tuple[Candidate, ChunkRow]]]:
         """The passages to show and the (up to three) the answer sentence may come from.
 
-        Normally the best passages of the retrieval. A follow-up whose retrieval puts the story it
-        follows first is answered inside that story, from the passages that best match its own
-        words: the thread's words found the story, but inside it they would pull the answer back
-        to what was already said ("¿Y cuándo será la visita?" after the accusation), and a "dijo"
-        from another article must not answer "¿quién lo dijo?". Only when its own words lead to
-        another story and it does not lean back ("¿Y qué lleva la paella valenciana?") is it a
-        new topic, answered on its own words.
+        Normally the best passages of the retrieval. A follow-up of an answered story is answered
+        inside that story, from the passages that best match its own words: the thread's words
+        found the story, but inside it they would pull the answer back to what was already said
+        ("¿Y cuándo será la visita?" after the accusation), and a "dijo" from another article
+        must not answer "¿quién lo dijo?". It leaves the story only when nothing in it points back
+        and another story holds its own words better: "¿Y qué lleva la paella valenciana?", or
+        "¿Dónde estuvo el youtuber?" (one word, so it looked like a follow-up) is a new topic.
         """
         story = set(thread)
-        if not story or passages[0][1].article_id not in story:
+        if not story:
             return passages, passages[:3]
         own = self._passages_for(stored, question, self._candidates(stored, question, vector, thread), k)
-        if own and own[0][1].article_id not in story and not leans_back(question, stored.analyzer):
-            return own, own[:3]
         in_story = [p for p in own if p[1].article_id in story] or [p for p in passages if p[1].article_id in story]
-        return _with_pool_first(in_story[:3], passages, k), in_story[:3]
+        if not own or (in_story and self._stays_in(stored, question, in_story, own[0])):
+            return _with_pool_first(in_story[:3], passages, k), in_story[:3]
+        return own, own[:3]
+
+    @staticmethod
+    def _stays_in(stored: StoredIndex, question: str, in_story: list[tuple[Candidate, ChunkRow]],
+                  best_elsewhere: tuple[Candidate, ChunkRow]) -> bool:
+        """Whether a follow-up belongs to its story: it points back, or the story holds its words
+        at least as well as the best passage its own words found."""
+        if points_back(question, stored.analyzer):
+            return True
+        held = max(passage_coverage(stored, question, chunk) for _, chunk in in_story[:3])
+        return held >= passage_coverage(stored, question, best_elsewhere[1])
 
     def search(self, question: str, top_k: int | None = None) -> list[Hit]:
         """Passages only, best first, near-duplicates removed."""

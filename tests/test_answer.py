@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import FakeEncoder
-from index.answer import Resolution, clip, coverage, is_followup, resolve_query, said_before
+from index.answer import Resolution, clip, coverage, is_followup, points_back, resolve_query, said_before
 from index.build import build_index
 from index.engine import Engine
 from index.lexical import Analyzer, read_alias_text
@@ -51,6 +51,14 @@ def test_elliptical_questions_are_followups(analyzer: Analyzer, question: str) -
                                       "¿Qué es la OTAN?", "¿Quién es Putin?"])
 def test_standalone_questions_are_not_followups(analyzer: Analyzer, question: str) -> None:
     assert not is_followup(question, analyzer)
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("¿quién lo dijo?", True), ("¿Por qué?", True), ("¿Cuándo la firmaron?", True), ("¿qué dijo él?", True),
+    ("¿Dónde estuvo el youtuber?", False), ("¿Y qué recibe a cambio?", False), ("¿Qué es la carabela portuguesa?", False)])
+def test_points_back_only_by_a_pronoun_or_saying_nothing(analyzer: Analyzer, question: str, expected: bool) -> None:
+    """A follow-up that points back stays in its story; one that only says little may leave it."""
+    assert points_back(question, analyzer) is expected
 
 
 def test_resolve_query_uses_history_only_for_followups(analyzer: Analyzer) -> None:

@@ -78,6 +78,14 @@ def test_followup_is_answered_inside_its_story_by_its_own_words(sample_engine: E
     assert {p.hit.article_id for p in who.passages if p.highlight} <= {seed}
 
 
+def test_one_word_question_about_another_story_leaves_the_thread(sample_engine: Engine) -> None:
+    """Found in the console: "¿Dónde estuvo el youtuber?" names one word, so it reads as a
+    follow-up, but only another story holds that word: it must be answered from that story."""
+    history = [_turn(sample_engine.ask("que dijo julieta fierro de la astronomia"))]
+    answer = sample_engine.ask("¿Dónde estuvo el youtuber?", history=history)
+    assert answer.answered and "youtuber" in answer.passages[0].hit.title.lower()
+
+
 def test_new_topic_after_a_refused_question_is_answered_on_its_own(sample_engine: Engine) -> None:
     """A conversation moves on: the earlier question must not sink the new one (found in the console)."""
     first = sample_engine.ask("¿Cuándo ocurrió el terremoto?")
