@@ -50,6 +50,7 @@ NEWS = Path("/work/shared/data/news_es/true_news.jsonl")
 SQUAD = Path("/work/shared/data/squad_es_dev/squad_es-v1.1-dev-small.noxquad.json")
 BACKENDS = ("torch", "onnx")
 MATCH_MIN_COSINE = 0.99
+FOLLOWUPS = ("¿Y quién lo dijo?", "¿Y cuándo fue eso?", "¿Por qué?", "¿Y dónde?")
 WORD = re.compile(r"\S+")
 
 log = logging.getLogger("bench_index")
@@ -311,6 +312,7 @@ def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
     from index.embedding import Encoder
     from index.engine import Engine
     from index.evaluate import load_squad
+    from index.records import Turn
     from index.search import dense_scores, diverse, retrieve
 
     # The served configuration: the configured model and backend, one thread per query.
@@ -339,6 +341,12 @@ def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
         answer = engine.ask(question)
         t["ask"] = time.perf_counter() - t0
         answered.append(answer.answered)
+        # A follow-up embeds its own words and the thread's, and searches twice inside the story.
+        turn = Turn(question, answer.answer, tuple(dict.fromkeys(p.hit.article_id for p in answer.passages if p.highlight)))
+        followup = FOLLOWUPS[len(answered) % len(FOLLOWUPS)]
+        t0 = time.perf_counter()
+        engine.ask(followup, history=[turn])
+        t["followup_ask"] = time.perf_counter() - t0
         # Where search time goes (each part re-run on its own, outside the timings above).
         terms = stored.analyzer.terms(question)
         t["bm25"] = _timed(lambda: stored.bm25.scores(terms))
@@ -504,9 +512,11 @@ def report(result: dict[str, Any]) -> str:
             rows.append([f"{b['chunks']:,}", f"{b['articles']:,}", f"{b['sentences']:,}", b["faiss"],
                          f"{b['write_s']:.1f}", f"{b['disk_mb']:.0f}", f"{s['engine_open_s']:.2f}",
                          pct("embed_ms"), pct("search_ms"), pct("ask_ms"),
+                         pct("followup_ask_ms") if "followup_ask_ms" in s else "-",
                          f"{b['peak_rss_mb']:.0f} / {s['peak_rss_mb']:.0f}", f"{s['load_average_after'][0]:.1f}"])
         out.append(_table(["chunks", "articles", "sentences", "faiss", "write s", "disk MB", "open s",
-                           "query embed", "search (no embed)", "ask (total)", "RSS MB build/serve", "load 1m"], rows))
+                           "query embed", "search (no embed)", "ask (total)", "follow-up ask", "RSS MB build/serve",
+                           "load 1m"], rows))
         out.append("")
         out.append("Where search time goes (p50 / p95 ms, each part re-run alone): BM25 scores over all chunks, "
                    "FAISS top-100, exact re-score of 100 rows (reconstruct), diverse (SQLite fetch)")
@@ -518,7 +528,8 @@ def report(result: dict[str, Any]) -> str:
                          pct("diverse_ms")])
         out.append(_table(["chunks", "bm25", "faiss", "rescore 100", "diverse"], rows))
         out.append("Search = analyzer + retrieve + diverse with the query vector precomputed; ask = Engine.ask "
-                   "(query embedding, search, sentence scoring). "
+                   "(query embedding, search, sentence scoring); follow-up ask = Engine.ask of an elliptical "
+                   f"question ({', '.join(FOLLOWUPS)}, in turn) with that question and its answer as history. "
                    f"Answered (not refused): {', '.join(str(r['serve']['answered_share']) for r in sizes)}.")
         out.append("Write s = _write_build (FAISS add, sentences.npy, SQLite, BM25, sha256 + fsync) + switch; "
                    "open s = Engine.open incl. checksum verification; serve RSS includes the encoder.")
