@@ -224,9 +224,9 @@ class Engine:
         return [ArticleInfo(*r) for r in rows]
 
 
-
 def _with_pool_first(pool: list[tuple[Candidate, ChunkRow]], passages: list[tuple[Candidate, ChunkRow]],
                      k: int) -> list[tuple[Candidate, ChunkRow]]:
-    """The passages to show: the answer's pool first, so the passage holding the answer is among them."""
+    """The passages to show: the answer's pool first, so the passage holding the answer is among them.
+    (The pool's scores are those of the follow-up's own words, the rest those of the thread's.)"""
     ids = {chunk.chunk_id for _, chunk in pool}
     return (pool + [p for p in passages if p[1].chunk_id not in ids])[:k]
