@@ -168,6 +168,18 @@ async def test_follow_up_continues_the_conversation(
     assert f"<b>{SEED_TITLE}" in follow.params["text"]
 
 
+async def test_follow_up_after_a_refused_why_keeps_the_story(
+    fake: FakeTelegram, start_bot: StartBot, sample_engine: Engine
+) -> None:
+    """The chat's history through the real bot: a bare "¿Por qué?" in between (refused on the
+    sample) must not cut the thread the next follow-up leans on."""
+    await start_bot(sample_engine)
+    await ask(fake, SEED_QUESTION)
+    await ask(fake, "¿Por qué?")
+    follow = await ask(fake, FOLLOW_UP)
+    assert "tecnologías militares clave" in follow.params["text"].partition("\n\n")[0]
+
+
 async def test_view_passage_highlights_the_answer(
     fake: FakeTelegram, start_bot: StartBot, sample_engine: Engine
 ) -> None:
