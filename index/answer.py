@@ -34,9 +34,13 @@ _FOLLOWUP_START = re.compile(r"^\W*(y|e|pero|entonces|tambien|ademas)\b", re.IGN
 
 _MONTHS = "enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre"
 _DATE = re.compile(r"\b(1\d{3}|20\d{2}|siglo|" + "|".join(_MONTHS.split()) + r")\b", re.IGNORECASE)
-_NUMBER = re.compile(
-    r"\d|\b(un|una|uno|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|veinte|treinta|cuarenta|"
-    r"cincuenta|cien|ciento|cientos|mil|millon|millones|mitad|doble|triple)\b", re.IGNORECASE)
+# An amount: a number that is not a year ("2,9 millones", "1.500", "dos"); "un"/"una" are
+# mostly articles, and a year answers "¿cuándo?", not "¿cuánto?".
+_NUMERAL = re.compile(r"\d[\d.,]*\d|\d")
+_YEAR = re.compile(r"1\d{3}|20\d{2}")
+_AMOUNT_WORD = re.compile(
+    r"\b(uno|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|veinte|treinta|cuarenta|"
+    r"cincuenta|cien|ciento|cientos|mil|millon|millones|mitad|doble|triple)\b")
 _PROPER = re.compile(r"(?<!^)(?<![.!?¿¡]\s)\b[A-ZÁÉÍÓÚÑ][\wáéíóúñü]+")
 # Question word -> the kind of answer it asks for ("¿cuándo?" wants a date).
 _EXPECT = (
@@ -65,7 +69,7 @@ def kind_match(kind: str | None, sentence: str, question: str) -> float:
     if kind == "date":
         found = {m.group(0).lower() for m in _DATE.finditer(sentence)}
     elif kind == "number":
-        found = {m.group(0).lower() for m in _NUMBER.finditer(sentence)}
+        found = {n for n in _NUMERAL.findall(sentence) if not _YEAR.fullmatch(n)} | set(_AMOUNT_WORD.findall(fold(sentence)))
     elif kind == "person":
         found = {m.group(0) for m in _PROPER.finditer(sentence)}
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import FakeEncoder
-from index.answer import Resolution, clip, coverage, is_followup, points_back, resolve_query, said_before
+from index.answer import Resolution, clip, coverage, expected_kind, is_followup, kind_match, points_back, resolve_query, said_before
 from index.build import build_index
 from index.engine import Engine
 from index.lexical import Analyzer, read_alias_text
@@ -59,6 +59,21 @@ def test_standalone_questions_are_not_followups(analyzer: Analyzer, question: st
 def test_points_back_only_by_a_pronoun_or_saying_nothing(analyzer: Analyzer, question: str, expected: bool) -> None:
     """A follow-up that points back stays in its story; one that only says little may leave it."""
     assert points_back(question, analyzer) is expected
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    ("¿Cuánto pagaron por la carta?", "Se vendió por más de 2 millones de dólares.", 1.0),
+    ("¿Cuánto pagaron por la carta?", "Se vendió por 1.500 euros.", 1.0),
+    ("¿Cuánto pagaron por la carta?", "La carta de 1954 presenta a un Einstein cortés.", 0.0),  # a year, an article
+    ("¿Cuántos millones costó?", "Costó millones.", 0.0),  # only what the question already says
+    ("¿Cuántos hijos tiene?", "Tiene tres hijos.", 1.0),
+    ("¿Cuándo murió?", "Murió en 1954.", 1.0),
+    ("¿Cuándo murió?", "Murió en la ciudad.", 0.0),
+    ("¿Quién lo compró?", "Lo compró Erik Gutkind en la subasta.", 1.0),
+    ("¿Quién lo compró?", "Lo compró un coleccionista.", 0.0),
+])
+def test_kind_match_wants_what_the_question_word_asks_for(question: str, sentence: str, expected: float) -> None:
+    assert kind_match(expected_kind(question), sentence, question) == expected
 
 
 def test_resolve_query_uses_history_only_for_followups(analyzer: Analyzer) -> None:
