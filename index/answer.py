@@ -33,7 +33,9 @@ _FOLLOWUP_START = re.compile(r"^\W*(y|e|pero|entonces|tambien|ademas)\b", re.IGN
 
 
 _MONTHS = "enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre"
-_DATE = re.compile(r"\b(1\d{3}|20\d{2}|siglo|" + "|".join(_MONTHS.split()) + r")\b", re.IGNORECASE)
+# News dates its events by weekday ("el pasado sábado", "este jueves") as often as by month.
+_DAYS = "lunes martes miercoles jueves viernes sabado domingo ayer anoche anteayer hoy"
+_DATE = re.compile(r"\b(1\d{3}|20\d{2}|siglo|" + "|".join(_MONTHS.split() + _DAYS.split()) + r")\b")
 # An amount: a number that is not a year ("2,9 millones", "1.500", "dos"); "un"/"una" are
 # mostly articles, and a year answers "¿cuándo?", not "¿cuánto?".
 _NUMERAL = re.compile(r"\d[\d.,]*\d|\d")
@@ -67,14 +69,14 @@ def expected_kind(question: str) -> str | None:
 def kind_match(kind: str | None, sentence: str, question: str) -> float:
     """1.0 when the sentence holds something of the expected kind that the question does not."""
     if kind == "date":
-        found = {m.group(0).lower() for m in _DATE.finditer(sentence)}
+        found = set(_DATE.findall(fold(sentence)))
     elif kind == "number":
         found = {n for n in _NUMERAL.findall(sentence) if not _YEAR.fullmatch(n)} | set(_AMOUNT_WORD.findall(fold(sentence)))
     elif kind == "person":
         found = {m.group(0) for m in _PROPER.finditer(sentence)}
     else:
         return 0.0
-    asked = set(fold(question).split())
+    asked = {t.strip("¿?¡!.,;:«»\"'()") for t in fold(question).split()}
     return 1.0 if any(fold(f) not in asked for f in found) else 0.0
 
 

@@ -69,6 +69,9 @@ def test_points_back_only_by_a_pronoun_or_saying_nothing(analyzer: Analyzer, que
     ("¿Cuántos hijos tiene?", "Tiene tres hijos.", 1.0),
     ("¿Cuándo murió?", "Murió en 1954.", 1.0),
     ("¿Cuándo murió?", "Murió en la ciudad.", 0.0),
+    ("¿Cuándo entraron los ladrones?", "Ingresaron el pasado sábado al domicilio.", 1.0),
+    ("¿Cuándo llegó?", "Llegó en MARZO.", 1.0),
+    ("¿Cuándo llegó el sábado?", "Llegó el sábado.", 0.0),  # only what the question already says
     ("¿Quién lo compró?", "Lo compró Erik Gutkind en la subasta.", 1.0),
     ("¿Quién lo compró?", "Lo compró un coleccionista.", 0.0),
 ])
