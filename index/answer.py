@@ -169,7 +169,7 @@ def passage_coverage(stored: StoredIndex, text: str, chunk: ChunkRow) -> float:
     terms = stored.analyzer.terms(text)
     # A word no article uses at all is strong evidence the question is about something else.
     idf = stored.bm25.idf(terms, unknown_factor=UNKNOWN_TERM_FACTOR)
-    return coverage(terms, set(stored.analyzer.terms(chunk.title + "\n" + chunk.text)), idf)
+    return coverage(terms, set(stored.analyzer.document_terms(chunk.title + "\n" + chunk.text)), idf)
 
 
 def said_before(sentence: str, answers: Sequence[str]) -> bool:
@@ -228,11 +228,11 @@ def sentence_coverages(stored: StoredIndex, terms: list[str], idf: dict[str, flo
     A sentence is read with its article's title, as every chunk is indexed with it: the answer
     sentence often leaves out the name the question (and the title) gives.
     """
-    context = set(stored.analyzer.terms(chunk.title))
+    context = set(stored.analyzer.document_terms(chunk.title))
     out = []
     for row, start, end in stored.sentences_in(chunk.article_id, chunk.start, chunk.end):
         text = chunk.text[start - chunk.start : end - chunk.start]
-        out.append((row, start, end, text, coverage(terms, set(stored.analyzer.terms(text)) | context, idf)))
+        out.append((row, start, end, text, coverage(terms, set(stored.analyzer.document_terms(text)) | context, idf)))
     return out
 
 

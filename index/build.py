@@ -228,8 +228,8 @@ def _write_build(tmp: Path, prepared: list[_Prepared], encoder: Encoder, setting
     n_sentences = _write_sentence_vectors(tmp / store.SENTENCE_VECTORS, prepared, encoder.dim)
     np.save(tmp / store.CHUNK_SENTENCES, chunk_sentence_spans(prepared), allow_pickle=False)
     _write_metadata(tmp / store.METADATA, prepared)
-    analyzer = Analyzer(alias_text, spanish_lemmas())
-    Bm25Index.build([analyzer.terms(c.embedding_text()) for p in prepared for c in p.chunks]).save(tmp / store.BM25_DIR)
+    analyzer = Analyzer(alias_text, spanish_lemmas(), alias_parts=True)
+    Bm25Index.build([analyzer.document_terms(c.embedding_text()) for p in prepared for c in p.chunks]).save(tmp / store.BM25_DIR)
     (tmp / store.ALIASES).write_text(alias_text, encoding="utf-8")
     dates = sorted(p.article.date for p in prepared if p.article.date)
     manifest = {
@@ -237,7 +237,7 @@ def _write_build(tmp: Path, prepared: list[_Prepared], encoder: Encoder, setting
         "model": {"name": settings.model, "dimension": encoder.dim, "backend": encoder.backend},
         "chunking": chunking_params(settings),
         "analyzer": {"aliases": analyzer.fingerprint, "stemmer": "snowball-spanish", "folding": "nfkd-casefold",
-                     "lemmas": lemma_fingerprint()},
+                     "lemmas": lemma_fingerprint(), "alias_parts": analyzer.alias_parts},
         "faiss": faiss_info,
         "counts": {"articles": len(prepared), "chunks": n_chunks, "sentences": n_sentences},
         "dates": {"min": dates[0] if dates else None, "max": dates[-1] if dates else None},

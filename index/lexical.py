@@ -60,11 +60,13 @@ def read_alias_text(extra: Path | None = None) -> str:
 class Analyzer:
     """Text -> BM25 terms. Thread-safe: each thread gets its own Snowball stemmer."""
 
-    def __init__(self, alias_text: str, lemmas: Mapping[str, str] | None = None) -> None:
+    def __init__(self, alias_text: str, lemmas: Mapping[str, str] | None = None, alias_parts: bool = False) -> None:
         """``lemmas`` (folded form -> folded lemma, see lemmas.py) is applied before stemming;
-        None keeps the analysis of indexes built without it."""
+        None keeps the analysis of indexes built without it. ``alias_parts``: see document_terms
+        (False keeps the analysis of indexes built before it)."""
         self.alias_text = alias_text
         self.lemmas = lemmas or {}
+        self.alias_parts = alias_parts
         self.aliases = parse_aliases(alias_text)
         self._canonical = set(self.aliases.values())
         self._max_alias = max((len(k) for k in self.aliases), default=1)
@@ -82,7 +84,7 @@ class Analyzer:
             stemmer = self._local.stemmer = Stemmer.Stemmer("spanish")
         return stemmer
 
-    def _apply_aliases(self, tokens: list[str]) -> list[str]:
+    def _apply_aliases(self, tokens: list[str], parts: bool = False) -> list[str]:
         out: list[str] = []
         i = 0
         while i < len(tokens):
@@ -90,6 +92,8 @@ class Analyzer:
                 canonical = self.aliases.get(tuple(tokens[i : i + size]))
                 if canonical:
                     out.append(canonical)
+                    if parts and size > 1:  # "corea", "norte" of "Corea del Norte"; not "ee", "uu"
+                        out.extend(t for t in tokens[i : i + size] if len(t) > 2)
                     i += size
                     break
             else:
@@ -98,8 +102,17 @@ class Analyzer:
         return out
 
     def terms(self, text: str) -> list[str]:
-        """Folded, alias-rewritten, stopword-free, stemmed terms of ``text``."""
-        tokens = self._apply_aliases(words(text))
+        """Folded, alias-rewritten, stopword-free, stemmed terms of a question."""
+        return self._analyse(text, parts=False)
+
+    def document_terms(self, text: str) -> list[str]:
+        """The terms of article text: as a question's, plus the words of a multi-word alias
+        beside its canonical token, so "putin corea" meets "Corea del Norte". A question keeps
+        the canonical token alone, so "Corea del Norte" still meets "norcoreanos" fully."""
+        return self._analyse(text, parts=self.alias_parts)
+
+    def _analyse(self, text: str, parts: bool) -> list[str]:
+        tokens = self._apply_aliases(words(text), parts)
         kept = [t for t in tokens if t not in self.stopwords]
         if self.lemmas:  # "fueron" -> "ser" is a stopword too, hence the second filter
             kept = [t if t in self._canonical else self.lemmas.get(t, t) for t in kept]

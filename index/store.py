@@ -210,11 +210,13 @@ class StoredIndex:
         self.chunk_sentences = np.load(build_dir / CHUNK_SENTENCES, allow_pickle=False)
         self.bm25 = Bm25Index.load(build_dir / BM25_DIR, mmap=True)
         # Queries are analysed as the build analysed the chunks: an index from before lemmas has none.
-        built_with = manifest.get("analyzer", {}).get("lemmas")
+        analysis = manifest.get("analyzer", {})
+        built_with = analysis.get("lemmas")
         lemmas = spanish_lemmas() if built_with else None
         if built_with and built_with != lemma_fingerprint():
             log.warning("index %s was built with another lemma table; the next build re-analyses it", build_dir.name)
-        self.analyzer = Analyzer((build_dir / ALIASES).read_text(encoding="utf-8"), lemmas)
+        self.analyzer = Analyzer((build_dir / ALIASES).read_text(encoding="utf-8"), lemmas,
+                                 alias_parts=bool(analysis.get("alias_parts")))
         uri = f"file:{build_dir / METADATA}?mode=ro&immutable=1"
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._db_lock = threading.Lock()

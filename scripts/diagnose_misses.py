@@ -34,8 +34,8 @@ from index.store import StoredIndex  # noqa: E402
 
 def evidence(stored: StoredIndex, terms: list[str], idf: dict[str, float], hit: Hit) -> dict[str, float]:
     """The ranking's signals for one passage: its idf share, its best sentence's (with the title), its cosine."""
-    title = set(stored.analyzer.terms(hit.title))
-    return {"passage_share": coverage(terms, set(stored.analyzer.terms(hit.text)) | title, idf),
+    title = set(stored.analyzer.document_terms(hit.title))
+    return {"passage_share": coverage(terms, set(stored.analyzer.document_terms(hit.text)) | title, idf),
             # the re-ranking's own signal; a Hit carries the fields of the chunk it came from
             "sentence_share": best_coverage(stored, terms, idf, hit), "cosine": hit.dense}
 

@@ -38,6 +38,12 @@ def test_half_an_emoji_in_the_question_still_gets_the_answer(sample_engine: Engi
     assert answer.answered and ACCUSATION in answer.answer
 
 
+def test_keyword_query_meets_a_multi_word_alias(sample_engine: Engine) -> None:
+    """"corea" alone was refused: the alias had turned every "Corea del Norte" into one token."""
+    answer = sample_engine.ask("putin corea")
+    assert answer.answered and answer.passages[0].hit.article_id == "seed/putin-visita-corea-del-norte"
+
+
 def test_what_pyongyang_gets(sample_engine: Engine) -> None:
     answer = sample_engine.ask("¿Qué recibe Pionyang a cambio?")
     assert answer.answered and "tecnologías militares clave" in answer.answer

@@ -117,3 +117,17 @@ def test_idf_rarer_terms_weigh_more(analyzer: Analyzer) -> None:
     index = Bm25Index.build([analyzer.terms(t) for t in ["gato perro", "gato", "gato raton"]])
     idf = index.idf(analyzer.terms("gato raton"))
     assert idf[analyzer.terms("raton")[0]] > idf[analyzer.terms("gato")[0]]
+
+
+def test_article_text_keeps_the_words_of_a_multi_word_alias() -> None:
+    """"putin corea" must meet "Corea del Norte", which the alias turns into one token."""
+    parts = Analyzer(read_alias_text(), alias_parts=True)
+    document = parts.document_terms("Putin viaja a Corea del Norte")
+    assert "corea_del_norte" in document and set(parts.terms("corea")) <= set(document)
+    # The question keeps the canonical token alone: "Corea del Norte" still meets "norcoreanos" in full.
+    assert parts.terms("Corea del Norte") == ["corea_del_norte"] == parts.document_terms("norcoreanos")
+    # Letters of an abbreviation are not words: "EE. UU." adds no "ee" or "uu".
+    assert parts.document_terms("EE. UU.") == ["estados_unidos"]
+    # An index built before this analyses its articles as before.
+    assert Analyzer(read_alias_text()).document_terms("Corea del Norte") == ["corea_del_norte"]
+

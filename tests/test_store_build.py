@@ -104,6 +104,17 @@ def test_index_built_before_lemmas_is_queried_without_them(corpus: Settings, cap
     assert store.StoredIndex.open(corpus.index_dir, corpus.model).analyzer.terms("niega") == ["nieg"]
 
 
+def test_alias_parts_are_used_only_by_an_index_built_with_them(corpus: Settings) -> None:
+    report = build_index(corpus, encoder=FakeEncoder())
+    assert store.StoredIndex.open(corpus.index_dir, corpus.model).analyzer.alias_parts
+    manifest_path = report.build_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["analyzer"]["alias_parts"] is True
+    del manifest["analyzer"]["alias_parts"]
+    manifest_path.write_text(json.dumps(manifest))
+    assert not store.StoredIndex.open(corpus.index_dir, corpus.model).analyzer.alias_parts
+
+
 def test_model_change_forces_full_build_and_old_index_refuses_to_load(corpus: Settings) -> None:
     build_index(corpus, encoder=FakeEncoder())
     other = corpus.model_copy(update={"model": "another-model"})
