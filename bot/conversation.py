@@ -17,7 +17,7 @@ from typing import Awaitable, Callable, Protocol, Sequence
 from index.errors import IndexNotFound
 from index.records import Answer, Hit, Turn
 
-from . import render
+from . import render, smalltalk
 from .feedback import FeedbackLog, new_qid
 from .render import Format, Reply
 from .settings import BotSettings
@@ -180,6 +180,9 @@ class Conversation:
         question = render.clean_question(text, self.settings.max_question_chars)
         if not render.has_words(question):
             return [Reply(NOT_A_QUESTION)]
+        social = smalltalk.reply_for(question)
+        if social is not None:  # not a turn: the next follow-up still leans on the last question
+            return [Reply(social)]
         if not self.ready:
             return [Reply(NOT_READY)]
         if busy:

@@ -11,6 +11,7 @@ from bot.conversation import (
     ADMIN_ONLY, EXPIRED, NOT_A_QUESTION, NOT_ALLOWED, ONLY_TEXT, RATE_LIMITED, Conversation, Sender,
     parse_command,
 )
+from bot import smalltalk
 from bot.feedback import FeedbackLog
 from bot.render import TEXT
 from bot.settings import BotSettings
@@ -160,6 +161,20 @@ async def test_follow_up_passes_history_and_nuevo_forgets_it() -> None:
     await conv.command(ANNA, "nuevo")
     await conv.question(ANNA, QUESTION)
     assert engine.asks[-1].history == ()
+
+
+async def test_thanks_and_greetings_get_a_friendly_reply_and_are_not_turns() -> None:
+    """"gracias" searched the articles ("Muchas gracias a todas las mamás…") and then became
+    the story the next follow-up leaned on."""
+    engine = FakeEngine()
+    conv = conversation(engine=engine)
+    await conv.question(ANNA, QUESTION)
+    [thanks] = await conv.question(ANNA, "¡Muchas gracias!")
+    [hello] = await conv.question(ANNA, "holaaa")
+    assert thanks.text == smalltalk.THANKS and hello.text == smalltalk.GREETING
+    await conv.question(ANNA, "¿y cuándo?")
+    assert [a.question for a in engine.asks] == [QUESTION, "¿y cuándo?"]
+    assert [t.question for t in engine.asks[-1].history] == [QUESTION]
 
 
 async def test_history_is_per_chat_and_bounded_by_setting() -> None:
