@@ -129,6 +129,7 @@ class Resolution:
     text: str
     article_ids: tuple[str, ...] = ()
     said: tuple[str, ...] = ()
+    thread: tuple[str, ...] = ()  # the earlier questions it leans on, newest first
 
 
 def resolve_query(question: str, history: Sequence[Turn], analyzer: Analyzer) -> Resolution:
@@ -140,8 +141,8 @@ def resolve_query(question: str, history: Sequence[Turn], analyzer: Analyzer) ->
     thread = _thread(history, analyzer)
     answered = [turn for turn in thread if turn.answer]
     articles = answered[0].article_ids if answered else ()
-    return Resolution(" ".join([question, *(t.question for t in thread)]), articles,
-                      tuple(t.answer for t in answered))
+    questions = tuple(t.question for t in thread)
+    return Resolution(" ".join([question, *questions]), articles, tuple(t.answer for t in answered), questions)
 
 
 def _thread(history: Sequence[Turn], analyzer: Analyzer) -> list[Turn]:

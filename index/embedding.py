@@ -10,6 +10,8 @@ import hashlib
 import logging
 import os
 import shutil
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Sequence
 
@@ -121,3 +123,38 @@ class Encoder:
         vectors = method(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
                          convert_to_numpy=True, show_progress_bar=progress)
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+class QueryCache:
+    """Query vectors remembered by text, in front of an encoder.
+
+    Why: a follow-up's thread repeats questions the same conversation asked a moment ago, so
+    their vectors need not be computed again (the query embedding is most of a question's time);
+    evaluation grids ask the same questions at every grid point. Bounded (least recently used
+    first out) unless ``max_size`` is None; thread-safe.
+    """
+
+    def __init__(self, encoder: "Encoder", max_size: int | None = 1024) -> None:
+        self.encoder = encoder
+        self.dim = encoder.dim
+        self.max_size = max_size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """The vectors of ``texts`` in order; only the ones not remembered are encoded (in one batch)."""
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for text in known:
+                self._vectors.move_to_end(text)
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = dict(zip(missing, self.encoder.encode_queries(missing)))
+            known.update(fresh)
+            with self._lock:
+                self._vectors.update(fresh)
+                while self.max_size is not None and len(self._vectors) > self.max_size:
+                    self._vectors.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([known[t] for t in texts])

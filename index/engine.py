@@ -17,7 +17,7 @@ import numpy as np
 
 from . import store
 from .answer import AnswerWeights, clip, compose, passage_coverage, points_back, rerank, resolve_query, score_sentences
-from .embedding import Encoder
+from .embedding import Encoder, QueryCache
 from .errors import IndexError_, IndexNotFound
 from .records import Answer, Hit, Passage, Turn
 from .search import Candidate, diverse, retrieve
@@ -68,6 +68,7 @@ class Engine:
         faiss.omp_set_num_threads(settings.threads)
         self.settings = settings
         self.encoder = encoder
+        self.queries = QueryCache(encoder)
         self.weights = AnswerWeights(settings.answer_lexical_weight, settings.answer_dense_weight,
                                      settings.answer_passage_weight, settings.answer_kind_weight)
         self._stored: StoredIndex | None = None
@@ -162,7 +163,7 @@ class Engine:
         """Passages only, best first, near-duplicates removed."""
         stored = self._index()
         question = question[:MAX_QUESTION_CHARS]
-        vector = self.encoder.encode_queries([question])[0]
+        vector = self.queries.encode_queries([question])[0]
         ranked = self._candidates(stored, question, vector)
         passages = self._passages_for(stored, question, ranked, top_k or self.settings.top_k)
         return [_hit(c, chunk) for c, chunk in passages]
@@ -176,8 +177,11 @@ class Engine:
             return Answer(question, False, "", resolved_query=question)
         resolution = resolve_query(question, history, stored.analyzer)
         resolved = resolution.text
-        vectors = self.encoder.encode_queries([question] if resolved == question else [question, resolved])
-        ranked = self._candidates(stored, resolved, vectors[-1], resolution.article_ids)
+        # A follow-up's thread was asked a moment ago: its vectors are remembered, and their mean
+        # with the follow-up's own stands for the whole thread at the cost of one embedding.
+        vectors = self.queries.encode_queries([question, *resolution.thread])
+        vector = _unit(vectors.mean(axis=0)) if resolution.thread else vectors[0]
+        ranked = self._candidates(stored, resolved, vector, resolution.article_ids)
         passages = self._passages_for(stored, resolved, ranked, k)
         if not passages:
             return Answer(question, False, "", resolved_query=resolved)
@@ -230,3 +234,9 @@ def _with_pool_first(pool: list[tuple[Candidate, ChunkRow]], passages: list[tupl
     (The pool's scores are those of the follow-up's own words, the rest those of the thread's.)"""
     ids = {chunk.chunk_id for _, chunk in pool}
     return (pool + [p for p in passages if p[1].chunk_id not in ids])[:k]
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    """The vector scaled to length 1, as the index's vectors are (a mean of unit vectors is shorter)."""
+    norm = float(np.linalg.norm(vector))
+    return (vector / norm).astype(np.float32) if norm > 0 else vector.astype(np.float32)

@@ -25,29 +25,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from index.embedding import Encoder  # noqa: E402
+from index.embedding import Encoder, QueryCache  # noqa: E402
 from index.engine import Engine  # noqa: E402
 from index.evaluate import build_eval_index, load_squad, score_question, split_of, summarise  # noqa: E402
 from index.settings import Settings  # noqa: E402
 from index.store import StoredIndex  # noqa: E402
-
-
-class CachingEncoder:
-    """The real encoder, with query vectors remembered across grid points."""
-
-    def __init__(self, encoder: Encoder) -> None:
-        self._encoder = encoder
-        self.dim = encoder.dim
-        self._cache: dict[str, np.ndarray] = {}
-
-    def warm(self, texts: list[str]) -> None:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        for text, vector in zip(missing, self._encoder.encode_queries(missing)):
-            self._cache[text] = vector
-
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        self.warm(list(texts))
-        return np.stack([self._cache[t] for t in texts])
 
 
 # (chunk dense weight, best-sentence dense weight); BM25 gets the rest.
@@ -102,8 +84,8 @@ def main() -> int:
     settings = build_eval_index(Settings(), articles, work=args.work)
     questions = [q for q in all_questions if split_of(q.group) == "tune"]
     questions = random.Random(0).sample(questions, min(args.sample, len(questions)))
-    encoder = CachingEncoder(Encoder(settings))
-    encoder.warm([q.text for q in questions])
+    encoder = QueryCache(Encoder(settings), max_size=None)  # the same questions at every grid point
+    encoder.encode_queries([q.text for q in questions])
     stored = StoredIndex.open(settings.index_dir, settings.model)
     grid: dict = {"fusion": [], "answer": []}
 

@@ -117,6 +117,20 @@ def test_a_thread_anchored_on_a_refused_question_boosts_no_article(analyzer: Ana
     assert resolution.article_ids == () and resolution.said == ()
 
 
+def test_a_followup_embeds_only_its_own_words_when_its_thread_was_just_asked(fake_settings: Settings) -> None:
+    """The query embedding is most of a question's time; a follow-up used to embed its thread's text too."""
+    folder = fake_settings.articles_dir
+    (folder / "seed.txt").write_text(SEED_TEXT, encoding="utf-8")
+    build_index(fake_settings, encoder=FakeEncoder())
+    encoder = FakeEncoder()
+    engine = Engine.open(fake_settings, encoder)
+    first = engine.ask("¿Qué acusan los funcionarios de EE. UU. a Corea del Norte?")
+    turn = Turn(first.question, first.answer, ("seed",))
+    encoder.calls = 0
+    follow = engine.ask("¿Y qué recibe a cambio?", history=[turn])
+    assert encoder.calls == 1 and "A cambio, Pionyang" in follow.answer
+
+
 def test_a_sentence_of_a_joined_or_clipped_answer_counts_as_said() -> None:
     first = "A cambio, Pionyang podría estar recibiendo tecnologías militares clave y ayuda."
     second = "No obstante, tanto Moscú como Pionyang han negado estas acusaciones, las cuales constituirían una violación."

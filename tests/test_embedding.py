@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.embedding import Encoder
+from conftest import FakeEncoder
+from index.embedding import Encoder, QueryCache
 from index.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -74,3 +75,17 @@ def test_lone_surrogates_and_blank_texts_do_not_break_the_engine(e5: Encoder) ->
     assert broken.shape == (2, 384) and np.isfinite(broken).all()
     clean = e5.encode_queries(["¿Qué acusa ? EE. UU.?"])[0]
     assert float(broken[0] @ clean) > 0.99
+
+
+def test_query_cache_encodes_each_text_once_and_forgets_the_least_recent() -> None:
+    encoder = FakeEncoder()
+    cache = QueryCache(encoder, max_size=2)
+    first = cache.encode_queries(["¿Qué acusa EE. UU.?", "¿Por qué?", "¿Qué acusa EE. UU.?"])
+    assert encoder.calls == 2 and np.array_equal(first[0], first[2])
+    assert np.array_equal(first, encoder.encode_queries(["¿Qué acusa EE. UU.?", "¿Por qué?", "¿Qué acusa EE. UU.?"]))
+    encoder.calls = 0
+    cache.encode_queries(["¿Qué acusa EE. UU.?"])  # remembered, and now the most recent
+    cache.encode_queries(["¿Y qué recibe a cambio?"])  # evicts "¿Por qué?"
+    cache.encode_queries(["¿Qué acusa EE. UU.?", "¿Por qué?"])
+    assert encoder.calls == 2
+    assert cache.encode_queries([]).shape == (0, encoder.dim)
