@@ -309,7 +309,7 @@ def _alias_text(settings: Settings) -> str:
 
 def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
     """Open the index like the bot does and time each question's stages, single-threaded."""
-    from index.embedding import Encoder
+    from index.embedding import Encoder, QueryCache
     from index.engine import Engine
     from index.evaluate import load_squad
     from index.records import Turn
@@ -344,6 +344,9 @@ def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
         # A follow-up embeds its own words and the thread's, and searches twice inside the story.
         turn = Turn(question, answer.answer, tuple(dict.fromkeys(p.hit.article_id for p in answer.passages if p.highlight)))
         followup = FOLLOWUPS[len(answered) % len(FOLLOWUPS)]
+        # As in a chat: the question was just asked (its vector is remembered), the follow-up is new.
+        engine.queries = QueryCache(encoder)
+        engine.queries.encode_queries([question])
         t0 = time.perf_counter()
         engine.ask(followup, history=[turn])
         t["followup_ask"] = time.perf_counter() - t0
@@ -529,7 +532,8 @@ def report(result: dict[str, Any]) -> str:
         out.append(_table(["chunks", "bm25", "faiss", "rescore 100", "diverse"], rows))
         out.append("Search = analyzer + retrieve + diverse with the query vector precomputed; ask = Engine.ask "
                    "(query embedding, search, sentence scoring); follow-up ask = Engine.ask of an elliptical "
-                   f"question ({', '.join(FOLLOWUPS)}, in turn) with that question and its answer as history. "
+                   f"question ({', '.join(FOLLOWUPS)}, in turn) with that question and its answer as history, the "
+                   "question's vector remembered and the follow-up's not. "
                    f"Answered (not refused): {', '.join(str(r['serve']['answered_share']) for r in sizes)}.")
         out.append("Write s = _write_build (FAISS add, sentences.npy, SQLite, BM25, sha256 + fsync) + switch; "
                    "open s = Engine.open incl. checksum verification; serve RSS includes the encoder.")
