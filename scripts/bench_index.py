@@ -341,7 +341,7 @@ def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
         answer = engine.ask(question)
         t["ask"] = time.perf_counter() - t0
         answered.append(answer.answered)
-        # A follow-up embeds its own words and the thread's, and searches twice inside the story.
+        # A follow-up of an answered story searches a second time inside it (Engine._answer_pool).
         turn = Turn(question, answer.answer, tuple(dict.fromkeys(p.hit.article_id for p in answer.passages if p.highlight)))
         followup = FOLLOWUPS[len(answered) % len(FOLLOWUPS)]
         # As in a chat: the question was just asked (its vector is remembered), the follow-up is new.
