@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -16,7 +16,8 @@ import faiss
 import numpy as np
 
 from . import store
-from .answer import AnswerWeights, clip, compose, passage_coverage, points_back, rerank, resolve_query, score_sentences
+from .answer import (AnswerWeights, Resolution, clip, compose, expected_kind, kind_match, passage_coverage, points_back,
+                     rerank, resolve_query, rests_on_story, score_sentences)
 from .embedding import Encoder, QueryCache
 from .errors import IndexError_, IndexNotFound
 from .records import Answer, Hit, Passage, Turn
@@ -129,8 +130,9 @@ class Engine:
 
     def _answer_pool(self, stored: StoredIndex, question: str, vector: np.ndarray,
                      passages: list[tuple[Candidate, ChunkRow]], thread: Sequence[str],
-                     k: int) -> tuple[list[tuple[Candidate, ChunkRow]], list[tuple[Candidate, ChunkRow]]]:
-        """The passages to show and the (up to three) the answer sentence may come from.
+                     k: int) -> tuple[list[tuple[Candidate, ChunkRow]], list[tuple[Candidate, ChunkRow]], bool]:
+        """The passages to show, the (up to three) the answer sentence may come from, and whether
+        the question is answered inside the story it follows.
 
         Normally the best passages of the retrieval. A follow-up of an answered story is answered
         inside that story, from the passages that best match its own words: the thread's words
@@ -142,12 +144,12 @@ class Engine:
         """
         story = set(thread)
         if not story:
-            return passages, passages[:3]
+            return passages, passages[:3], False
         own = self._passages_for(stored, question, self._candidates(stored, question, vector, thread), k)
         in_story = [p for p in own if p[1].article_id in story] or [p for p in passages if p[1].article_id in story]
         if not own or (in_story and self._stays_in(stored, question, in_story, own[0])):
-            return _with_pool_first(in_story[:3], passages, k), in_story[:3]
-        return own, own[:3]
+            return _with_pool_first(in_story[:3], passages, k), in_story[:3], bool(in_story)
+        return own, own[:3], False
 
     @staticmethod
     def _stays_in(stored: StoredIndex, question: str, in_story: list[tuple[Candidate, ChunkRow]],
@@ -185,7 +187,9 @@ class Engine:
         passages = self._passages_for(stored, resolved, ranked, k)
         if not passages:
             return Answer(question, False, "", resolved_query=resolved)
-        passages, pool = self._answer_pool(stored, question, vectors[0], passages, resolution.article_ids, k)
+        passages, pool, in_story = self._answer_pool(stored, question, vectors[0], passages, resolution.article_ids, k)
+        if in_story and rests_on_story(question, stored.analyzer):
+            return self._from_story(stored, question, resolution, vector, passages, k)
         sentences = score_sentences(stored, question, vectors[0], pool, self.weights, resolution.said)
         titles = tuple(dict.fromkeys(chunk.title for _, chunk in passages))[:3]
         best = sentences[0] if sentences else None
@@ -199,6 +203,34 @@ class Engine:
         chosen = compose(best, sentences, self.settings.answer_max_chars)
         answer_text = clip(" ".join(s.text for s in chosen), self.settings.answer_max_chars)
         return Answer(question, True, answer_text, self._passages(passages, chosen), resolved, confidence, titles)
+
+    def _from_story(self, stored: StoredIndex, question: str, resolution: Resolution, vector: np.ndarray,
+                    passages: list[tuple[Candidate, ChunkRow]], k: int) -> Answer:
+        """The answer to a follow-up that asks only for a kind of answer ("¿Por qué?", "¿Cuándo?",
+        "¿quién lo dijo?"), taken from the whole story it follows.
+
+        Its own words find nothing, and its passages are those of the thread's words, so every
+        sentence of the story competes, read against the thread; only one holding what the question
+        word asks for (a reason, a date, a name) may answer. A sentence already given may answer
+        again: "¿quién lo dijo?" and "¿Por qué?" often ask about the very sentence just read.
+        """
+        kind = expected_kind(question)
+        shown = {chunk.chunk_id: cand for cand, chunk in passages}
+        pool = [(shown.get(chunk.chunk_id, Candidate(chunk.row, 0.0, 0.0, 0.0)), chunk)
+                for article_id in resolution.article_ids for chunk in stored.article_chunks(article_id)]
+        weights = replace(self.weights, passage=0.0, kind=0.0)  # one story: no passage prior; kind is a filter
+        sentences = [s for s in score_sentences(stored, resolution.text, vector, pool, weights)
+                     if kind_match(kind, s.text, question)]
+        titles = tuple(dict.fromkeys(chunk.title for _, chunk in passages))[:3]
+        if not sentences:
+            hits = tuple(Passage(_hit(c, ch)) for c, ch in passages)
+            return Answer(question, False, "", hits, resolution.text, 0.0, titles)
+        chosen = compose(sentences[0], sentences, self.settings.answer_max_chars)
+        answer_text = clip(" ".join(s.text for s in chosen), self.settings.answer_max_chars)
+        holding = next(p for p in pool if p[1].chunk_id == sentences[0].chunk.chunk_id)
+        shown_passages = _with_pool_first([holding], passages, k)
+        return Answer(question, True, answer_text, self._passages(shown_passages, chosen), resolution.text,
+                      sentences[0].score, titles)
 
     @staticmethod
     def _passages(passages: list[tuple[Candidate, ChunkRow]], chosen: list) -> tuple[Passage, ...]:

@@ -270,6 +270,11 @@ class StoredIndex:
         by_row = {r[0]: ChunkRow(*r) for r in found}
         return [by_row[int(r)] for r in rows if int(r) in by_row]
 
+    def article_chunks(self, article_id: str) -> list[ChunkRow]:
+        """All chunks of one article, in reading order."""
+        rows = self.query("SELECT row FROM chunks WHERE article_id = ? ORDER BY position", (article_id,))
+        return self.chunks([r[0] for r in rows])
+
     def sentences_in(self, article_id: str, start: int, end: int) -> list[tuple[int, int, int]]:
         """(row, start, end) of the article's sentences inside [start, end)."""
         return self.query(

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import FakeEncoder
-from index.answer import Resolution, clip, coverage, expected_kind, is_followup, kind_match, points_back, resolve_query, said_before
+from index.answer import (Resolution, clip, coverage, expected_kind, is_followup, kind_match, points_back, resolve_query,
+                          rests_on_story, said_before)
 from index.build import build_index
 from index.engine import Engine
 from index.lexical import Analyzer, read_alias_text
@@ -61,6 +62,14 @@ def test_points_back_only_by_a_pronoun_or_saying_nothing(analyzer: Analyzer, que
     assert points_back(question, analyzer) is expected
 
 
+@pytest.mark.parametrize(("question", "expected"), [
+    ("¿Por qué?", True), ("¿Cuándo?", True), ("¿quién lo dijo?", True), ("¿Dónde?", True), ("¿Por qué lo hizo?", True),
+    ("¿Cómo?", False), ("¿Y eso?", False), ("¿Y qué recibe a cambio?", False), ("¿Cuándo será la visita de Putin?", False)])
+def test_a_followup_rests_on_its_story_when_it_asks_only_for_a_kind_of_answer(analyzer: Analyzer, question: str,
+                                                                            expected: bool) -> None:
+    assert rests_on_story(question, analyzer) is expected
+
+
 @pytest.mark.parametrize(("question", "sentence", "expected"), [
     ("¿Cuánto pagaron por la carta?", "Se vendió por más de 2 millones de dólares.", 1.0),
     ("¿Cuánto pagaron por la carta?", "Se vendió por 1.500 euros.", 1.0),
@@ -74,6 +83,13 @@ def test_points_back_only_by_a_pronoun_or_saying_nothing(analyzer: Analyzer, que
     ("¿Cuándo llegó el sábado?", "Llegó el sábado.", 0.0),  # only what the question already says
     ("¿Quién lo compró?", "Lo compró Erik Gutkind en la subasta.", 1.0),
     ("¿Quién lo compró?", "Lo compró un coleccionista.", 0.0),
+    ("¿Por qué?", "Le acusan de enviar armas para prolongar la guerra.", 1.0),
+    ("¿Por qué lo cerraron?", "Lo cerraron debido a las lluvias.", 1.0),
+    ("¿Para qué sirve?", "Sirve para medir la lluvia.", 1.0),
+    ("¿Por qué lo cerraron?", "Lo cerraron el martes.", 0.0),
+    ("¿Dónde?", "Se reunieron en Pionyang el martes.", 1.0),
+    ("¿Dónde nació?", "Nació en la ciudad.", 0.0),
+    ("¿Dónde está Pionyang?", "Viajará a Pionyang.", 0.0),  # only what the question already says
 ])
 def test_kind_match_wants_what_the_question_word_asks_for(question: str, sentence: str, expected: float) -> None:
     assert kind_match(expected_kind(question), sentence, question) == expected
@@ -180,6 +196,24 @@ def test_followup_is_answered_from_the_same_story(engine: Engine) -> None:
     # Nor is one that starts like a follow-up but names another story: its answer is not kept inside the first.
     moved_on = engine.ask("¿Y qué lleva la paella valenciana?", history=[turn])
     assert moved_on.answered and "arroz" in moved_on.answer and moved_on.passages[0].hit.article_id == "cocina"
+
+
+def test_followup_that_asks_only_for_a_kind_is_answered_from_its_story(engine: Engine) -> None:
+    """Found in the console: "¿Cuándo?", "¿quién lo dijo?" after an answer were refused, their own
+    words being none. The story answers them, by a sentence holding what the question word asks for."""
+    given = "Funcionarios estadounidenses han acusado a Corea del Norte de suministrar a Rusia artillería, misiles y otros equipos militares."
+    history = [Turn("¿Qué acusan los funcionarios de EE. UU. a Corea del Norte?", given, ("seed",))]
+    when = engine.ask("¿Cuándo?", history=history)
+    assert when.answered and when.answer == "El presidente ruso viajará a Pionyang el martes."
+    assert when.passages[0].hit.article_id == "seed" and when.passages[0].highlight
+    # The sentence just given may answer again: it names who accused.
+    who = engine.ask("¿quién lo dijo?", history=history)
+    assert who.answered and who.answer.startswith("Funcionarios estadounidenses")
+    # No sentence of the story holds an amount: refused, not answered from another story.
+    how_many = engine.ask("¿Cuántos?", history=history)
+    assert not how_many.answered and how_many.answer == ""
+    # Without an answered story to lean on, nothing changes: a bare question is refused.
+    assert not engine.ask("¿Cuándo?").answered
 
 
 def test_followup_after_an_unrelated_turn_is_not_refused_for_its_words(engine: Engine) -> None:

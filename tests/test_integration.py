@@ -84,6 +84,19 @@ def test_followup_is_answered_inside_its_story_by_its_own_words(sample_engine: E
     assert {p.hit.article_id for p in who.passages if p.highlight} <= {seed}
 
 
+def test_followup_that_asks_only_for_a_kind_is_answered_from_its_story(sample_engine: Engine) -> None:
+    """Found in the console: after the accusation, "¿quién lo dijo?", "¿Por qué?" and "¿Cuándo?"
+    were refused, as none names a word of its own; the story they follow holds each answer."""
+    seed = "seed/putin-visita-corea-del-norte"
+    history = [_turn(sample_engine.ask("¿Qué acusa EE. UU.?"))]
+    expected = {"¿quién lo dijo?": "Funcionarios estadounidenses y surcoreanos",
+                "¿Por qué?": "para prolongar el conflicto en Ucrania", "¿Cuándo?": "el martes"}
+    for question, words in expected.items():
+        answer = sample_engine.ask(question, history=history)
+        assert answer.answered and words in answer.answer, question
+        assert {p.hit.article_id for p in answer.passages if p.highlight} == {seed}, question
+
+
 def test_one_word_question_about_another_story_leaves_the_thread(sample_engine: Engine) -> None:
     """Found in the console: "¿Dónde estuvo el youtuber?" names one word, so it reads as a
     follow-up, but only another story holds that word: it must be answered from that story."""
