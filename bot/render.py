@@ -258,8 +258,15 @@ def answer_text(answer: Answer, sources: Sequence[int], fmt: Format) -> str:
     return "\n".join(lines)
 
 
+NEEDS_SUBJECT = ("¿Sobre qué? Tu pregunta no nombra ningún tema que pueda buscar en los artículos.\n\n"
+                 "Pregúntame con el tema, por ejemplo: «¿Qué acusa EE. UU.?». Después puedes seguir "
+                 "con «¿Por qué?» o «¿Cuándo?».")
+
+
 def refusal_text(answer: Answer, fmt: Format) -> str:
     """The polite 'not found', with the closest titles so the user can rephrase."""
+    if answer.needs_subject:
+        return fmt.esc(NEEDS_SUBJECT)
     lines = ["No lo encuentro en los artículos."]
     titles = [t for t in answer.closest_titles if t and t.strip()][:5]
     if titles:

@@ -24,6 +24,8 @@ def answer_text(answer: Answer) -> str:
         lines.append(answer.answer)
         if answer.passages:
             lines.append("Fuente: " + source_line(answer.passages[0].hit))
+    elif answer.needs_subject:
+        lines.append("La pregunta no nombra nada que buscar: di de qué tema.")
     else:
         lines.append("No está en los artículos.")
         if answer.closest_titles:

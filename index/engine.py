@@ -178,6 +178,9 @@ class Engine:
         if not stored.analyzer.terms(question) and not any(ch.isalnum() for ch in question):
             return Answer(question, False, "", resolved_query=question)
         resolution = resolve_query(question, history, stored.analyzer)
+        if not resolution.thread and not stored.analyzer.terms(question):
+            # Nothing to search for: the closest "articles" to "¿Por qué?" are noise.
+            return Answer(question, False, "", resolved_query=question, needs_subject=True)
         resolved = resolution.text
         # A follow-up's thread was asked a moment ago: its vectors are remembered, and their mean
         # with the follow-up's own stands for the whole thread at the cost of one embedding.

@@ -124,12 +124,16 @@ class Answer:
     resolved_query: str = ""
     confidence: float = 0.0
     closest_titles: tuple[str, ...] = field(default_factory=tuple)
+    # Refused because the question names nothing to look for ("¿Por qué?") and follows no
+    # earlier turn: the reply asks for the subject instead of listing unrelated titles.
+    needs_subject: bool = False
 
     def to_json(self) -> dict:
         return {
             "question": self.question,
             "answered": self.answered,
             "answer": self.answer,
+            "needs_subject": self.needs_subject,
             "confidence": round(float(self.confidence), 6),
             "closest_titles": list(self.closest_titles),
             "passages": [p.to_json() for p in self.passages],

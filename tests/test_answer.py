@@ -233,6 +233,18 @@ def test_refusal_when_evidence_is_weak(engine: Engine, fake_settings: Settings) 
     assert strict.ask("¿Qué acusan los funcionarios de EE. UU. a Corea del Norte?").answered
 
 
+@pytest.mark.parametrize("question", ["¿Por qué?", "¿Cuándo?", "y eso", "¿Quién es él?"])
+def test_a_question_that_names_nothing_and_follows_nothing_asks_for_its_subject(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert not answer.answered and answer.needs_subject and not answer.passages and not answer.closest_titles
+    assert answer.to_json()["needs_subject"] is True
+    # After a refused question there is a subject, only no answer: the usual refusal.
+    refused = engine.ask(question, history=[Turn("¿Cuál es la capital de Mongolia?", "", ())])
+    assert not refused.needs_subject
+    # A question that names something is looked up as ever.
+    assert not engine.ask("¿Por qué cerraron la OTAN?").needs_subject
+
+
 @pytest.mark.parametrize("question", ["", "   ", "🙂", "???", "\u200b\u200f"])
 def test_empty_or_symbol_questions_are_not_answered(engine: Engine, question: str) -> None:
     answer = engine.ask(question)

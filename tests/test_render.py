@@ -64,6 +64,15 @@ def test_refusal_lists_closest_titles_escaped() -> None:
     assert NASTY_TITLE in parse_html(text)
 
 
+def test_a_question_without_subject_is_asked_for_one_not_given_titles() -> None:
+    answer = Answer("¿Por qué?", False, "", needs_subject=True)
+    for fmt in (render.HTML, render.TEXT):
+        text = render.answer_text(answer, (), fmt)
+        assert text.startswith("¿Sobre qué?") and "«¿Qué acusa EE. UU.?»" in text
+        assert "No lo encuentro" not in text
+    parse_html(render.answer_text(answer, (), render.HTML))
+
+
 @pytest.mark.parametrize("as_html", [True, False])
 def test_split_respects_limit_and_boundaries(as_html: bool) -> None:
     sentence = "Esta es una frase con <b>negrita</b> &amp; un emoji 📈 al final. "
