@@ -36,6 +36,13 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # Cc but \t\n (\v\f\r a
 _SPACES = re.compile(r"[^\S\n]+")  # any blank but newline: tabs, NBSP, thin spaces
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
 _CLOSERS = "\"'»”’)]"
+# A line that only points to another article ("Vea también …", "Lee también: …", "Te puede
+# interesar: …") is the site's navigation, not the article: kept, it was shown as a passage and
+# answered "¿Dónde?" with another story's headline. A long line starting so holds article text
+# that lost its line breaks, and stays.
+_LINK_LINE = re.compile(r"^(vea|lea|lee|mira) tambi[eé]n\b|^(tambi[eé]n )?te puede interesar\b|^noticias? relacionadas?\b",
+                        re.IGNORECASE)
+LINK_LINE_MAX_CHARS = 160
 Fields = dict[str, Any]  # id, title, text, date, url, source of one article
 
 
@@ -55,21 +62,26 @@ class _Skip(Exception):
         self.reason, self.line = reason, line
 
 
-def normalise_text(text: str) -> str:
+def normalise_text(text: str, drop_links: bool = True) -> str:
     """Canonical article text, so equal content gives equal chunks and hashes.
 
     NFC composes accents (so tokens match), control characters and runs of blanks go, and
-    paragraphs end up separated by exactly one newline.
+    paragraphs end up separated by exactly one newline; lines that only link to another
+    article go (see ``_LINK_LINE``).
     """
     text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
     text = _CONTROL.sub("", _LINE_BREAKS.sub("\n", text))
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
-    return "\n".join(line for line in lines if line)
+    return "\n".join(line for line in lines if line and not (drop_links and _is_link_line(line)))
+
+
+def _is_link_line(line: str) -> bool:
+    return len(line) <= LINK_LINE_MAX_CHARS and bool(_LINK_LINE.match(line))
 
 
 def normalise_title(title: str) -> str:
     """Titles are shown on one line, so every line break becomes a space."""
-    return normalise_text(title).replace("\n", " ")
+    return normalise_text(title, drop_links=False).replace("\n", " ")
 
 
 def content_hash(title: str, text: str, date: str | None, url: str | None,
@@ -173,15 +185,17 @@ def _parse_html(raw: str, stem: str) -> Fields:
 
 def _parse_plain(raw: str, markdown: bool) -> Fields:
     """Title from the first line; a lead paragraph stays in the body and gives a short title."""
-    lines = normalise_text(raw).split("\n")
+    lines = normalise_text(raw, drop_links=False).split("\n")
     if markdown:
         lines = [line for line in (_MD_HEADING.sub("", line) for line in lines) if line]
     if not lines:
         raise _Skip("no text left after removing markup")
     first = lines[0]
     if len(first) > LEAD_MIN_CHARS or first.rstrip(_CLOSERS).endswith((".", "!", "?", "…")):
-        return {"title": title_from_text(first), "text": "\n".join(lines)}
-    return {"title": first, "text": "\n".join(lines[1:]) or first}
+        title, body = title_from_text(first), lines
+    else:
+        title, body = first, lines[1:] or [first]
+    return {"title": title, "text": "\n".join(line for line in body if not _is_link_line(line))}
 
 
 def _json_records(raw: str, jsonl: bool) -> Iterator[tuple[Any, int | None]]:

@@ -50,6 +50,23 @@ def test_normalise_composes_accents_and_drops_controls_and_bom() -> None:
     assert normalise_text("\ufeff" + decomposed) == "José comé pan"
 
 
+def test_lines_that_only_link_to_another_article_are_dropped(tmp_path: Path) -> None:
+    """Found in the console: the seed's "Vea también …" line answered "¿Dónde?" with another story's headline."""
+    raw = ("Putin visita Corea del Norte\nEl presidente ruso viajará a Pionyang.\n"
+           "Vea también Corea del Norte Anuncia Nuevo Lanzamiento de Satélite Espía – Xi Jinping y Putin en Beijing\n"
+           "Lee también: Los inversionistas no le creen\nTe puede interesar: Mujeres destacan\n"
+           "Ve también la cooperación militar.\n")
+    (tmp_path / "a.txt").write_text(raw, encoding="utf-8")
+    (article,) = load_articles(tmp_path).articles
+    assert article.text == "El presidente ruso viajará a Pionyang.\nVe también la cooperación militar."
+    # A long line that starts so holds article text that lost its line breaks: it stays.
+    long_line = "Lee también: " + "la economía creció y el empleo mejoró en todo el país. " * 4
+    assert normalise_text(long_line) == long_line.strip()
+    # A title is a title whatever its words.
+    (tmp_path / "a.txt").write_text("Te puede interesar la ciencia\nTexto.\n", encoding="utf-8")
+    assert load_articles(tmp_path).articles[0].title == "Te puede interesar la ciencia"
+
+
 def test_title_from_text_cuts_long_first_sentence_at_a_word() -> None:
     long = "El presidente " + "muy " * 40 + "largo habló. Otra frase."
     title = title_from_text(long)
