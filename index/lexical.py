@@ -57,6 +57,12 @@ def read_alias_text(extra: Path | None = None) -> str:
     return text
 
 
+# bm25s' Spanish list holds "fue", "estuvo", "habia" and "donde", but not the lemmas the lemma
+# table maps other forms of them to ("iba" -> "ir", "sido" -> "ser"), nor "cuánto": "¿Dónde iba
+# a ser?" had the terms "ir" and "ser" and read as a question naming its subject.
+EXTRA_STOPWORDS = frozenset("ser ir haber cuanto cuanta cuantos cuantas cuales".split())
+
+
 class Analyzer:
     """Text -> BM25 terms. Thread-safe: each thread gets its own Snowball stemmer."""
 
@@ -70,7 +76,7 @@ class Analyzer:
         self.aliases = parse_aliases(alias_text)
         self._canonical = set(self.aliases.values())
         self._max_alias = max((len(k) for k in self.aliases), default=1)
-        self.stopwords = frozenset(fold(w) for w in STOPWORDS_SPANISH)
+        self.stopwords = frozenset(fold(w) for w in STOPWORDS_SPANISH) | EXTRA_STOPWORDS
         self._local = threading.local()
 
     @property
@@ -114,7 +120,7 @@ class Analyzer:
     def _analyse(self, text: str, parts: bool) -> list[str]:
         tokens = self._apply_aliases(words(text), parts)
         kept = [t for t in tokens if t not in self.stopwords]
-        if self.lemmas:  # "fueron" -> "ser" is a stopword too, hence the second filter
+        if self.lemmas:  # "sido" -> "ser" is a stopword too, hence the second filter
             kept = [t if t in self._canonical else self.lemmas.get(t, t) for t in kept]
             kept = [t for t in kept if t not in self.stopwords]
         stemmer = self._stemmer()

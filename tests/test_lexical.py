@@ -52,6 +52,14 @@ def test_lemma_table_is_folded_and_only_holds_forms_whose_stem_it_changes() -> N
     assert all(stemmer.stemWord(form) != stemmer.stemWord(lemma) for form, lemma in sample)
 
 
+def test_auxiliary_lemmas_and_cuanto_are_stopwords(lemmatizing: Analyzer) -> None:
+    """Found in the console: "¿Dónde iba a ser?" kept "ir" and "ser" (the lemmas of "iba" and
+    "ser", which bm25s' list lacks) and read as a question that names its subject."""
+    assert lemmatizing.terms("¿Dónde iba a ser?") == []
+    assert lemmatizing.terms("¿Cuánto tiempo estuvieron?") == lemmatizing.terms("tiempo")
+    assert lemmatizing.terms("ha sido elegido") == lemmatizing.terms("elegido")
+
+
 def test_accents_do_not_matter(analyzer: Analyzer) -> None:
     assert analyzer.terms("la acusación de artillería") == analyzer.terms("la acusacion de artilleria")
 
