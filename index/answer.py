@@ -119,7 +119,7 @@ def leans_back(question: str, analyzer: Analyzer) -> bool:
     or names too little ("¿quién ganó?"). "¿Y qué lleva la paella?" follows up only by its "y"."""
     # One content word says too little ("¿quién ganó?"), unless it is a name ("¿Qué es la OTAN?").
     named = len(analyzer.terms(question))
-    return points_back(question, analyzer) or (named <= 1 and not _has_name(question))
+    return points_back(question, analyzer) or (named <= 1 and not has_name(question))
 
 
 def points_back(question: str, analyzer: Analyzer) -> bool:
@@ -140,7 +140,7 @@ def rests_on_story(question: str, analyzer: Analyzer) -> bool:
     return expected_kind(question) is not None and len(analyzer.terms(question)) <= 1
 
 
-def _has_name(question: str) -> bool:
+def has_name(question: str) -> bool:
     """A capitalised word after the first one: a name or an acronym the question is about."""
     return any(w[0].isupper() for w in re.findall(r"[^\W\d_]+", question)[1:])
 

@@ -16,8 +16,8 @@ import faiss
 import numpy as np
 
 from . import store
-from .answer import (AnswerWeights, Resolution, clip, compose, expected_kind, kind_match, passage_coverage, points_back,
-                     rerank, resolve_query, rests_on_story, score_sentences)
+from .answer import (AnswerWeights, Resolution, clip, compose, expected_kind, has_name, kind_match, passage_coverage,
+                     points_back, rerank, resolve_query, rests_on_story, score_sentences)
 from .embedding import Encoder, QueryCache
 from .errors import IndexError_, IndexNotFound
 from .records import Answer, Hit, Passage, Turn
@@ -154,9 +154,10 @@ class Engine:
     @staticmethod
     def _stays_in(stored: StoredIndex, question: str, in_story: list[tuple[Candidate, ChunkRow]],
                   best_elsewhere: tuple[Candidate, ChunkRow]) -> bool:
-        """Whether a follow-up belongs to its story: it points back, or the story holds its words
-        at least as well as the best passage its own words found."""
-        if points_back(question, stored.analyzer):
+        """Whether a follow-up belongs to its story: it points back and names no one, or the story
+        holds its words at least as well as the best passage its own words found. A name outweighs
+        a pronoun: the "le" of "¿Qué le pasa a Messi?" points at Messi, not at the story before."""
+        if points_back(question, stored.analyzer) and not has_name(question):
             return True
         held = max(passage_coverage(stored, question, chunk) for _, chunk in in_story[:3])
         return held >= passage_coverage(stored, question, best_elsewhere[1])

@@ -216,6 +216,16 @@ def test_followup_that_asks_only_for_a_kind_is_answered_from_its_story(engine: E
     assert not engine.ask("¿Cuándo?").answered
 
 
+def test_a_pronoun_does_not_keep_a_question_that_names_another_story_in_the_thread(engine: Engine) -> None:
+    """Found in the console: after a question about vultures, "¿Qué le pasa a Messi?" stayed in
+    the vultures' story for its "le" and was refused; the name says whom the pronoun means."""
+    history = [Turn("¿Qué lleva la paella valenciana?", "La paella valenciana lleva arroz, pollo y azafrán.", ("cocina",))]
+    answer = engine.ask("¿Qué le dijo el entrenador del Madrid?", history=history)
+    assert answer.answered and answer.passages[0].hit.article_id == "futbol" and "jugó bien" in answer.answer
+    # A pronoun without a name still keeps its story.
+    assert engine.ask("¿Cómo se cocina?", history=history).passages[0].hit.article_id == "cocina"
+
+
 def test_followup_after_an_unrelated_turn_is_not_refused_for_its_words(engine: Engine) -> None:
     """The previous question's words join the retrieval text, but the evidence of the follow-up's
     own words is enough: "terremoto" appears in no article and must not sink the paella."""
