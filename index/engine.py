@@ -223,7 +223,12 @@ class Engine:
         pool = [(shown.get(chunk.chunk_id, Candidate(chunk.row, 0.0, 0.0, 0.0)), chunk)
                 for article_id in resolution.article_ids for chunk in stored.article_chunks(article_id)]
         weights = replace(self.weights, passage=0.0, kind=0.0)  # one story: no passage prior; kind is a filter
-        sentences = [s for s in score_sentences(stored, resolution.text, vector, pool, weights)
+        # With no word of its own it asks about what was just said ("¿Cuándo?" after "Se vendió por
+        # más de 2 millones"): the last answer's words find the sentence telling the same event with
+        # the detail asked. One that names its event ("¿Y cuándo será la visita?") is read as asked.
+        bare = not stored.analyzer.terms(question)
+        text = " ".join([resolution.text, *(resolution.said[:1] if bare else ())])
+        sentences = [s for s in score_sentences(stored, text, vector, pool, weights)
                      if kind_match(kind, s.text, question)]
         titles = tuple(dict.fromkeys(chunk.title for _, chunk in passages))[:3]
         if not sentences:
