@@ -168,14 +168,19 @@ async def test_follow_up_continues_the_conversation(
     assert f"<b>{SEED_TITLE}" in follow.params["text"]
 
 
-async def test_follow_up_after_a_refused_why_keeps_the_story(
+async def test_a_bare_why_is_answered_from_the_story_and_keeps_the_thread(
     fake: FakeTelegram, start_bot: StartBot, sample_engine: Engine
 ) -> None:
-    """The chat's history through the real bot: a bare "¿Por qué?" in between (refused on the
-    sample) must not cut the thread the next follow-up leans on."""
+    """The chat's history through the real bot: "¿Por qué?" as a first message is asked for its
+    subject; after the seed question it is answered from the seed story, and it does not cut
+    the thread the next follow-up leans on."""
     await start_bot(sample_engine)
+    first = await ask(fake, "¿Por qué?")
+    assert first.params["text"].startswith("¿Sobre qué?") and "Lo más parecido" not in first.params["text"]
     await ask(fake, SEED_QUESTION)
-    await ask(fake, "¿Por qué?")
+    why = await ask(fake, "¿Por qué?")
+    assert "para prolongar el conflicto en Ucrania" in why.params["text"].partition("\n\n")[0]
+    assert f"<b>{SEED_TITLE}" in why.params["text"]
     follow = await ask(fake, FOLLOW_UP)
     assert "tecnologías militares clave" in follow.params["text"].partition("\n\n")[0]
 
