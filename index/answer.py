@@ -62,7 +62,8 @@ _REASON = re.compile(
     r"\b(porque|debido a|ya que|puesto que|dado que|a causa de|por culpa de|gracias a|para|a fin de|"
     r"con el fin de|con el objetivo de|por lo que|por eso|motivo|motivos|razon|razones|causa|causas)\b")
 # A place: a name after a preposition of place ("en Pionyang", "desde la Casa Blanca").
-_PLACE = re.compile(r"\b(?:en|desde|hacia|hasta|a)\s+(?:el\s+|la\s+|los\s+|las\s+)?([A-ZÁÉÍÓÚÑ][\wáéíóúñü]+)")
+_PLACE = re.compile(r"\b(?:en|desde|hacia|hasta|a)\s+(?:el\s+|la\s+|los\s+|las\s+)?"
+                    r"([A-ZÁÉÍÓÚÑ][\wáéíóúñü]+)")
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ import faiss
 import numpy as np
 
 from . import store
-from .answer import (AnswerWeights, Resolution, clip, compose, expected_kind, has_name, kind_match, passage_coverage,
-                     points_back, rerank, resolve_query, rests_on_story, score_sentences)
+from .answer import (AnswerWeights, Resolution, ScoredSentence, clip, compose, expected_kind, has_name, kind_match,
+                     passage_coverage, points_back, rerank, resolve_query, rests_on_story, score_sentences)
 from .embedding import Encoder, QueryCache
 from .errors import IndexError_, IndexNotFound
 from .records import Answer, Hit, Passage, Turn
@@ -195,18 +195,22 @@ class Engine:
         if in_story and rests_on_story(question, stored.analyzer):
             return self._from_story(stored, question, resolution, vector, passages, k)
         sentences = score_sentences(stored, question, vectors[0], pool, self.weights, resolution.said)
-        titles = tuple(dict.fromkeys(chunk.title for _, chunk in passages))[:3]
         best = sentences[0] if sentences else None
         confidence = best.score if best else 0.0
         # Evidence for either reading will do: a question wrongly taken for a follow-up must not
         # be refused for the previous turn's words ("¿Cuándo ocurrió el terremoto?" before it).
         covered = max(passage_coverage(stored, q, best.chunk) for q in {question, resolved}) if best else 0.0
         if best is None or confidence < self.settings.refusal_threshold or covered < self.settings.refusal_min_coverage:
-            hits = tuple(Passage(_hit(c, ch)) for c, ch in passages)
-            return Answer(question, False, "", hits, resolved, confidence, titles)
-        chosen = compose(best, sentences, self.settings.answer_max_chars)
+            return _refused(question, passages, resolved, confidence)
+        return self._answered(question, sentences, passages, resolved)
+
+    def _answered(self, question: str, sentences: list[ScoredSentence], passages: list[tuple[Candidate, ChunkRow]],
+                  resolved: str) -> Answer:
+        """The best sentence (with its neighbour when nearly as good), clipped, its spans highlighted."""
+        chosen = compose(sentences[0], sentences, self.settings.answer_max_chars)
         answer_text = clip(" ".join(s.text for s in chosen), self.settings.answer_max_chars)
-        return Answer(question, True, answer_text, self._passages(passages, chosen), resolved, confidence, titles)
+        return Answer(question, True, answer_text, self._passages(passages, chosen), resolved, sentences[0].score,
+                      _titles(passages))
 
     def _from_story(self, stored: StoredIndex, question: str, resolution: Resolution, vector: np.ndarray,
                     passages: list[tuple[Candidate, ChunkRow]], k: int) -> Answer:
@@ -230,16 +234,10 @@ class Engine:
         text = " ".join([resolution.text, *(resolution.said[:1] if bare else ())])
         sentences = [s for s in score_sentences(stored, text, vector, pool, weights)
                      if kind_match(kind, s.text, question)]
-        titles = tuple(dict.fromkeys(chunk.title for _, chunk in passages))[:3]
         if not sentences:
-            hits = tuple(Passage(_hit(c, ch)) for c, ch in passages)
-            return Answer(question, False, "", hits, resolution.text, 0.0, titles)
-        chosen = compose(sentences[0], sentences, self.settings.answer_max_chars)
-        answer_text = clip(" ".join(s.text for s in chosen), self.settings.answer_max_chars)
+            return _refused(question, passages, resolution.text, 0.0)
         holding = next(p for p in pool if p[1].chunk_id == sentences[0].chunk.chunk_id)
-        shown_passages = _with_pool_first([holding], passages, k)
-        return Answer(question, True, answer_text, self._passages(shown_passages, chosen), resolution.text,
-                      sentences[0].score, titles)
+        return self._answered(question, sentences, _with_pool_first([holding], passages, k), resolution.text)
 
     @staticmethod
     def _passages(passages: list[tuple[Candidate, ChunkRow]], chosen: list) -> tuple[Passage, ...]:
@@ -267,6 +265,17 @@ class Engine:
             (max(0, limit), max(0, offset)),
         )
         return [ArticleInfo(*r) for r in rows]
+
+
+def _titles(passages: list[tuple[Candidate, ChunkRow]]) -> tuple[str, ...]:
+    """The (up to three) titles of the closest articles, as a refusal lists them."""
+    return tuple(dict.fromkeys(chunk.title for _, chunk in passages))[:3]
+
+
+def _refused(question: str, passages: list[tuple[Candidate, ChunkRow]], resolved: str, confidence: float) -> Answer:
+    """The polite 'not found': the closest passages and their titles, so the user can rephrase."""
+    return Answer(question, False, "", tuple(Passage(_hit(c, ch)) for c, ch in passages), resolved, confidence,
+                  _titles(passages))
 
 
 def _with_pool_first(pool: list[tuple[Candidate, ChunkRow]], passages: list[tuple[Candidate, ChunkRow]],

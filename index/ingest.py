@@ -40,8 +40,8 @@ _CLOSERS = "\"'»”’)]"
 # interesar: …") is the site's navigation, not the article: kept, it was shown as a passage and
 # answered "¿Dónde?" with another story's headline. A long line starting so holds article text
 # that lost its line breaks, and stays.
-_LINK_LINE = re.compile(r"^(vea|lea|lee|mira) tambi[eé]n\b|^(tambi[eé]n )?te puede interesar\b|^noticias? relacionadas?\b",
-                        re.IGNORECASE)
+_LINK_LINE = re.compile(
+    r"^(vea|lea|lee|mira) tambi[eé]n\b|^(tambi[eé]n )?te puede interesar\b|^noticias? relacionadas?\b", re.IGNORECASE)
 LINK_LINE_MAX_CHARS = 160
 Fields = dict[str, Any]  # id, title, text, date, url, source of one article
 
