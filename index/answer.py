@@ -1,69 +1,28 @@
-"""From ranked passages to an extractive answer: sentence choice, refusal, follow-ups.
+"""From ranked passages to the answer: sentence choice, and the outcome, answered or refused.
 
 The answer is always a sentence (or two adjacent ones) copied from an article, never
 generated text. Each candidate sentence of the top passages is scored against the question
 by idf-weighted term coverage (lexical, the article's title counted as context) and cosine
-with its stored vector (dense), plus its passage's retrieval score relative to the best one;
-weights and the refusal threshold are settings chosen on held-out data.
+with its stored vector (dense), plus its passage's retrieval score relative to the best one
+and a bonus when it holds the kind of answer asked (``kinds``); weights and the refusal
+thresholds are settings chosen on held-out data. ``conclude`` turns the scored sentences into
+an ``Answer``: the best one when the evidence is strong enough, otherwise a polite refusal
+with the closest titles.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
-from .lexical import Analyzer, fold, words
-from .records import Hit, Turn
-from .search import Candidate
+from .coverage import passage_coverage, sentence_coverages
+from .kinds import SCORED_KINDS, expected_kind, kind_match
+from .lexical import Analyzer
+from .records import Answer, Passage
+from .search import Ranked, to_hit
+from .settings import Settings
 from .store import ChunkRow, StoredIndex
-
-# Words that point back to an earlier turn ("¿quién lo dijo?", "¿y eso cuándo?").
-_ANAPHORA = frozenset(
-    "lo le les eso esto ello ese esa esos esas este esta estos estas aquel aquella "
-    "dicho dicha ella ellos ellas alli ahi entonces tambien".split()
-)
-# Pronouns that are also articles ("¿quién la firmó?" but "¿qué es la carabela portuguesa?"):
-# one points back only right after the question word, where an article cannot stand.
-_ARTICLE_LIKE = frozenset("la los las".split())
-_QUESTION_WORDS = frozenset("que quien quienes cuando donde como cuanto cuanta cuantos cuantas cual cuales no".split())
-UNKNOWN_TERM_FACTOR = 2.0
-_FOLLOWUP_START = re.compile(r"^\W*(y|e|pero|entonces|tambien|ademas)\b", re.IGNORECASE)
-
-
-_MONTHS = "enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre"
-# News dates its events by weekday ("el pasado sábado", "este jueves") as often as by month.
-_DAYS = "lunes martes miercoles jueves viernes sabado domingo ayer anoche anteayer hoy"
-_DATE = re.compile(r"\b(1\d{3}|20\d{2}|siglo|" + "|".join(_MONTHS.split() + _DAYS.split()) + r")\b")
-# An amount: a number that is not a year ("2,9 millones", "1.500", "dos"); "un"/"una" are
-# mostly articles, and a year answers "¿cuándo?", not "¿cuánto?".
-_NUMERAL = re.compile(r"\d[\d.,]*\d|\d")
-_YEAR = re.compile(r"1\d{3}|20\d{2}")
-_AMOUNT_WORD = re.compile(
-    r"\b(uno|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|veinte|treinta|cuarenta|"
-    r"cincuenta|cien|ciento|cientos|mil|millon|millones|mitad|doble|triple)\b")
-_PROPER = re.compile(r"(?<!^)(?<![.!?¿¡]\s)\b[A-ZÁÉÍÓÚÑ][\wáéíóúñü]+")
-# Question word -> the kind of answer it asks for ("¿cuándo?" wants a date).
-_EXPECT = (
-    (re.compile(r"\b(cuando|que ano|en que ano|que fecha|que siglo|que dia|que mes)\b"), "date"),
-    (re.compile(r"\b(cuantos|cuantas|cuanto|cuanta|que porcentaje|que cantidad|que edad|que numero)\b"), "number"),
-    (re.compile(r"\b(quien|quienes|a quien|de quien)\b"), "person"),
-    (re.compile(r"\bpor que\b|^\W*(y\s+)?para que\b|\b(que motivo|que razon|a que se debe)\b"), "reason"),
-    (re.compile(r"\b(donde|adonde|en que lugar|en que pais|en que ciudad|en que region)\b"), "place"),
-)
-# The kinds whose bonus helps choose the sentence. A reason or a place as a bonus was flat to
-# harmful on the SQuAD-es tune half (answer holds gold 0.7725 -> 0.7715: most Wikipedia
-# sentences name a place, many say "para"); those two only filter a follow-up that asks
-# nothing but "¿Por qué?" / "¿Dónde?" (see ``rests_on_story``).
-SCORED_KINDS = frozenset({"date", "number", "person"})
-# What states a reason or a purpose ("porque", "debido a", "para prolongar el conflicto").
-_REASON = re.compile(
-    r"\b(porque|debido a|ya que|puesto que|dado que|a causa de|por culpa de|gracias a|para|a fin de|"
-    r"con el fin de|con el objetivo de|por lo que|por eso|motivo|motivos|razon|razones|causa|causas)\b")
-# A place: a name after a preposition of place ("en Pionyang", "desde la Casa Blanca").
-_PLACE = re.compile(r"\b(?:en|desde|hacia|hasta|a)\s+(?:el\s+|la\s+|los\s+|las\s+)?"
-                    r"([A-ZÁÉÍÓÚÑ][\wáéíóúñü]+)")
 
 
 @dataclass(frozen=True)
@@ -73,29 +32,10 @@ class AnswerWeights:
     passage: float
     kind: float = 0.0
 
-
-def expected_kind(question: str) -> str | None:
-    """The kind of answer a Spanish question word asks for, if it says."""
-    folded = fold(question)
-    return next((kind for pattern, kind in _EXPECT if pattern.search(folded)), None)
-
-
-def kind_match(kind: str | None, sentence: str, question: str) -> float:
-    """1.0 when the sentence holds something of the expected kind that the question does not."""
-    if kind == "date":
-        found = set(_DATE.findall(fold(sentence)))
-    elif kind == "number":
-        found = {n for n in _NUMERAL.findall(sentence) if not _YEAR.fullmatch(n)} | set(_AMOUNT_WORD.findall(fold(sentence)))
-    elif kind == "person":
-        found = {m.group(0) for m in _PROPER.finditer(sentence)}
-    elif kind == "reason":  # "¿Para qué sirve?" is answered by a "para": the asked word counts here
-        return 1.0 if _REASON.search(fold(sentence)) else 0.0
-    elif kind == "place":
-        found = set(_PLACE.findall(sentence))
-    else:
-        return 0.0
-    asked = {t.strip("¿?¡!.,;:«»\"'()") for t in fold(question).split()}
-    return 1.0 if any(fold(f) not in asked for f in found) else 0.0
+    @classmethod
+    def of(cls, settings: Settings) -> "AnswerWeights":
+        return cls(settings.answer_lexical_weight, settings.answer_dense_weight,
+                   settings.answer_passage_weight, settings.answer_kind_weight)
 
 
 @dataclass(frozen=True)
@@ -108,94 +48,6 @@ class ScoredSentence:
     end: int
     text: str
     rank: int
-
-
-def is_followup(question: str, analyzer: Analyzer) -> bool:
-    """An elliptical question leans on the previous turn: it starts with "y", points back, or says too little."""
-    return bool(_FOLLOWUP_START.match(fold(question))) or leans_back(question, analyzer)
-
-
-def leans_back(question: str, analyzer: Analyzer) -> bool:
-    """A question that cannot stand without the earlier turn: it points back ("¿quién lo dijo?")
-    or names too little ("¿quién ganó?"). "¿Y qué lleva la paella?" follows up only by its "y"."""
-    # One content word says too little ("¿quién ganó?"), unless it is a name ("¿Qué es la OTAN?").
-    named = len(analyzer.terms(question))
-    return points_back(question, analyzer) or (named <= 1 and not has_name(question))
-
-
-def points_back(question: str, analyzer: Analyzer) -> bool:
-    """A pronoun that refers to the earlier turn ("¿quién lo dijo?", "¿cuándo la firmaron?"),
-    or no content word at all ("¿Por qué?"): such a question can only be about the story before."""
-    tokens, named = words(fold(question)), len(analyzer.terms(question))
-    if named == 0:
-        return True
-    if (any(t in _ANAPHORA for t in tokens) or "él" in re.findall(r"\w+", question.lower())) and named <= 3:
-        return True
-    return any(t in _ARTICLE_LIKE and prev in _QUESTION_WORDS for prev, t in zip(tokens, tokens[1:])) and named <= 2
-
-
-def rests_on_story(question: str, analyzer: Analyzer) -> bool:
-    """A follow-up that asks only for a kind of answer ("¿Por qué?", "¿Cuándo?", "¿quién lo dijo?"):
-    with at most one content word its own words cannot find the answer; the story it follows and
-    the kind of answer it asks for can."""
-    return expected_kind(question) is not None and len(analyzer.terms(question)) <= 1
-
-
-def has_name(question: str) -> bool:
-    """A capitalised word after the first one: a name or an acronym the question is about."""
-    return any(w[0].isupper() for w in re.findall(r"[^\W\d_]+", question)[1:])
-
-
-@dataclass(frozen=True)
-class Resolution:
-    """How a question reads against the conversation: the text to retrieve with, the articles of
-    the thread it follows (boosted) and the answers that thread already gave (not repeated)."""
-
-    text: str
-    article_ids: tuple[str, ...] = ()
-    said: tuple[str, ...] = ()
-    thread: tuple[str, ...] = ()  # the earlier questions it leans on, newest first
-
-
-def resolve_query(question: str, history: Sequence[Turn], analyzer: Analyzer) -> Resolution:
-    """Resolve a follow-up against its whole thread, back to the question that named its subject:
-    after "¿Qué acusa EE. UU.?", "¿Por qué?", the question "¿Y qué recibe a cambio?" still
-    follows the accusation, not the bare "¿Por qué?"."""
-    if not history or not is_followup(question, analyzer):
-        return Resolution(question)
-    thread = _thread(history, analyzer)
-    answered = [turn for turn in thread if turn.answer]
-    articles = answered[0].article_ids if answered else ()
-    questions = tuple(t.question for t in thread)
-    return Resolution(" ".join([question, *questions]), articles, tuple(t.answer for t in answered), questions)
-
-
-def _thread(history: Sequence[Turn], analyzer: Analyzer) -> list[Turn]:
-    """The latest turns, newest first, up to and including the last one that named its own
-    subject: "¿Y qué es la carabela portuguesa?" starts a thread of its own, "¿Por qué?" does not."""
-    thread = []
-    for turn in reversed(history):
-        thread.append(turn)
-        if not leans_back(turn.question, analyzer):
-            break
-    return thread
-
-
-def coverage(question_terms: list[str], sentence_terms: set[str], idf: dict[str, float]) -> float:
-    """Share of the question's idf weight that the sentence contains."""
-    total = sum(idf.get(t, 0.0) for t in set(question_terms))
-    if total <= 0:
-        return 0.0
-    return sum(idf.get(t, 0.0) for t in set(question_terms) if t in sentence_terms) / total
-
-
-def passage_coverage(stored: StoredIndex, text: str, chunk: ChunkRow) -> float:
-    """How much of the question's idf weight the passage holds: low for questions about
-    things the articles never mention ("¿Cuál es la capital de Mongolia?")."""
-    terms = stored.analyzer.terms(text)
-    # A word no article uses at all is strong evidence the question is about something else.
-    idf = stored.bm25.idf(terms, unknown_factor=UNKNOWN_TERM_FACTOR)
-    return coverage(terms, set(stored.analyzer.document_terms(chunk.title + "\n" + chunk.text)), idf)
 
 
 def said_before(sentence: str, answers: Sequence[str]) -> bool:
@@ -214,9 +66,8 @@ def said_before(sentence: str, answers: Sequence[str]) -> bool:
     return False
 
 
-def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray,
-                    passages: list[tuple[Candidate, ChunkRow]], weights: AnswerWeights,
-                    exclude: Sequence[str] = ()) -> list[ScoredSentence]:
+def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray, passages: list[Ranked],
+                    weights: AnswerWeights, exclude: Sequence[str] = ()) -> list[ScoredSentence]:
     """Every sentence of the given passages, best first."""
     terms = stored.analyzer.terms(question)
     idf = stored.bm25.idf(terms)
@@ -248,41 +99,64 @@ def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray
     return scored
 
 
-def sentence_coverages(stored: StoredIndex, terms: list[str], idf: dict[str, float],
-                       chunk: ChunkRow | Hit) -> list[tuple[int, int, int, str, float]]:
-    """(row, start, end, text, coverage) of each sentence of a chunk.
+def nothing_to_search(question: str, analyzer: Analyzer, follows: bool) -> Answer | None:
+    """The refusal of a question with nothing to look for, before any search; None otherwise.
 
-    A sentence is read with its article's title, as every chunk is indexed with it: the answer
-    sentence often leaves out the name the question (and the title) gives.
+    Punctuation or emoji alone finds nothing; "¿Por qué?" that follows no earlier turn names
+    nothing either, and its closest "articles" would be noise: the reply asks for the subject.
     """
-    context = set(stored.analyzer.document_terms(chunk.title))
+    if analyzer.terms(question):
+        return None
+    if not any(ch.isalnum() for ch in question):
+        return Answer(question, False, "", resolved_query=question)
+    if not follows:
+        return Answer(question, False, "", resolved_query=question, needs_subject=True)
+    return None
+
+
+def conclude(stored: StoredIndex, settings: Settings, question: str, resolved: str,
+             sentences: list[ScoredSentence], passages: list[Ranked], gate: bool = True) -> Answer:
+    """The outcome: the best sentence when the evidence holds, otherwise a refusal.
+
+    The evidence (when ``gate``): the best sentence scores at least ``refusal_threshold`` and
+    its passage holds at least ``refusal_min_coverage`` of the question's idf weight. Either
+    reading of the question will do: one wrongly taken for a follow-up must not be refused for
+    the previous turn's words ("¿Cuándo ocurrió el terremoto?" after another story). Without a
+    gate, any sentence answers (the caller already kept only sentences of the kind asked).
+    """
+    if not sentences:
+        return refused(question, passages, resolved, 0.0)
+    best = sentences[0]
+    if gate:
+        covered = max(passage_coverage(stored, q, best.chunk) for q in {question, resolved})
+        if best.score < settings.refusal_threshold or covered < settings.refusal_min_coverage:
+            return refused(question, passages, resolved, best.score)
+    chosen = compose(best, sentences, settings.answer_max_chars)
+    text = clip(" ".join(s.text for s in chosen), settings.answer_max_chars)
+    return Answer(question, True, text, highlighted(passages, chosen), resolved, best.score, closest_titles(passages))
+
+
+def refused(question: str, passages: list[Ranked], resolved: str, confidence: float) -> Answer:
+    """The polite 'not found': the closest passages and their titles, so the user can rephrase."""
+    return Answer(question, False, "", tuple(Passage(to_hit(c, ch)) for c, ch in passages), resolved, confidence,
+                  closest_titles(passages))
+
+
+def closest_titles(passages: list[Ranked]) -> tuple[str, ...]:
+    """The (up to three) titles of the closest articles, as a refusal lists them."""
+    return tuple(dict.fromkeys(chunk.title for _, chunk in passages))[:3]
+
+
+def highlighted(passages: list[Ranked], chosen: list[ScoredSentence]) -> tuple[Passage, ...]:
+    """Passages with the answer's spans highlighted; the passage holding the answer comes first."""
     out = []
-    for row, start, end in stored.sentences_in(chunk.article_id, chunk.start, chunk.end):
-        text = chunk.text[start - chunk.start : end - chunk.start]
-        out.append((row, start, end, text, coverage(terms, set(stored.analyzer.document_terms(text)) | context, idf)))
-    return out
-
-
-def best_coverage(stored: StoredIndex, terms: list[str], idf: dict[str, float], chunk: ChunkRow | Hit) -> float:
-    """The share of the question's idf weight held by the chunk's best sentence, read with its title."""
-    return max((c[4] for c in sentence_coverages(stored, terms, idf, chunk)), default=0.0)
-
-
-def rerank(stored: StoredIndex, text: str, passages: list[tuple[Candidate, ChunkRow]],
-           weight: float) -> list[tuple[Candidate, ChunkRow]]:
-    """The retrieved passages re-ordered by fused score + ``weight`` x best-sentence coverage.
-
-    Why: all of the question's words inside one sentence is evidence that BM25 over the whole
-    chunk and the vectors do not see; measured on the SQuAD-es tune half (README). Only the
-    few passages already retrieved are re-scored, so it costs a few milliseconds.
-    """
-    if not weight or not passages:
-        return passages
-    terms = stored.analyzer.terms(text)
-    idf = stored.bm25.idf(terms)
-    scored = [(replace(cand, fused=cand.fused + weight * best_coverage(stored, terms, idf, chunk)), chunk)
-              for cand, chunk in passages]
-    return sorted(scored, key=lambda p: -p[0].fused)
+    for cand, chunk in passages:
+        spans = tuple((max(0, s.start - chunk.start), min(len(chunk.text), s.end - chunk.start))
+                      for s in chosen if s.chunk.article_id == chunk.article_id
+                      and s.start >= chunk.start and s.end <= chunk.end)
+        out.append(Passage(to_hit(cand, chunk), spans))
+    out.sort(key=lambda p: 0 if p.hit.chunk_id == chosen[0].chunk.chunk_id else 1)
+    return tuple(out)
 
 
 def compose(best: ScoredSentence, ranked: list[ScoredSentence], max_chars: int,

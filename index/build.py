@@ -97,9 +97,7 @@ def _previous(settings: Settings, full: bool) -> tuple[store.StoredIndex | None,
 
 def _reuse(old: store.StoredIndex, prepared: _Prepared) -> bool:
     """Copy an unchanged article's vectors from the old build; False if they do not line up."""
-    aid = prepared.article.id
-    chunk_rows = [r[0] for r in old.query("SELECT row FROM chunks WHERE article_id = ? ORDER BY position", (aid,))]
-    sent_rows = [r[0] for r in old.query("SELECT row FROM sentences WHERE article_id = ? ORDER BY start", (aid,))]
+    chunk_rows, sent_rows = old.article_rows(prepared.article.id)
     if len(chunk_rows) != len(prepared.chunks) or len(sent_rows) != len(prepared.sentences):
         return False
     if chunk_rows:

@@ -1,8 +1,8 @@
 """Cut an article into retrieval chunks: sentence windows that stay inside one paragraph.
 
-Measured on the seed article (see MODELS.md): windows sliding across paragraph boundaries
-buried the answer sentence mid-window and no method ranked it first; windows kept inside
-paragraphs ranked it first. So a window never crosses a newline, a section heading rides
+On the seed article (data/articles/seed/), windows sliding across paragraph boundaries
+buried the answer sentence mid-window and no retrieval method ranked it first; windows kept
+inside paragraphs rank it first (tests/test_integration.py asks its question). So a window never crosses a newline, a section heading rides
 along with the paragraph it introduces, and every offset points into ``article.text`` so
 answers can be highlighted without re-searching the text.
 """

@@ -138,3 +138,27 @@ class Answer:
             "closest_titles": list(self.closest_titles),
             "passages": [p.to_json() for p in self.passages],
         }
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What /start and /estado show about the served index."""
+
+    path: str
+    articles: int
+    chunks: int
+    built_at: str
+    model: str
+    date_min: str | None
+    date_max: str | None
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """One indexed article as listed by /fuentes (newest first)."""
+
+    id: str
+    title: str
+    date: str | None
+    url: str | None
+    source: str | None

@@ -1,19 +1,23 @@
-"""Hybrid retrieval: Spanish BM25 and dense FAISS search, fused by weighted normalised scores.
+"""Hybrid retrieval: Spanish BM25 and dense FAISS search, fused by weighted normalised scores,
+then near-duplicates removed and the best few passages re-ranked.
 
 Why weighted min-max fusion and not reciprocal rank fusion: when one list is much weaker than
-the other, equal-weight RRF loses to the better list alone (../shared/MODELS.md); a weighted
-sum of normalised scores lets each signal count as much as it earns. Three signals: BM25 (the
-question's exact words), the chunk's vector and the chunk's best sentence's vector (the dense
-side links "EE. UU." to "estadounidenses"). The weights are settings chosen on a held-out
-development split (scripts/tune_search.py).
+the other, equal-weight RRF loses to the better list alone; a weighted sum of normalised scores
+lets each signal count as much as it earns (docs/evaluation.md has the grid). Three signals:
+BM25 (the question's exact words), the chunk's vector and the chunk's best sentence's vector
+(the dense side links "EE. UU." to "estadounidenses"). The weights are settings chosen on a
+held-out development split (scripts/tune_search.py).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 import numpy as np
 
+from .coverage import best_coverage
+from .records import Hit
+from .settings import Settings
 from .store import ChunkRow, StoredIndex
 
 
@@ -26,6 +30,15 @@ class Candidate:
     lexical: float
     dense: float
     sentence: float = 0.0
+
+
+Ranked = tuple[Candidate, ChunkRow]  # a passage as the answer layer sees it: its scores and its row
+
+
+def to_hit(cand: Candidate, chunk: ChunkRow) -> Hit:
+    """The record a caller gets for a ranked passage."""
+    return Hit(chunk.article_id, chunk.chunk_id, chunk.title, chunk.text, cand.fused, chunk.url,
+               chunk.source, chunk.date, chunk.start, chunk.end, cand.lexical, cand.dense)
 
 
 def _top_rows(scores: np.ndarray, n: int) -> np.ndarray:
@@ -117,9 +130,9 @@ def _overlap(a: ChunkRow, b: ChunkRow) -> float:
 
 
 def diverse(stored: StoredIndex, ranked: list[Candidate], k: int,
-            max_overlap: float = 0.5) -> list[tuple[Candidate, ChunkRow]]:
+            max_overlap: float = 0.5) -> list[Ranked]:
     """The best k chunks, skipping near-duplicates: overlapping windows or identical texts."""
-    chosen: list[tuple[Candidate, ChunkRow]] = []
+    chosen: list[Ranked] = []
     seen_texts: set[str] = set()
     window = ranked[: max(4 * k, k + 10)]
     for cand, chunk in zip(window, stored.chunks([c.row for c in window])):
@@ -131,3 +144,34 @@ def diverse(stored: StoredIndex, ranked: list[Candidate], k: int,
         if len(chosen) == k:
             break
     return chosen
+
+
+def rerank(stored: StoredIndex, text: str, passages: list[Ranked], weight: float) -> list[Ranked]:
+    """The retrieved passages re-ordered by fused score + ``weight`` x best-sentence coverage.
+
+    Why: all of the question's words inside one sentence is evidence that BM25 over the whole
+    chunk and the vectors do not see; measured on the SQuAD-es tune half (docs/evaluation.md).
+    Only the few passages already retrieved are re-scored, so it costs a few milliseconds.
+    """
+    if not weight or not passages:
+        return passages
+    terms = stored.analyzer.terms(text)
+    idf = stored.bm25.idf(terms)
+    scored = [(replace(cand, fused=cand.fused + weight * best_coverage(stored, terms, idf, chunk)), chunk)
+              for cand, chunk in passages]
+    return sorted(scored, key=lambda p: -p[0].fused)
+
+
+def search_passages(stored: StoredIndex, settings: Settings, text: str, vector: np.ndarray, k: int,
+                    boost_articles: Iterable[str] = (), boost: float = 0.0) -> list[Ranked]:
+    """The best k passages for a query: retrieved, fused, near-duplicates removed, then re-ranked.
+
+    Why a fixed pool: re-ranking only the k shown would let a passage lead for top_k=10
+    and not for top_k=5, so the bot's first passage would differ from the evaluated one;
+    passages beyond the pool follow in retrieval order, so a larger k changes nothing above.
+    """
+    ranked = retrieve(stored, stored.analyzer.terms(text), vector, settings.candidates, settings.dense_weight,
+                      settings.sentence_weight, boost_articles, boost)
+    size = settings.rerank_pool
+    passages = diverse(stored, ranked, max(k, size))
+    return (rerank(stored, text, passages[:size], settings.rerank_weight) + passages[size:])[:k]

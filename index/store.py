@@ -33,6 +33,7 @@ import numpy as np
 from .errors import BuildLocked, IndexCorrupt, IndexMismatch, IndexNotFound
 from .lemmas import fingerprint as lemma_fingerprint, spanish_lemmas
 from .lexical import Analyzer, Bm25Index
+from .records import ArticleInfo, IndexInfo
 from .rowfile import RowFile
 from .vectors import tune_for_search
 
@@ -272,8 +273,30 @@ class StoredIndex:
 
     def article_chunks(self, article_id: str) -> list[ChunkRow]:
         """All chunks of one article, in reading order."""
-        rows = self.query("SELECT row FROM chunks WHERE article_id = ? ORDER BY position", (article_id,))
-        return self.chunks([r[0] for r in rows])
+        return self.chunks(self.article_rows(article_id)[0])
+
+    def article_rows(self, article_id: str) -> tuple[list[int], list[int]]:
+        """The article's chunk rows in reading order and its sentence rows in text order
+        (a rebuild copies an unchanged article's vectors from them)."""
+        chunks = self.query("SELECT row FROM chunks WHERE article_id = ? ORDER BY position", (article_id,))
+        sentences = self.query("SELECT row FROM sentences WHERE article_id = ? ORDER BY start", (article_id,))
+        return [r[0] for r in chunks], [r[0] for r in sentences]
+
+    def list_articles(self, offset: int = 0, limit: int = 10) -> list[ArticleInfo]:
+        """Newest first; undated articles last, by title."""
+        rows = self.query(
+            "SELECT id, title, date, url, source FROM articles "
+            "ORDER BY date IS NULL, date DESC, title LIMIT ? OFFSET ?",
+            (max(0, limit), max(0, offset)),
+        )
+        return [ArticleInfo(*r) for r in rows]
+
+    def info(self) -> IndexInfo:
+        """What the manifest says about this build, for /start and /estado."""
+        m = self.manifest
+        dates = m.get("dates", {})
+        return IndexInfo(str(self.path), m["counts"]["articles"], m["counts"]["chunks"], m["built_at"],
+                         m["model"]["name"], dates.get("min"), dates.get("max"))
 
     def sentences_in(self, article_id: str, start: int, end: int) -> list[tuple[int, int, int]]:
         """(row, start, end) of the article's sentences inside [start, end)."""

@@ -41,13 +41,16 @@ sys.path.insert(0, str(ROOT))
 
 from index import store  # noqa: E402
 from index.build import _Prepared, _prepare, _write_build, attach_vectors  # noqa: E402
-from index.ingest import content_hash, load_articles  # noqa: E402
+from index.ingest import load_articles  # noqa: E402
+from index.normalise import content_hash  # noqa: E402
 from index.records import Sentence  # noqa: E402
 from index.settings import Settings  # noqa: E402
 from bench_common import machine as common_machine  # noqa: E402
 
-NEWS = Path("/work/shared/data/news_es/true_news.jsonl")
-SQUAD = Path("/work/shared/data/squad_es_dev/squad_es-v1.1-dev-small.noxquad.json")
+# Inputs, not dependencies: by default the shared data folder beside the repo (--corpus, --qa).
+SHARED_DATA = ROOT.parent / "shared" / "data"
+DEFAULT_CORPUS = SHARED_DATA / "news_es" / "true_news.jsonl"
+DEFAULT_QA = SHARED_DATA / "squad_es_dev" / "squad_es-v1.1-dev-small.noxquad.json"
 BACKENDS = ("torch", "onnx")
 MATCH_MIN_COSINE = 0.99
 FOLLOWUPS = ("¿Y quién lo dijo?", "¿Y cuándo fue eso?", "¿Por qué?", "¿Y dónde?")
@@ -88,12 +91,12 @@ def percentiles(samples_s: Sequence[float]) -> dict[str, float]:
 # --------------------------------------------------------------------------- corpus
 
 
-def base_corpus(settings: Settings, min_chunks: int) -> list[_Prepared]:
+def base_corpus(settings: Settings, min_chunks: int, corpus: Path) -> list[_Prepared]:
     """The first real articles whose chunks add up to at least ``min_chunks`` (whole articles).
 
     Whole articles, so that every replicated copy has consistent chunks, sentences and offsets.
     """
-    ingested = load_articles(NEWS, max_file_bytes=settings.max_file_bytes,
+    ingested = load_articles(Path(corpus), max_file_bytes=settings.max_file_bytes,
                              max_article_chars=settings.max_article_chars)
     chosen: list[_Prepared] = []
     total = 0
@@ -273,7 +276,7 @@ def _onnx_details(encoder: Any) -> dict[str, Any]:
 def worker_build(args: argparse.Namespace) -> dict[str, Any]:
     """Replicate the embedded corpus to ``size`` chunks and write it with the library's writer."""
     settings = Settings().model_copy(update={"index_dir": Path(args.index_dir)})
-    base = base_corpus(settings, args.base_chunks)
+    base = base_corpus(settings, args.base_chunks, args.corpus)
     chunk_texts, sentence_texts = corpus_texts(base)
     cached = load_cache(Path(args.cache), cache_key(settings, chunk_texts, sentence_texts))
     if cached is None:
@@ -324,7 +327,7 @@ def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
     engine = Engine.open(settings, encoder)
     open_s = time.perf_counter() - started
     stored = engine._index()
-    questions = [q.text for q in load_squad(SQUAD)[1]]
+    questions = [q.text for q in load_squad(Path(args.qa))[1]]
     sample = random.Random(args.seed).sample(questions, args.warmup + args.questions)
     s = settings
 
@@ -341,7 +344,7 @@ def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
         answer = engine.ask(question)
         t["ask"] = time.perf_counter() - t0
         answered.append(answer.answered)
-        # A follow-up of an answered story searches a second time inside it (Engine._answer_pool).
+        # A follow-up of an answered story searches a second time inside it (followup.answer_pool).
         turn = Turn(question, answer.answer, tuple(dict.fromkeys(p.hit.article_id for p in answer.passages if p.highlight)))
         followup = FOLLOWUPS[len(answered) % len(FOLLOWUPS)]
         # As in a chat: the question was just asked (its vector is remembered), the follow-up is new.
@@ -469,7 +472,7 @@ def step_sizes(args: argparse.Namespace) -> list[dict[str, Any]]:
     rows = []
     for size in args.sizes:
         index_dir = args.work / f"index-{size}"
-        common = {"size": size, "index_dir": index_dir, "seed": args.seed}
+        common = {"size": size, "index_dir": index_dir, "seed": args.seed, "corpus": args.corpus, "qa": args.qa}
         built = run_worker("build", args.work, {**common, "base_chunks": args.chunks, "cache": args.cache,
                                                 "drop": args.drop, "sigma": args.sigma})
         served = run_worker("serve", args.work, {**common, "questions": args.questions, "warmup": args.warmup})
@@ -561,6 +564,8 @@ def _sizes(text: str) -> list[int]:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="news articles (JSONL) to embed and replicate")
+    parser.add_argument("--qa", type=Path, default=DEFAULT_QA, help="SQuAD-format file whose questions are asked")
     parser.add_argument("--chunks", type=int, default=2000, help="real chunks to embed (whole articles, ≥ N)")
     parser.add_argument("--skip-embed", action="store_true", help="skip the torch/ONNX comparison")
     parser.add_argument("--sizes", type=_sizes, default=[1000, 10000, 100000], help="index sizes in chunks")
@@ -602,9 +607,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "embed_batch_size": settings.embed_batch_size, "candidates": settings.candidates, "top_k": settings.top_k,
         "dense_weight": settings.dense_weight, "sentence_weight": settings.sentence_weight, "flat_index_max": settings.flat_index_max, "query_threads": 1},
         "params": {"chunks": args.chunks, "sizes": args.sizes, "questions": args.questions, "warmup": args.warmup,
-                   "seed": args.seed, "drop": args.drop, "sigma": args.sigma, "questions_file": str(SQUAD),
-                   "corpus": str(NEWS)}}
-    base = base_corpus(settings, args.chunks)
+                   "seed": args.seed, "drop": args.drop, "sigma": args.sigma, "questions_file": str(args.qa),
+                   "corpus": str(args.corpus)}}
+    base = base_corpus(settings, args.chunks, args.corpus)
     key = cache_key(settings, *corpus_texts(base))
     if args.skip_embed:
         ensure_cache(args, base, key)

@@ -55,7 +55,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_index import (  # noqa: E402
-    SQUAD, _alias_text, _loadavg, _noisy, _table, _timed, attach_vectors, base_corpus, cache_key,
+    DEFAULT_CORPUS, DEFAULT_QA, _alias_text, _loadavg, _noisy, _table, _timed, attach_vectors, base_corpus, cache_key,
     corpus_texts, dir_size_mb, load_cache, machine, machine_line, percentiles, replicate,
 )
 from index import build, store  # noqa: E402
@@ -219,7 +219,7 @@ def move_vectors_to_disk(prepared: list[build._Prepared], scratch: Path) -> tupl
 
 
 def prepared_corpus(args: argparse.Namespace, settings: Settings, size: int) -> list[build._Prepared]:
-    base = base_corpus(settings, args.base_chunks)
+    base = base_corpus(settings, args.base_chunks, args.corpus)
     cached = load_cache(args.cache, cache_key(settings, *corpus_texts(base)))
     if cached is None:
         raise SystemExit(f"no valid vector cache at {args.cache}: run scripts/bench_index.py --skip-embed first")
@@ -276,10 +276,10 @@ def worker_build(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def load_questions(n: int, seed: int) -> list[str]:
+def load_questions(qa: Path, n: int, seed: int) -> list[str]:
     from index.evaluate import load_squad
 
-    questions = [q.text for q in load_squad(SQUAD)[1]]
+    questions = [q.text for q in load_squad(Path(qa))[1]]
     return random.Random(seed).sample(questions, n)
 
 
@@ -323,7 +323,7 @@ def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
     stored = engine._index()
     s = settings
     k = min(s.candidates, stored.vectors.ntotal)
-    sample = load_questions(args.warmup + args.questions, args.seed)
+    sample = load_questions(args.qa, args.warmup + args.questions, args.seed)
     vectors, faiss_rows, answered = [], [], []
 
     def one(question: str, keep: bool) -> dict[str, float]:
@@ -378,7 +378,7 @@ def worker_queries(args: argparse.Namespace) -> dict[str, Any]:
     from index.embedding import Encoder
 
     settings = _settings(args, threads=1)
-    questions = load_questions(args.warmup + args.questions, args.seed)
+    questions = load_questions(args.qa, args.warmup + args.questions, args.seed)
     encoder = Encoder(settings, threads=1)
     vectors = encoder.encode_queries(questions)
     np.save(args.queries, vectors.astype(np.float32), allow_pickle=False)
@@ -407,7 +407,7 @@ def worker_sweep(args: argparse.Namespace) -> dict[str, Any]:
     """One size of the sweep: exact vs IVF (vs HNSW) on the same replicated vectors and queries."""
     settings = _settings(args)
     k = settings.candidates
-    base = base_corpus(settings, args.base_chunks)
+    base = base_corpus(settings, args.base_chunks, args.corpus)
     cached = load_cache(args.cache, cache_key(settings, *corpus_texts(base)))
     if cached is None:
         raise SystemExit(f"no valid vector cache at {args.cache}")
@@ -460,7 +460,7 @@ def run_worker(args: argparse.Namespace, name: str, tag: str, options: dict[str,
     result_path, log_path = args.work / f"scale-{tag}.result.json", args.work / "logs" / f"scale-{tag}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     result_path.unlink(missing_ok=True)
-    common = {"seed": args.seed, "base_chunks": args.base_chunks, "cache": args.cache, "drop": args.drop,
+    common = {"seed": args.seed, "corpus": args.corpus, "qa": args.qa, "base_chunks": args.base_chunks, "cache": args.cache, "drop": args.drop,
               "sigma": args.sigma, "max_rss_gb": args.max_rss_gb, "questions": args.questions,
               "warmup": args.warmup, "work": args.work}
     if args.flat_index_max is not None:
@@ -576,6 +576,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--drop", type=float, default=0.10)
     parser.add_argument("--sigma", type=float, default=0.02)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="news articles (JSONL), as for bench_index")
+    parser.add_argument("--qa", type=Path, default=DEFAULT_QA, help="SQuAD-format file whose questions are asked")
     parser.add_argument("--base-chunks", type=int, default=2000, help="real chunks (bench_index --chunks)")
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench", help="scratch directory (git-ignored)")
     parser.add_argument("--cache", type=Path, help="bench_index's vector cache (default WORK/vectors.npz)")

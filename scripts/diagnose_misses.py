@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from index.answer import best_coverage, coverage  # noqa: E402
+from index.coverage import best_coverage, coverage  # noqa: E402
 from index.engine import Engine  # noqa: E402
 from index.evaluate import Question, build_eval_index, load_squad, split_of  # noqa: E402
 from index.records import Hit  # noqa: E402

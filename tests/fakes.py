@@ -12,8 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from index.engine import ArticleInfo, IndexInfo
-from index.records import Answer, Hit, Passage, Turn
+from index.records import Answer, ArticleInfo, Hit, IndexInfo, Passage, Turn
 
 NASTY_TITLE = 'Precios <b>sin</b> control & "récords" 📈🔥 <script>alert(1)</script> & más'
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 import pytest
 
 from conftest import FakeEncoder
-from index.answer import (Resolution, clip, coverage, expected_kind, is_followup, kind_match, points_back, resolve_query,
-                          rests_on_story, said_before)
+from index.answer import clip, said_before
+from index.coverage import coverage
+from index.followup import Resolution, is_followup, points_back, resolve_query, rests_on_story
+from index.kinds import expected_kind, kind_match
 from index.build import build_index
 from index.engine import Engine
 from index.lexical import Analyzer, read_alias_text
@@ -289,7 +291,7 @@ def test_question_about_something_no_article_mentions_is_refused(engine: Engine)
 
 
 def test_unknown_terms_weigh_more_in_coverage(engine: Engine) -> None:
-    from index.answer import passage_coverage
+    from index.coverage import passage_coverage
 
     stored = engine._index()
     chunk = stored.chunks([0])[0]
@@ -347,8 +349,8 @@ def test_passage_prior_is_the_retrieval_score_relative_to_the_best(fake_settings
 
 
 def test_rerank_prefers_the_passage_whose_one_sentence_holds_the_question(fake_settings: Settings) -> None:
-    from index.answer import best_coverage, rerank
-    from index.search import Candidate
+    from index.coverage import best_coverage
+    from index.search import Candidate, rerank
 
     folder = fake_settings.articles_dir
     (folder / "a.txt").write_text("Crónica\nEl tratado fue firmado por fin. La paz llegó en marzo.\n", encoding="utf-8")

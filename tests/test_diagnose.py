@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from conftest import FakeEncoder
-from index.engine import Engine, _hit
+from index.engine import Engine
 from index.evaluate import build_eval_index, load_squad
-from index.search import Candidate
+from index.search import Candidate, to_hit as _hit
 from test_evaluate import SQUAD
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "diagnose_misses.py"

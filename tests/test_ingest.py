@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from index.ingest import IngestResult, load_articles, normalise_text, title_from_text
+from index.ingest import IngestResult, load_articles
+from index.normalise import normalise_text, title_from_text
 
 REPO_ARTICLES = Path(__file__).resolve().parents[1] / "data" / "articles"
 SEED_ID = "seed/putin-visita-corea-del-norte"

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from index.answer import kind_match
+from index.kinds import kind_match
 from index.engine import Engine
 from index.records import Turn
 from index.settings import Settings

@@ -1,0 +1,198 @@
+"""Follow-up questions: is it one, what thread does it follow, and does it stay in that story.
+
+A question is a follow-up when it starts with "y", "pero", …, points back ("¿quién lo dijo?")
+or names too little ("¿quién ganó?"). It is resolved against its whole thread, back to the
+last question that named its subject, and answered inside the story the thread's last answer
+came from, from the passages that best match its own words. It leaves that story only when
+nothing in it points back and another story holds its words better. A follow-up that asks
+only for a kind of answer ("¿Por qué?", "¿Cuándo?") is answered from the whole story by a
+sentence holding that kind.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+import numpy as np
+
+from .answer import AnswerWeights, ScoredSentence, score_sentences
+from .coverage import passage_coverage
+from .kinds import expected_kind, kind_match
+from .lexical import Analyzer, fold, words
+from .records import Turn
+from .search import Candidate, Ranked, search_passages
+from .settings import Settings
+from .store import StoredIndex
+
+FOLLOWUP_BOOST = 0.15  # added to fused scores of the thread's articles on a follow-up
+
+# Words that point back to an earlier turn ("¿quién lo dijo?", "¿y eso cuándo?").
+_ANAPHORA = frozenset(
+    "lo le les eso esto ello ese esa esos esas este esta estos estas aquel aquella "
+    "dicho dicha ella ellos ellas alli ahi entonces tambien".split()
+)
+# Pronouns that are also articles ("¿quién la firmó?" but "¿qué es la carabela portuguesa?"):
+# one points back only right after the question word, where an article cannot stand.
+_ARTICLE_LIKE = frozenset("la los las".split())
+_QUESTION_WORDS = frozenset("que quien quienes cuando donde como cuanto cuanta cuantos cuantas cual cuales no".split())
+_FOLLOWUP_START = re.compile(r"^\W*(y|e|pero|entonces|tambien|ademas)\b", re.IGNORECASE)
+
+
+def is_followup(question: str, analyzer: Analyzer) -> bool:
+    """An elliptical question leans on the previous turn: it starts with "y", points back, or says too little."""
+    return bool(_FOLLOWUP_START.match(fold(question))) or leans_back(question, analyzer)
+
+
+def leans_back(question: str, analyzer: Analyzer) -> bool:
+    """A question that cannot stand without the earlier turn: it points back ("¿quién lo dijo?")
+    or names too little ("¿quién ganó?"). "¿Y qué lleva la paella?" follows up only by its "y"."""
+    # One content word says too little ("¿quién ganó?"), unless it is a name ("¿Qué es la OTAN?").
+    named = len(analyzer.terms(question))
+    return points_back(question, analyzer) or (named <= 1 and not has_name(question))
+
+
+def points_back(question: str, analyzer: Analyzer) -> bool:
+    """A pronoun that refers to the earlier turn ("¿quién lo dijo?", "¿cuándo la firmaron?"),
+    or no content word at all ("¿Por qué?"): such a question can only be about the story before."""
+    tokens, named = words(fold(question)), len(analyzer.terms(question))
+    if named == 0:
+        return True
+    if (any(t in _ANAPHORA for t in tokens) or "él" in re.findall(r"\w+", question.lower())) and named <= 3:
+        return True
+    return any(t in _ARTICLE_LIKE and prev in _QUESTION_WORDS for prev, t in zip(tokens, tokens[1:])) and named <= 2
+
+
+def rests_on_story(question: str, analyzer: Analyzer) -> bool:
+    """A follow-up that asks only for a kind of answer ("¿Por qué?", "¿Cuándo?", "¿quién lo dijo?"):
+    with at most one content word its own words cannot find the answer; the story it follows and
+    the kind of answer it asks for can."""
+    return expected_kind(question) is not None and len(analyzer.terms(question)) <= 1
+
+
+def has_name(question: str) -> bool:
+    """A capitalised word after the first one: a name or an acronym the question is about."""
+    return any(w[0].isupper() for w in re.findall(r"[^\W\d_]+", question)[1:])
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How a question reads against the conversation: the text to retrieve with, the articles of
+    the thread it follows (boosted) and the answers that thread already gave (not repeated)."""
+
+    text: str
+    article_ids: tuple[str, ...] = ()
+    said: tuple[str, ...] = ()
+    thread: tuple[str, ...] = ()  # the earlier questions it leans on, newest first
+
+
+def resolve_query(question: str, history: Sequence[Turn], analyzer: Analyzer) -> Resolution:
+    """Resolve a follow-up against its whole thread, back to the question that named its subject:
+    after "¿Qué acusa EE. UU.?", "¿Por qué?", the question "¿Y qué recibe a cambio?" still
+    follows the accusation, not the bare "¿Por qué?"."""
+    if not history or not is_followup(question, analyzer):
+        return Resolution(question)
+    thread = _thread(history, analyzer)
+    answered = [turn for turn in thread if turn.answer]
+    articles = answered[0].article_ids if answered else ()
+    questions = tuple(t.question for t in thread)
+    return Resolution(" ".join([question, *questions]), articles, tuple(t.answer for t in answered), questions)
+
+
+def _thread(history: Sequence[Turn], analyzer: Analyzer) -> list[Turn]:
+    """The latest turns, newest first, up to and including the last one that named its own
+    subject: "¿Y qué es la carabela portuguesa?" starts a thread of its own, "¿Por qué?" does not."""
+    thread = []
+    for turn in reversed(history):
+        thread.append(turn)
+        if not leans_back(turn.question, analyzer):
+            break
+    return thread
+
+
+def thread_vector(vectors: np.ndarray, resolution: Resolution) -> np.ndarray:
+    """The query vector of the whole thread: the question's own (row 0) and its thread's, averaged.
+
+    The thread was asked a moment ago, so its vectors are remembered: the mean stands for the
+    thread at the cost of one embedding. Scaled to length 1, as the index's vectors are.
+    """
+    if not resolution.thread:
+        return vectors[0]
+    mean = vectors.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return (mean / norm).astype(np.float32) if norm > 0 else mean.astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The passages to show, the (up to three) the answer sentence may come from, and whether
+    the question is answered inside the story it follows."""
+
+    shown: list[Ranked]
+    answer_from: list[Ranked]
+    in_story: bool
+
+
+def answer_pool(stored: StoredIndex, settings: Settings, question: str, vector: np.ndarray,
+                passages: list[Ranked], thread: Sequence[str], k: int) -> Pool:
+    """Where a question is answered from: normally the best passages of the retrieval.
+
+    A follow-up of an answered story is answered inside that story, from the passages that best
+    match its own words (``vector`` is its own): the thread's words found the story, but inside
+    it they would pull the answer back to what was already said ("¿Y cuándo será la visita?"
+    after the accusation), and a "dijo" from another article must not answer "¿quién lo dijo?".
+    It leaves the story only when ``stays_in`` says no: "¿Y qué lleva la paella valenciana?", or
+    "¿Dónde estuvo el youtuber?" (one word, so it looked like a follow-up) is a new topic.
+    """
+    story = set(thread)
+    if not story:
+        return Pool(passages, passages[:3], False)
+    own = search_passages(stored, settings, question, vector, k, thread, FOLLOWUP_BOOST)
+    in_story = [p for p in own if p[1].article_id in story] or [p for p in passages if p[1].article_id in story]
+    if not own or (in_story and stays_in(stored, question, in_story, own[0])):
+        return Pool(with_pool_first(in_story[:3], passages, k), in_story[:3], bool(in_story))
+    return Pool(own, own[:3], False)
+
+
+def stays_in(stored: StoredIndex, question: str, in_story: list[Ranked], best_elsewhere: Ranked) -> bool:
+    """Whether a follow-up belongs to its story: it points back and names no one, or the story
+    holds its words at least as well as the best passage its own words found. A name outweighs
+    a pronoun: the "le" of "¿Qué le pasa a Messi?" points at Messi, not at the story before."""
+    if points_back(question, stored.analyzer) and not has_name(question):
+        return True
+    held = max(passage_coverage(stored, question, chunk) for _, chunk in in_story[:3])
+    return held >= passage_coverage(stored, question, best_elsewhere[1])
+
+
+def from_story(stored: StoredIndex, question: str, resolution: Resolution, vector: np.ndarray,
+               passages: list[Ranked], k: int, weights: AnswerWeights) -> tuple[list[ScoredSentence], list[Ranked]]:
+    """The candidate sentences, and the passages to show, for a follow-up that asks only for a
+    kind of answer ("¿Por qué?", "¿Cuándo?", "¿quién lo dijo?"), taken from the whole story.
+
+    Its own words find nothing, and its passages are those of the thread's words, so every
+    sentence of the story competes, read against the thread; only one holding what the question
+    word asks for (a reason, a date, a name) may answer. A sentence already given may answer
+    again: "¿quién lo dijo?" and "¿Por qué?" often ask about the very sentence just read.
+    """
+    kind = expected_kind(question)
+    shown = {chunk.chunk_id: cand for cand, chunk in passages}
+    pool = [(shown.get(chunk.chunk_id, Candidate(chunk.row, 0.0, 0.0, 0.0)), chunk)
+            for article_id in resolution.article_ids for chunk in stored.article_chunks(article_id)]
+    weights = replace(weights, passage=0.0, kind=0.0)  # one story: no passage prior; kind is a filter
+    # With no word of its own it asks about what was just said ("¿Cuándo?" after "Se vendió por
+    # más de 2 millones"): the last answer's words find the sentence telling the same event with
+    # the detail asked. One that names its event ("¿Y cuándo será la visita?") is read as asked.
+    bare = not stored.analyzer.terms(question)
+    text = " ".join([resolution.text, *(resolution.said[:1] if bare else ())])
+    sentences = [s for s in score_sentences(stored, text, vector, pool, weights) if kind_match(kind, s.text, question)]
+    if not sentences:
+        return [], passages
+    holding = next(p for p in pool if p[1].chunk_id == sentences[0].chunk.chunk_id)
+    return sentences, with_pool_first([holding], passages, k)
+
+
+def with_pool_first(pool: list[Ranked], passages: list[Ranked], k: int) -> list[Ranked]:
+    """The passages to show: the answer's pool first, so the passage holding the answer is among them.
+    (The pool's scores are those of the follow-up's own words, the rest those of the thread's.)"""
+    ids = {chunk.chunk_id for _, chunk in pool}
+    return (pool + [p for p in passages if p[1].chunk_id not in ids])[:k]
