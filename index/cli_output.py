@@ -1,7 +1,11 @@
-"""Plain-text renderings of hits and answers for the command line (JSON lives on the records)."""
+"""Plain-text renderings of hits and answers for the command line (JSON lives on the records).
+
+An answer's outcome is worded as in the bot (``index.wording``); the layout is the CLI's own.
+"""
 from __future__ import annotations
 
 from .records import Answer, Hit
+from .wording import CLOSEST_TITLES, NEEDS_SUBJECT, NOT_FOUND
 
 
 def source_line(hit: Hit) -> str:
@@ -25,9 +29,9 @@ def answer_text(answer: Answer) -> str:
         if answer.passages:
             lines.append("Fuente: " + source_line(answer.passages[0].hit))
     elif answer.needs_subject:
-        lines.append("La pregunta no nombra nada que buscar: di de qué tema.")
+        lines.append(NEEDS_SUBJECT)
     else:
-        lines.append("No está en los artículos.")
+        lines.append(NOT_FOUND)
         if answer.closest_titles:
-            lines.append("Lo más cercano: " + "; ".join(answer.closest_titles))
+            lines.append(f"{CLOSEST_TITLES} " + "; ".join(answer.closest_titles))
     return "\n".join(lines)
