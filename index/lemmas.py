@@ -3,7 +3,7 @@
 Snowball stems regular endings but not irregular verbs: "niega" and "negado" stem to "nieg"
 and "neg", "murió" and "morir" to "muri" and "mor", so a question asked with one form misses a
 sentence written with the other. Mapping such words to their lemma before stemming joins them
-(measured on the SQuAD-es development sets, README). The table is derived from spaCy's lookup
+(measured on the SQuAD-es development sets, docs/evaluation.md). The table is derived from spaCy's lookup
 table by scripts/make_lemma_table.py and holds only the forms where the lemma changes the stem;
 keys and lemmas are accent-folded like every term, since questions are often typed without accents.
 """

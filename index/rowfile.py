@@ -5,7 +5,7 @@ candidate chunks, scattered over the file. Through a memory map the kernel maps 
 cached pages around every read into the process (the checksum pass at start has cached the
 whole file), so after a few hundred questions a 1M-chunk index's 2.2 GB sentence file all
 counted as the bot's resident memory, and ``madvise(MADV_RANDOM)`` did not stop it
-(scripts/bench_scale.py, README). ``pread`` copies just the rows asked for, and the file stays
+(scripts/bench_scale.py, docs/performance.md). ``pread`` copies just the rows asked for, and the file stays
 in the shared page cache, where the kernel can drop it.
 """
 from __future__ import annotations

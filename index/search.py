@@ -72,7 +72,7 @@ def best_sentence_scores(stored: StoredIndex, query_vector: np.ndarray, rows: np
 
     Why: a question usually paraphrases one sentence, and a chunk's single vector blurs that
     sentence with its neighbours; the best sentence is a sharper dense signal (measured on the
-    SQuAD-es tune half, README). A chunk without sentences (a lone heading) keeps ``fallback``.
+    SQuAD-es tune half, docs/evaluation.md). A chunk without sentences (a lone heading) keeps ``fallback``.
     """
     spans = stored.chunk_sentences[rows]
     sizes = spans[:, 1] - spans[:, 0]

@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     flat_index_max: int = Field(
         150_000,
         description="Up to this many chunks the FAISS index is exact, above it IVF-Flat; exact search "
-        "passes ~10 ms p50 here (scripts/bench_scale.py --sweep, README)",
+        "passes ~10 ms p50 here (scripts/bench_scale.py --sweep, docs/performance.md)",
     )
     ivf_nprobe: int = Field(
         64, ge=1, description="IVF lists searched per query (recall@10 vs exact >= 0.99 measured up to 1M chunks)"

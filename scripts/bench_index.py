@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark the index: embedding throughput (torch vs ONNX) and search latency at 1k-100k chunks.
 
-The numbers are the ones the README quotes, so everything here goes through the library's own
+The numbers are the ones docs/performance.md quotes, so everything here goes through the library's own
 code paths: ``Encoder`` for embedding, ``build._write_build`` + ``store.switch_current`` for
 the on-disk index, ``Engine``/``retrieve``/``diverse`` for queries.
 
