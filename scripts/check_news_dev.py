@@ -1,0 +1,162 @@
+"""Check the news evaluation set ``eval/news_dev.jsonl`` against the corpus it was written from.
+
+    python scripts/check_news_dev.py --corpus ../shared/data/news_es/true_news_unmasked.jsonl eval/news_dev.jsonl
+
+Checks, for every item: the schema (keys, kinds, qtypes, styles, splits, which fields are null
+for which kind); that its article exists in the corpus; that ``answer_sentence`` occurs verbatim
+in the article's text (after collapsing runs of whitespace); that ``answer_regex`` compiles and
+matches ``answer_sentence`` case-insensitively (the follow-up's too); ids unique; every item of
+one article in the same split; the minimum count of each kind. Prints a summary table and exits
+non-zero when anything fails.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+KEYS = ("id", "kind", "split", "article_id", "question", "qtype", "style",
+        "answer_sentence", "answer_regex", "missing", "followup")
+FOLLOWUP_KEYS = ("question", "qtype", "answer_sentence", "answer_regex")
+KINDS = ("answerable", "not_in_article", "off_topic", "followup")
+SPLITS = ("tune", "holdout")
+QTYPES = ("quien", "que", "cuando", "donde", "cuanto", "cuantos", "por_que", "como", "cual")
+STYLES = ("formal", "colloquial")
+MINIMUM = {"answerable": 130, "not_in_article": 55, "off_topic": 22, "followup": 32}
+
+
+def collapse(text: str) -> str:
+    """Runs of whitespace (newlines included) as one space, ends stripped."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def _check_answer(where: str, sentence, regex, text: str | None, errors: list[str]) -> None:
+    if not isinstance(sentence, str) or not sentence.strip():
+        errors.append(f"{where}: answer_sentence missing")
+        return
+    if text is not None and collapse(sentence) not in text:
+        errors.append(f"{where}: answer_sentence not found verbatim in the article")
+    if not isinstance(regex, str) or not regex:
+        errors.append(f"{where}: answer_regex missing")
+        return
+    try:
+        pattern = re.compile(regex, re.IGNORECASE)
+    except re.error as exc:
+        errors.append(f"{where}: answer_regex does not compile ({exc})")
+        return
+    if not pattern.search(sentence):
+        errors.append(f"{where}: answer_regex {regex!r} does not match answer_sentence")
+
+
+def check(items: list[dict], corpus: dict[str, str]) -> list[str]:
+    """Every problem found, as one line each; empty when the set is sound."""
+    errors: list[str] = []
+    ids = Counter(item.get("id") for item in items)
+    errors += [f"{i}: duplicate id" for i, n in ids.items() if n > 1]
+    split_of: dict[str, set[str]] = defaultdict(set)
+    for item in items:
+        where = item.get("id", "?")
+        if tuple(item) != KEYS:
+            errors.append(f"{where}: keys {list(item)} differ from the schema {list(KEYS)}")
+            continue
+        kind = item["kind"]
+        if kind not in KINDS:
+            errors.append(f"{where}: unknown kind {kind!r}")
+            continue
+        if item["split"] not in SPLITS:
+            errors.append(f"{where}: unknown split {item['split']!r}")
+        if item["qtype"] not in QTYPES:
+            errors.append(f"{where}: unknown qtype {item['qtype']!r}")
+        if item["style"] not in STYLES:
+            errors.append(f"{where}: unknown style {item['style']!r}")
+        if not isinstance(item["question"], str) or not item["question"].strip():
+            errors.append(f"{where}: empty question")
+        article = item["article_id"]
+        if kind == "off_topic":
+            if article is not None:
+                errors.append(f"{where}: off_topic item with an article_id")
+        else:
+            if article not in corpus:
+                errors.append(f"{where}: article_id {article!r} not in the corpus")
+            split_of[article].add(item["split"])
+        text = corpus.get(article) if article else None
+        if kind in ("answerable", "followup"):
+            _check_answer(where, item["answer_sentence"], item["answer_regex"], text, errors)
+            if item["missing"] is not None:
+                errors.append(f"{where}: missing must be null for {kind}")
+        else:
+            if item["answer_sentence"] is not None or item["answer_regex"] is not None:
+                errors.append(f"{where}: answer fields must be null for {kind}")
+            if kind == "not_in_article" and not (isinstance(item["missing"], str) and item["missing"].strip()):
+                errors.append(f"{where}: not_in_article item without 'missing'")
+            if kind == "off_topic" and item["missing"] is not None:
+                errors.append(f"{where}: missing must be null for off_topic")
+        follow = item["followup"]
+        if kind == "followup":
+            if not isinstance(follow, dict) or tuple(follow) != FOLLOWUP_KEYS:
+                errors.append(f"{where}: followup must be an object with keys {list(FOLLOWUP_KEYS)}")
+            else:
+                if follow["qtype"] not in QTYPES:
+                    errors.append(f"{where}: unknown follow-up qtype {follow['qtype']!r}")
+                if not isinstance(follow["question"], str) or not follow["question"].strip():
+                    errors.append(f"{where}: empty follow-up question")
+                _check_answer(f"{where} (follow-up)", follow["answer_sentence"], follow["answer_regex"], text, errors)
+        elif follow is not None:
+            errors.append(f"{where}: followup must be null for {kind}")
+    errors += [f"article {a}: items in both splits" for a, s in split_of.items() if len(s) > 1]
+    kinds = Counter(item.get("kind") for item in items)
+    errors += [f"only {kinds[k]} {k} items, at least {n} wanted" for k, n in MINIMUM.items() if kinds[k] < n]
+    return errors
+
+
+def summary(items: list[dict]) -> str:
+    """Counts per kind and split, articles per split, styles and question kinds."""
+    by = Counter((item["kind"], item["split"]) for item in items)
+    rows = [f"{'kind':<16}{'tune':>7}{'holdout':>9}{'total':>7}"]
+    for kind in KINDS:
+        tune, hold = by[(kind, "tune")], by[(kind, "holdout")]
+        rows.append(f"{kind:<16}{tune:>7}{hold:>9}{tune + hold:>7}")
+    tune = sum(by[(k, "tune")] for k in KINDS)
+    hold = sum(by[(k, "holdout")] for k in KINDS)
+    rows.append(f"{'all':<16}{tune:>7}{hold:>9}{tune + hold:>7}")
+    articles = {s: {i["article_id"] for i in items if i["split"] == s and i["article_id"]} for s in SPLITS}
+    rows.append(f"{'articles':<16}{len(articles['tune']):>7}{len(articles['holdout']):>9}"
+                f"{len(articles['tune'] | articles['holdout']):>7}")
+    answerable = [i for i in items if i["kind"] == "answerable"]
+    colloquial = sum(i["style"] == "colloquial" for i in answerable)
+    rows.append("")
+    rows.append(f"answerable phrased colloquially: {colloquial}/{len(answerable)}"
+                f" ({colloquial / max(len(answerable), 1):.0%})")
+    qtypes = Counter(i["qtype"] for i in items)
+    qtypes.update(i["followup"]["qtype"] for i in items if i["kind"] == "followup")
+    rows.append("question kinds (follow-ups included): "
+                + ", ".join(f"{q} {qtypes[q]}" for q in QTYPES))
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("eval_file", type=Path, help="the evaluation set, e.g. eval/news_dev.jsonl")
+    parser.add_argument("--corpus", type=Path, required=True, help="the JSONL corpus the items were written from")
+    args = parser.parse_args(argv)
+    corpus = {row["id"]: collapse(row["text"]) for row in read_jsonl(args.corpus)}
+    items = read_jsonl(args.eval_file)
+    errors = check(items, corpus)
+    if not any(e.endswith("differ from the schema") or "unknown" in e for e in errors):
+        print(summary(items))
+    for line in errors:
+        print(f"ERROR {line}", file=sys.stderr)
+    print(f"\n{len(items)} items, {len(errors)} problems", file=sys.stderr if errors else sys.stdout)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
