@@ -1,0 +1,125 @@
+"""The news evaluation set eval/news_dev.jsonl keeps its shape: schema, counts, splits, regexes.
+
+These checks need nothing outside the repo. That every answer_sentence really occurs in its
+article is checked against the corpus by scripts/check_news_dev.py (see eval/README.md).
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+
+EVAL = Path(__file__).resolve().parent.parent / "eval" / "news_dev.jsonl"
+KEYS = ["id", "kind", "split", "article_id", "question", "qtype", "style",
+        "answer_sentence", "answer_regex", "missing", "followup"]
+FOLLOWUP_KEYS = ["question", "qtype", "answer_sentence", "answer_regex"]
+KINDS = {"answerable", "not_in_article", "off_topic", "followup"}
+QTYPES = {"quien", "que", "cuando", "donde", "cuanto", "cuantos", "por_que", "como", "cual"}
+MINIMUM = {"answerable": 130, "not_in_article": 55, "off_topic": 22, "followup": 32}
+
+
+def _items() -> list[dict]:
+    with EVAL.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+ITEMS = _items()
+
+
+def _nonempty(value) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def test_every_line_is_a_json_object():
+    lines = [line for line in EVAL.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(lines) == len(ITEMS) >= sum(MINIMUM.values())
+    assert all(isinstance(item, dict) for item in ITEMS)
+
+
+@pytest.mark.parametrize("item", ITEMS, ids=lambda item: item.get("id", "?"))
+def test_schema_per_kind(item):
+    assert list(item) == KEYS
+    assert re.fullmatch(r"n\d{4}", item["id"])
+    assert item["kind"] in KINDS
+    assert item["split"] in {"tune", "holdout"}
+    assert item["qtype"] in QTYPES
+    assert item["style"] in {"formal", "colloquial"}
+    assert _nonempty(item["question"])
+    kind = item["kind"]
+    if kind == "off_topic":
+        assert item["article_id"] is None
+    else:
+        assert _nonempty(item["article_id"])
+    if kind in {"answerable", "followup"}:
+        assert _nonempty(item["answer_sentence"]) and _nonempty(item["answer_regex"])
+        assert item["missing"] is None
+    else:
+        assert item["answer_sentence"] is None and item["answer_regex"] is None
+        assert _nonempty(item["missing"]) if kind == "not_in_article" else item["missing"] is None
+    if kind == "followup":
+        follow = item["followup"]
+        assert isinstance(follow, dict) and list(follow) == FOLLOWUP_KEYS
+        assert follow["qtype"] in QTYPES
+        assert all(_nonempty(follow[key]) for key in ("question", "answer_sentence", "answer_regex"))
+    else:
+        assert item["followup"] is None
+
+
+def test_counts_per_kind_meet_the_minimums():
+    kinds = Counter(item["kind"] for item in ITEMS)
+    short = {kind: (kinds[kind], wanted) for kind, wanted in MINIMUM.items() if kinds[kind] < wanted}
+    assert short == {}
+
+
+def test_ids_are_unique():
+    ids = Counter(item["id"] for item in ITEMS)
+    assert [i for i, n in ids.items() if n > 1] == []
+
+
+def test_each_article_is_in_one_split_only():
+    splits = defaultdict(set)
+    for item in ITEMS:
+        if item["article_id"] is not None:
+            splits[item["article_id"]].add(item["split"])
+    assert {a: s for a, s in splits.items() if len(s) > 1} == {}
+    assert len(splits) >= 90
+
+
+def _answers():
+    for item in ITEMS:
+        if item["kind"] in {"answerable", "followup"}:
+            yield item["id"], item["answer_regex"], item["answer_sentence"]
+        if item["kind"] == "followup":
+            follow = item["followup"]
+            yield item["id"] + "/followup", follow["answer_regex"], follow["answer_sentence"]
+
+
+ANSWERS = list(_answers())
+
+
+@pytest.mark.parametrize(("where", "regex", "sentence"), ANSWERS, ids=[where for where, _, _ in ANSWERS])
+def test_regex_compiles_and_matches_its_sentence(where, regex, sentence):
+    assert re.search(regex, sentence, re.IGNORECASE), (where, regex, sentence)
+
+
+def test_roughly_a_third_of_answerables_are_colloquial():
+    answerable = [item for item in ITEMS if item["kind"] == "answerable"]
+    share = sum(item["style"] == "colloquial" for item in answerable) / len(answerable)
+    assert 0.25 <= share <= 0.45, share
+
+
+def test_both_splits_have_every_kind_in_similar_numbers():
+    by = Counter((item["kind"], item["split"]) for item in ITEMS)
+    for kind in KINDS:
+        tune, holdout = by[(kind, "tune")], by[(kind, "holdout")]
+        assert tune > 0 and holdout > 0, kind
+        assert abs(tune - holdout) <= 0.25 * (tune + holdout), (kind, tune, holdout)
+
+
+def test_every_question_kind_is_asked():
+    asked = {item["qtype"] for item in ITEMS}
+    asked |= {item["followup"]["qtype"] for item in ITEMS if item["kind"] == "followup"}
+    assert asked == QTYPES
