@@ -26,10 +26,11 @@ from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, Conte
 from telegram.request import HTTPXRequest
 
 from . import render
-from .conversation import ADMIN_COMMANDS, COMMANDS, SORRY, Conversation, QAEngine
+from .conversation import Conversation, QAEngine
 from .handlers import ALLOWED_UPDATES, TelegramHandlers
 from .logging_setup import install_redaction
 from .settings import BotSettings
+from .wording import ADMIN_COMMANDS, COMMANDS, SORRY
 
 log = logging.getLogger(__name__)
 

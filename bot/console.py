@@ -11,8 +11,8 @@ import asyncio
 import logging
 from typing import TextIO
 
-from . import render
-from .conversation import SORRY, Conversation, QAEngine, Sender
+from . import render, wording
+from .conversation import Conversation, QAEngine, Sender
 from .feedback import FeedbackLog
 from .render import Button, Reply
 from .settings import BotSettings
@@ -20,10 +20,6 @@ from .settings import BotSettings
 log = logging.getLogger(__name__)
 
 CONSOLE = Sender(chat_id=0, user_id=0)
-BANNER = (
-    "Consola de preguntas sobre los artículos. Escribe una pregunta, /ayuda para los comandos, "
-    "#N para pulsar un botón y Ctrl-D para salir."
-)
 
 
 def _show(replies: list[Reply], out: TextIO) -> list[Button]:
@@ -48,7 +44,7 @@ async def _turn(conversation: Conversation, line: str, buttons: list[Button]) ->
     if stripped.startswith("#") and stripped[1:].isdigit() and buttons:
         index = int(stripped[1:]) - 1
         if not 0 <= index < len(buttons):
-            return [Reply(f"No hay botón {stripped}.")]
+            return [Reply(wording.NO_SUCH_BUTTON.format(label=stripped))]
         result = await conversation.press(CONSOLE, buttons[index].data)
         replies = list(result.replies)
         if result.edit is not None:
@@ -62,7 +58,7 @@ async def _turn(conversation: Conversation, line: str, buttons: list[Button]) ->
 async def console_loop(conversation: Conversation, stdin: TextIO, stdout: TextIO, interactive: bool) -> None:
     buttons: list[Button] = []
     if interactive:
-        stdout.write(BANNER + "\n\n")
+        stdout.write(wording.BANNER + "\n\n")
     while True:
         if interactive:
             stdout.write("> ")
@@ -79,7 +75,7 @@ async def console_loop(conversation: Conversation, stdin: TextIO, stdout: TextIO
             replies = await _turn(conversation, line, buttons)
         except Exception:
             log.exception("error while answering %r", line[:80])
-            replies = [Reply(SORRY)]
+            replies = [Reply(wording.SORRY)]
         shown = _show(replies, stdout)
         if shown:  # a reply without buttons (a vote's thanks) keeps the previous ones pressable
             buttons = shown

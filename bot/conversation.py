@@ -3,7 +3,8 @@
 Telegram handlers and the console both drive one ``Conversation``; it owns the per-chat
 history, the allowlist, the rate limiter, the answers kept for buttons and the /estado
 counters (see ``bot.state``). Engine calls are blocking CPU work, so they run in a thread
-(``asyncio.to_thread``) and never stall the event loop.
+(``asyncio.to_thread``) and never stall the event loop. The words it replies with are in
+``bot.wording``.
 """
 from __future__ import annotations
 
@@ -17,49 +18,23 @@ from typing import Awaitable, Callable, Protocol, Sequence
 from index.errors import IndexNotFound
 from index.records import Answer, Hit, Turn
 
-from . import render, smalltalk
+from . import render, smalltalk, wording
 from .feedback import FeedbackLog, new_qid
 from .render import Format, Reply
 from .settings import BotSettings
 from .state import AnswerStore, Allowlist, History, RateLimiter, Stats, StoredAnswer
 
-__all__ = [
-    "COMMANDS", "ADMIN_COMMANDS", "NOT_READY", "ButtonResult", "Conversation", "QAEngine", "Sender",
-    "History", "RateLimiter", "Allowlist", "AnswerStore", "Stats", "parse_command",
-]
+__all__ = ["ButtonResult", "Conversation", "QAEngine", "Sender", "parse_command"]
 
 log = logging.getLogger(__name__)
 
 Busy = Callable[[], Awaitable[None]]
 
-# Registered with setMyCommands (descriptions shown by Telegram's command menu).
-COMMANDS: dict[str, str] = {
-    "start": "Qué sé y cómo preguntarme",
-    "ayuda": "Cómo usar el bot",
-    "buscar": "Buscar pasajes: /buscar texto",
-    "fuentes": "Artículos que conozco",
-    "nuevo": "Empezar una conversación nueva",
-}
-ADMIN_COMMANDS: dict[str, str] = {
-    "estado": "Estado del índice y del bot",
-    "recargar": "Cargar el índice más reciente",
-}
 _ALIASES = {"help": "ayuda", "new": "nuevo", "sources": "fuentes", "search": "buscar"}
 
 MORE_PAGE = 3  # passages per "Más pasajes" message
 MAX_SOURCES = 3  # source lines (and "Ver pasaje" buttons) under an answer
 
-NOT_ALLOWED = "Lo siento, este bot es privado y no puedo atenderte."
-RATE_LIMITED = "Vas muy rápido: espera un minuto y vuelve a preguntar."
-NOT_A_QUESTION = (
-    "Escríbeme la pregunta con palabras, por ejemplo: «¿Qué ha pasado con los precios del alquiler?». "
-    "Usa /ayuda para ver qué puedo hacer."
-)
-ONLY_TEXT = "Solo entiendo preguntas de texto. Escríbeme tu pregunta con palabras."
-ADMIN_ONLY = "Ese comando es solo para administradores."
-EXPIRED = "Esa respuesta ya no está disponible; vuelve a preguntar."
-SORRY = "Lo siento, algo ha fallado. Inténtalo de nuevo en un momento."
-NOT_READY = "Todavía estoy preparando el índice de artículos; prueba en un momento."
 NEEDS_INDEX = frozenset({"start", "buscar", "fuentes", "estado"})  # commands that read the index
 
 
@@ -152,11 +127,11 @@ class Conversation:
             return None
         verdict = self.allowlist.check(sender.user_id, sender.chat_id)
         if verdict != "allow":
-            return [Reply(NOT_ALLOWED)] if verdict == "notify" else []
+            return [Reply(wording.NOT_ALLOWED)] if verdict == "notify" else []
         key = sender.user_id if sender.user_id is not None else ("chat", sender.chat_id)
         verdict = self.limiter.check(key)
         if verdict != "allow":
-            return [Reply(RATE_LIMITED)] if verdict == "notify" else []
+            return [Reply(wording.RATE_LIMITED)] if verdict == "notify" else []
         return None
 
     # ------------------------------------------------------------------ entry points
@@ -179,12 +154,12 @@ class Conversation:
             return refused
         question = render.clean_question(text, self.settings.max_question_chars)
         if not render.has_words(question):
-            return [Reply(NOT_A_QUESTION)]
+            return [Reply(wording.NOT_A_QUESTION)]
         social = smalltalk.reply_for(question)
         if social is not None:  # not a turn: the next follow-up still leans on the last question
             return [Reply(social)]
         if not self.ready:
-            return [Reply(NOT_READY)]
+            return [Reply(wording.NOT_READY)]
         if busy:
             await busy()
         history = self.history.get(sender.chat_id)
@@ -192,7 +167,7 @@ class Conversation:
         try:
             answer = await asyncio.to_thread(self.engine.ask, question, history, None)
         except IndexNotFound:  # the engine lost or has not yet got its index
-            return [Reply(NOT_READY)]
+            return [Reply(wording.NOT_READY)]
         latency = time.perf_counter() - started
         self.stats.record(latency, answer.answered)
 
@@ -210,7 +185,7 @@ class Conversation:
     async def non_text(self, sender: Sender) -> list[Reply]:
         """A sticker, photo, voice note, location...: say what the bot understands."""
         refused = self.admit(sender)
-        return refused if refused is not None else [Reply(ONLY_TEXT)]
+        return refused if refused is not None else [Reply(wording.ONLY_TEXT)]
 
     async def command(self, sender: Sender, name: str, args: str = "", busy: Busy | None = None) -> list[Reply]:
         """Run /name with its argument text."""
@@ -235,7 +210,7 @@ class Conversation:
         if name == "buscar":
             query = render.clean_question(args, self.settings.max_question_chars)
             if not render.has_words(query):
-                return [Reply("Dime qué buscar, por ejemplo: /buscar precio de la vivienda")]
+                return [Reply(wording.SEARCH_WHAT)]
             if busy:
                 await busy()
             hits = await asyncio.to_thread(self.engine.search, query, None)
@@ -245,15 +220,15 @@ class Conversation:
             return self._messages(text, buttons)
         if name == "nuevo":
             self.history.clear(sender.chat_id)
-            return [Reply("Listo, empezamos de cero. ¿Qué quieres saber?")]
-        if name in ADMIN_COMMANDS:
+            return [Reply(wording.FRESH_START)]
+        if name in wording.ADMIN_COMMANDS:
             if not self.is_admin(sender):
-                return [Reply(ADMIN_ONLY)]
+                return [Reply(wording.ADMIN_ONLY)]
             if name == "estado":
                 info = await asyncio.to_thread(self.engine.info)
                 return self._messages(render.status_text(info, self._stats_rows(), fmt))
             return [Reply(await self._reload())]
-        return [Reply(f"No conozco el comando /{fmt.esc(render.trim(name, 40))}. Prueba /ayuda.")]
+        return [Reply(wording.UNKNOWN_COMMAND.format(name=fmt.esc(render.trim(name, 40))))]
 
     async def press(self, sender: Sender, data: str) -> ButtonResult:
         """A button press (callback data from ``render.callback``)."""
@@ -262,44 +237,44 @@ class Conversation:
         kind, parts = render.parse_callback(data)
         if kind == "f" and parts:
             if not self.ready:
-                return ButtonResult(notice=NOT_READY)
+                return ButtonResult(notice=wording.NOT_READY)
             try:
                 text, buttons = await self._sources_page(_page_number(parts[0]))
             except IndexNotFound:
-                return ButtonResult(notice=NOT_READY)
+                return ButtonResult(notice=wording.NOT_READY)
             return ButtonResult(edit=self._messages(text, buttons)[0])
         if kind not in ("p", "m", "v") or len(parts) != 2:
             return ButtonResult()
         stored = self.answers.get(sender.chat_id, parts[0])
         if stored is None:
-            return ButtonResult(notice=EXPIRED)
+            return ButtonResult(notice=wording.EXPIRED)
         if kind in ("p", "m") and not self.local:  # they post messages: same budget as questions
             key = sender.user_id if sender.user_id is not None else ("chat", sender.chat_id)
             if self.limiter.check(key) != "allow":
-                return ButtonResult(notice=RATE_LIMITED)
+                return ButtonResult(notice=wording.RATE_LIMITED)
         if kind == "v":
             if parts[1] not in ("up", "down"):
                 return ButtonResult()
             if sender.user_id in stored.voters:
-                return ButtonResult(notice="Ya tengo tu voto, gracias.")
+                return ButtonResult(notice=wording.VOTE_AGAIN)
             stored.voters.add(sender.user_id)
             self.feedback.vote(stored.qid, parts[1])
-            return ButtonResult(notice="¡Gracias por tu opinión!")
+            return ButtonResult(notice=wording.VOTE_THANKS)
         try:
             number = int(parts[1])
         except ValueError:
             return ButtonResult()
         if kind == "p":
             if not 0 <= number < len(stored.sources):
-                return ButtonResult(notice=EXPIRED)
+                return ButtonResult(notice=wording.EXPIRED)
             passage = stored.answer.passages[stored.sources[number]]
             return ButtonResult(replies=tuple(self._messages(render.passage_text(passage, self.fmt))))
         # kind == "m": the next page of passages that were not shown as sources
         page = stored.extra[number : number + MORE_PAGE]
         if not page:
-            return ButtonResult(notice="No hay más pasajes.")
+            return ButtonResult(notice=wording.NO_MORE_PASSAGES)
         passages = [stored.answer.passages[i] for i in page]
-        text = render.passages_text(passages, len(stored.sources) + number + 1, self.fmt, "Más pasajes")
+        text = render.passages_text(passages, len(stored.sources) + number + 1, self.fmt, wording.MORE_PASSAGES)
         nxt = number + MORE_PAGE
         buttons = render.more_keyboard(parts[0], nxt) if nxt < len(stored.extra) else ()
         return ButtonResult(replies=tuple(self._messages(text, buttons)))
@@ -316,9 +291,9 @@ class Conversation:
             return self._messages(render.building_text(self.fmt))
         if name == "estado":
             if not self.is_admin(sender):
-                return [Reply(ADMIN_ONLY)]
+                return [Reply(wording.ADMIN_ONLY)]
             return self._messages(render.status_text(None, self._stats_rows(), self.fmt))
-        return [Reply(NOT_READY)]
+        return [Reply(wording.NOT_READY)]
 
     def _messages(self, text: str, buttons: render.Keyboard = ()) -> list[Reply]:
         """Split to Telegram's limit; the buttons go under the last part."""
@@ -339,22 +314,24 @@ class Conversation:
             switched = await self.reload()
         except Exception as exc:  # the engine keeps serving the old index
             log.exception("reload failed")
-            return f"No he podido recargar el índice ({type(exc).__name__}); sigo con el anterior."
+            return wording.RELOAD_FAILED.format(error=type(exc).__name__)
         if not switched:
-            return "El índice ya estaba al día; no he cambiado nada."
+            return wording.RELOAD_UNCHANGED
         info = await asyncio.to_thread(self.engine.info)
-        return f"Índice recargado: ahora conozco {getattr(info, 'articles', '?')} artículos."
+        return wording.RELOADED.format(articles=getattr(info, "articles", "?"))
 
     def _stats_rows(self) -> dict[str, object]:
         rows: dict[str, object] = {
-            "Preguntas": self.stats.questions,
-            "Respondidas": self.stats.answered,
+            wording.STATUS_QUESTIONS: self.stats.questions,
+            wording.STATUS_ANSWERED: self.stats.answered,
         }
         if not self.local:  # timings would make console transcripts differ run to run
             uptime = int(self.stats.uptime_s())
-            rows["En marcha"] = f"{uptime // 3600} h {uptime % 3600 // 60} min {uptime % 60} s"
+            rows[wording.STATUS_UPTIME] = wording.UPTIME.format(
+                hours=uptime // 3600, minutes=uptime % 3600 // 60, seconds=uptime % 60
+            )
             p50 = self.stats.p50_ms()
-            rows["Latencia p50"] = f"{p50:.0f} ms" if p50 is not None else "—"
+            rows[wording.STATUS_LATENCY] = wording.MILLISECONDS.format(ms=p50) if p50 is not None else "—"
         return rows
 
 

@@ -1,8 +1,8 @@
 """Thin Telegram handlers: decide whether a message is for the bot, then delegate.
 
-All wording and state live in ``bot.conversation``; this module only translates Telegram
-updates into ``Sender`` + text, shows "typing…" while the engine works, and sends the
-replies back as HTML with inline keyboards.
+All state lives in ``bot.conversation`` and all wording in ``bot.wording``; this module only
+translates Telegram updates into ``Sender`` + text, shows "typing…" while the engine works,
+and sends the replies back as HTML with inline keyboards.
 
 Edited messages are ignored on purpose: they are not requested from Telegram
 (``ALLOWED_UPDATES``) and no handler matches them if one arrives anyway. Answering an edit
@@ -30,8 +30,9 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from . import render
-from .conversation import ADMIN_COMMANDS, COMMANDS, EXPIRED, Conversation, Sender, parse_command
+from .conversation import Conversation, Sender, parse_command
 from .render import Reply
+from .wording import ADMIN_COMMANDS, COMMANDS, EXPIRED
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,9 @@ Every message is written once against a small ``Format`` (escape, bold, link, ..
 console and Telegram show the same words. Article text is untrusted: it is always escaped
 with ``html.escape`` (and cleaned of control characters) before it meets any markup, and
 ``split_message`` (``bot.splitting``) keeps each message within Telegram's 4096 UTF-16
-units without ever cutting inside a tag or an entity. Buttons are plain data (``Button``);
-the transports turn them into inline keyboards or numbered choices.
+units without ever cutting inside a tag or an entity. The words come from ``bot.wording``;
+this module only lays them out. Buttons are plain data (``Button``); the transports turn them
+into inline keyboards or numbered choices.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Sequence
 
 from index.records import Answer, Hit, Passage
 
+from . import wording
 from .splitting import TELEGRAM_LIMIT, html_to_plain, split_message, utf16_len
 
 __all__ = [
@@ -25,11 +27,6 @@ __all__ = [
 ]
 
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
-
-_MONTHS = (
-    "enero", "febrero", "marzo", "abril", "mayo", "junio",
-    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
-)
 
 
 # --------------------------------------------------------------------------- plain data
@@ -124,7 +121,7 @@ def format_date(value: str | None) -> str:
     if m:
         year, month, day = int(m[1]), int(m[2]), int(m[3])
         if 1 <= month <= 12 and 1 <= day <= 31:
-            return f"{day} de {_MONTHS[month - 1]} de {year}"
+            return wording.DATE.format(day=day, month=wording.MONTHS[month - 1], year=year)
     return value.strip()
 
 
@@ -201,12 +198,12 @@ def _safe_url(url: str | None) -> str | None:
 
 def source_line(hit: Hit, fmt: Format, number: int | None = None) -> str:
     """'1. <b>Title</b>' then 'Outlet · 5 de marzo de 2024 · link' (unknown parts left out)."""
-    title = fmt.bold(fmt.esc(trim(hit.title or "Sin título", 300)))
+    title = fmt.bold(fmt.esc(trim(hit.title or wording.UNTITLED, 300)))
     head = f"{number}. {title}" if number is not None else f"📰 {title}"
     details = [fmt.esc(trim(hit.source, 100)) if hit.source else "", fmt.esc(format_date(hit.date))]
     url = _safe_url(hit.url)
     if url:
-        details.append(fmt.link("Abrir artículo", url))
+        details.append(fmt.link(wording.OPEN_ARTICLE, url))
     details = [d for d in details if d]
     return head + ("\n" + " · ".join(details) if details else "")
 
@@ -258,23 +255,18 @@ def answer_text(answer: Answer, sources: Sequence[int], fmt: Format) -> str:
     return "\n".join(lines)
 
 
-NEEDS_SUBJECT = ("¿Sobre qué? Tu pregunta no nombra ningún tema que pueda buscar en los artículos.\n\n"
-                 "Pregúntame con el tema, por ejemplo: «¿Qué acusa EE. UU.?». Después puedes seguir "
-                 "con «¿Por qué?» o «¿Cuándo?».")
-
-
 def refusal_text(answer: Answer, fmt: Format) -> str:
     """The polite 'not found', with the closest titles so the user can rephrase."""
     if answer.needs_subject:
-        return fmt.esc(NEEDS_SUBJECT)
-    lines = ["No lo encuentro en los artículos."]
+        return fmt.esc(wording.NEEDS_SUBJECT)
+    lines = [wording.NOT_FOUND]
     titles = [t for t in answer.closest_titles if t and t.strip()][:5]
     if titles:
         lines.append("")
-        lines.append("Lo más parecido que tengo:")
+        lines.append(wording.CLOSEST_TITLES)
         lines.extend(f"• {fmt.esc(trim(t, 200))}" for t in titles)
     lines.append("")
-    lines.append("Prueba a preguntarlo de otra forma, o mira /fuentes para ver qué artículos conozco.")
+    lines.append(wording.REPHRASE)
     return "\n".join(lines)
 
 
@@ -294,8 +286,8 @@ def passage_text(passage: Passage, fmt: Format) -> str:
 def hits_text(query: str, hits: Sequence[Hit], fmt: Format) -> str:
     """/buscar: the passages that match, best first, without an extracted answer."""
     if not hits:
-        return f"No encuentro pasajes para «{fmt.esc(trim(query, 100))}»."
-    blocks = [f"Pasajes para «{fmt.esc(trim(query, 100))}»:"]
+        return wording.NO_PASSAGES.format(query=fmt.esc(trim(query, 100)))
+    blocks = [wording.PASSAGES_FOR.format(query=fmt.esc(trim(query, 100)))]
     for i, hit in enumerate(hits, 1):
         blocks.append(f"{source_line(hit, fmt, i)}\n{fmt.italic(fmt.esc(trim(hit.text or '', 600)))}")
     return "\n\n".join(blocks)
@@ -304,11 +296,11 @@ def hits_text(query: str, hits: Sequence[Hit], fmt: Format) -> str:
 def sources_text(articles: Sequence[object], page: int, pages: int, total: int, fmt: Format) -> str:
     """/fuentes: one page of the indexed articles, newest first."""
     if not articles:
-        return "Todavía no hay artículos en el índice."
-    head = f"Artículos indexados ({total}), página {page} de {pages}:"
+        return wording.NO_ARTICLES
+    head = wording.ARTICLES_PAGE.format(total=total, page=page, pages=pages)
     lines = [head, ""]
     for art in articles:
-        title = fmt.esc(trim(getattr(art, "title", "") or "Sin título", 200))
+        title = fmt.esc(trim(getattr(art, "title", "") or wording.UNTITLED, 200))
         url = _safe_url(getattr(art, "url", None))
         label = fmt.link(title, url) if url and fmt.html else title
         meta = [fmt.esc(trim(getattr(art, "source", "") or "", 80)), fmt.esc(format_date(getattr(art, "date", None)))]
@@ -322,63 +314,38 @@ def sources_text(articles: Sequence[object], page: int, pages: int, total: int, 
 
 def start_text(info: object, fmt: Format) -> str:
     """/start: what the bot knows (from engine.info()) and how to ask."""
-    n = getattr(info, "articles", 0)
     lo, hi = format_date(getattr(info, "date_min", None)), format_date(getattr(info, "date_max", None))
-    span = f", del {fmt.esc(lo)} al {fmt.esc(hi)}" if lo and hi and lo != hi else (f", del {fmt.esc(lo)}" if lo else "")
-    return (
-        f"Hola. Respondo preguntas sobre {n} artículos de noticias{span}.\n\n"
-        "Escríbeme una pregunta normal, por ejemplo: "
-        f"{fmt.italic('¿Qué ha anunciado el Gobierno sobre la vivienda?')}\n"
-        "Te contesto con la frase del artículo y su fuente, y puedes seguir preguntando sobre "
-        "lo mismo («¿y cuándo?»).\n\n"
-        "/ayuda muestra todos los comandos."
-    )
+    if lo and hi and lo != hi:
+        span = wording.SPAN_FROM_TO.format(first=fmt.esc(lo), last=fmt.esc(hi))
+    else:
+        span = wording.SPAN_FROM.format(first=fmt.esc(lo)) if lo else ""
+    example = fmt.italic(wording.EXAMPLE_QUESTION)
+    return wording.START.format(articles=getattr(info, "articles", 0), span=span, example=example)
 
 
 def building_text(fmt: Format) -> str:
     """/start while the index is still being built (first run): what is happening and how
     to ask once it is ready."""
-    return (
-        "Hola. Respondo preguntas sobre artículos de noticias, pero todavía estoy preparando "
-        "el índice de artículos; tardaré unos minutos.\n\n"
-        "Cuando esté listo, escríbeme una pregunta normal, por ejemplo: "
-        f"{fmt.italic('¿Qué ha anunciado el Gobierno sobre la vivienda?')}\n"
-        "Te contestaré con la frase del artículo y su fuente.\n\n"
-        "/ayuda muestra todos los comandos."
-    )
+    return wording.START_BUILDING.format(example=fmt.italic(wording.EXAMPLE_QUESTION))
 
 
 def help_text(fmt: Format, admin: bool = False) -> str:
-    """/ayuda: the commands, in Spanish."""
-    lines = [
-        "Pregúntame lo que quieras saber de los artículos, con tus palabras.",
-        "",
-        "/buscar texto — pasajes que contienen ese texto, sin respuesta resumida",
-        "/fuentes — los artículos que conozco, los más recientes primero",
-        "/nuevo — empezar de cero (olvido la conversación)",
-        "/ayuda — esta ayuda",
-    ]
-    if admin:
-        lines += [
-            "", "Administración:",
-            "/estado — estado del índice y del bot",
-            "/recargar — cargar el índice más reciente",
-        ]
-    lines += ["", "En grupos, mencióname o responde a uno de mis mensajes."]
-    return "\n".join(lines)
+    """/ayuda: the commands; the admin ones only for admins (the others cannot run them)."""
+    blocks = [wording.HELP, wording.HELP_ADMIN] if admin else [wording.HELP]
+    return "\n\n".join([*blocks, wording.HELP_GROUPS])
 
 
 def status_text(info: object, stats: dict[str, object], fmt: Format) -> str:
     """/estado (admins): index facts (``info`` None: no index loaded yet) and the bot's counters."""
-    rows: list[tuple[str, object]] = [("Índice", "todavía en preparación")] if info is None else [
-        ("Artículos", getattr(info, "articles", "?")),
-        ("Fragmentos", getattr(info, "chunks", "?")),
-        ("Índice creado", getattr(info, "built_at", "?")),
-        ("Modelo", getattr(info, "model", "?")),
-        ("Ruta", getattr(info, "path", "?")),
+    rows: list[tuple[str, object]] = [(wording.STATUS_INDEX, wording.STATUS_INDEX_BUILDING)] if info is None else [
+        (wording.STATUS_ARTICLES, getattr(info, "articles", "?")),
+        (wording.STATUS_CHUNKS, getattr(info, "chunks", "?")),
+        (wording.STATUS_BUILT_AT, getattr(info, "built_at", "?")),
+        (wording.STATUS_MODEL, getattr(info, "model", "?")),
+        (wording.STATUS_PATH, getattr(info, "path", "?")),
     ]
     rows += list(stats.items())
-    return fmt.bold("Estado") + "\n" + "\n".join(f"{k}: {fmt.esc(str(v))}" for k, v in rows)
+    return fmt.bold(wording.STATUS) + "\n" + "\n".join(f"{k}: {fmt.esc(str(v))}" for k, v in rows)
 
 
 # --------------------------------------------------------------------------- keyboards
@@ -388,23 +355,30 @@ def answer_keyboard(answer_id: str, sources: int, more: bool) -> Keyboard:
     """Ver pasaje per source, Más pasajes if any remain, and the two votes."""
     rows: list[tuple[Button, ...]] = []
     if sources:
-        label = "Ver pasaje" if sources == 1 else "Ver pasaje {}"
-        rows.append(tuple(Button(label.format(i + 1), callback("p", answer_id, i)) for i in range(sources)))
+        rows.append(tuple(Button(_passage_label(i, sources), callback("p", answer_id, i)) for i in range(sources)))
     if more:
-        rows.append((Button("Más pasajes", callback("m", answer_id, 0)),))
-    rows.append((Button("👍", callback("v", answer_id, "up")), Button("👎", callback("v", answer_id, "down"))))
+        rows.append((Button(wording.MORE_PASSAGES, callback("m", answer_id, 0)),))
+    rows.append((
+        Button(wording.VOTE_UP, callback("v", answer_id, "up")),
+        Button(wording.VOTE_DOWN, callback("v", answer_id, "down")),
+    ))
     return tuple(rows)
 
 
+def _passage_label(i: int, sources: int) -> str:
+    """'Ver pasaje' under a single source; numbered like the source lines when there are more."""
+    return wording.SHOW_PASSAGE if sources == 1 else wording.SHOW_PASSAGE_N.format(number=i + 1)
+
+
 def more_keyboard(answer_id: str, offset: int) -> Keyboard:
-    return ((Button("Más pasajes", callback("m", answer_id, offset)),),)
+    return ((Button(wording.MORE_PASSAGES, callback("m", answer_id, offset)),),)
 
 
 def sources_keyboard(page: int, pages: int) -> Keyboard:
     """◀ / ▶ for /fuentes; nothing when there is one page."""
     row = []
     if page > 1:
-        row.append(Button("◀", callback("f", page - 1)))
+        row.append(Button(wording.PAGE_BACK, callback("f", page - 1)))
     if page < pages:
-        row.append(Button("▶", callback("f", page + 1)))
+        row.append(Button(wording.PAGE_NEXT, callback("f", page + 1)))
     return (tuple(row),) if row else ()

@@ -2,7 +2,8 @@
 
 Why: "gracias" searched the articles and answered with "Muchas gracias a todas las mamás…", and
 as a turn of the conversation it became the story the next follow-up leaned on. Only a message
-that is nothing but such a phrase counts ("hola, ¿qué acusa EE. UU.?" is a question).
+that is nothing but such a phrase counts ("hola, ¿qué acusa EE. UU.?" is a question). The
+phrases are matched here; the replies are worded in ``bot.wording``.
 """
 from __future__ import annotations
 
@@ -10,13 +11,7 @@ import re
 
 from index.lexical import fold
 
-GREETING = (
-    "¡Hola! Pregúntame por las noticias que conozco, por ejemplo: «¿Qué acusa EE. UU.?». "
-    "Usa /ayuda para ver qué puedo hacer."
-)
-THANKS = "¡De nada! Pregúntame lo que quieras sobre los artículos."
-GOODBYE = "¡Hasta pronto! Aquí estaré cuando quieras preguntar algo más."
-ACKNOWLEDGED = "De acuerdo. ¿Quieres preguntar algo más?"
+from .wording import ACKNOWLEDGED, GOODBYE, GREETING, THANKS
 
 _PHRASES: dict[str, str] = {}
 for reply, phrases in (

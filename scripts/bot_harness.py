@@ -32,14 +32,13 @@ if str(ROOT) not in sys.path:
 from bench_common import machine as common_machine  # noqa: E402
 from bot.app import build_application, running  # noqa: E402
 from bot.settings import BotSettings  # noqa: E402
+from bot.wording import NOT_FOUND, SORRY  # noqa: E402
 from index import store  # noqa: E402
 from index.settings import Settings  # noqa: E402
 from tests.fake_telegram import TOKEN, FakeTelegram  # noqa: E402
 
 SAMPLE_ARTICLES = ROOT / "data" / "articles"
 SAMPLE_INDEX = ROOT / "var" / "bench" / "sample-index"
-SORRY_PREFIX = "Lo siento, algo ha fallado"
-REFUSAL_PREFIX = "No lo encuentro"
 
 log = logging.getLogger("bench_bot")
 
@@ -187,7 +186,7 @@ class RecordingTelegram(FakeTelegram):
         times = self.reply_times.setdefault(chat_id, array("d"))
         times.append(now)
         text = message.get("text", "")
-        kind = ("sorry" if text.startswith(SORRY_PREFIX) else "refusal" if text.startswith(REFUSAL_PREFIX)
+        kind = ("sorry" if text.startswith(SORRY) else "refusal" if text.startswith(NOT_FOUND)
                 else "answer" if params.get("reply_markup") else "other")
         self.reply_kinds[kind] += 1
         waiters = self._waiters.get(chat_id)

@@ -11,7 +11,7 @@ from typing import Callable
 
 import pytest
 
-from bot.conversation import ADMIN_ONLY, NOT_A_QUESTION, ONLY_TEXT, SORRY
+from bot.wording import ADMIN_ONLY, NOT_A_QUESTION, ONLY_TEXT, SORRY
 from tests.bot_fixtures import serving
 from tests.fake_telegram import BOT_USERNAME, FakeTelegram
 from tests.fakes import FakeEngine

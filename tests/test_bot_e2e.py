@@ -16,9 +16,10 @@ import pytest
 from telegram.ext import Application
 
 from bot.app import CONVERSATION, build_application, running
-from bot.conversation import NOT_ALLOWED, ONLY_TEXT, RATE_LIMITED, SORRY, Conversation
+from bot.conversation import Conversation
 from bot.render import Reply
 from bot.settings import BotSettings
+from bot.wording import NOT_ALLOWED, ONLY_TEXT, RATE_LIMITED, SORRY
 from tests.bot_fixtures import serving
 from tests.fake_telegram import BOT_ID, BOT_USERNAME, TOKEN, Call, FakeTelegram
 from tests.fakes import NASTY_TITLE, FakeEngine

@@ -34,8 +34,9 @@ from telegram.ext import Application
 
 from bot import __main__ as bot_main
 from bot.app import CONVERSATION, build_application, running
-from bot.conversation import NOT_ALLOWED, NOT_READY, RATE_LIMITED, SORRY, Conversation, Sender
+from bot.conversation import Conversation, Sender
 from bot.settings import BotSettings
+from bot.wording import NOT_ALLOWED, NOT_READY, RATE_LIMITED, SORRY
 from index.errors import IndexNotFound
 from tests.conftest import SAMPLE, FakeEncoder
 from tests.bot_fixtures import bot_settings

@@ -24,7 +24,7 @@ from typing import AsyncIterator, Awaitable, Callable
 import pytest
 from telegram.ext import Application
 
-from bot.conversation import SORRY
+from bot.wording import SORRY
 from index import store
 from index.build import build_index
 from index.engine import Engine

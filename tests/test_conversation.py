@@ -7,15 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversation import (
-    ADMIN_ONLY, EXPIRED, NOT_A_QUESTION, NOT_ALLOWED, ONLY_TEXT, RATE_LIMITED, Conversation, Sender,
-    parse_command,
-)
 from bot import smalltalk
+from bot.conversation import Conversation, Sender, parse_command
 from bot.feedback import FeedbackLog
 from bot.render import TEXT
 from bot.settings import BotSettings
 from bot.state import Allowlist, AnswerStore, History, RateLimiter, StoredAnswer
+from bot.wording import ADMIN_ONLY, EXPIRED, NOT_A_QUESTION, NOT_ALLOWED, ONLY_TEXT, RATE_LIMITED
 from index.records import Answer, Turn
 from tests.fakes import FakeEngine
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.smalltalk import ACKNOWLEDGED, GOODBYE, GREETING, THANKS, reply_for
+from bot.smalltalk import reply_for
+from bot.wording import ACKNOWLEDGED, GOODBYE, GREETING, THANKS
 
 
 @pytest.mark.parametrize(("text", "reply"), [
