@@ -12,6 +12,7 @@ import logging
 from typing import TextIO
 
 from . import render, wording
+from .cleaning import clean_text
 from .conversation import Conversation, QAEngine, Sender
 from .feedback import FeedbackLog
 from .render import Button, Reply
@@ -70,7 +71,7 @@ async def console_loop(conversation: Conversation, stdin: TextIO, stdout: TextIO
         if not line.strip():
             continue
         if not interactive:
-            stdout.write(f"> {render.clean_text(line)}\n")
+            stdout.write(f"> {clean_text(line)}\n")
         try:
             replies = await _turn(conversation, line, buttons)
         except Exception:

@@ -19,6 +19,7 @@ from index.errors import IndexNotFound
 from index.records import Answer, Hit, Turn
 
 from . import render, smalltalk, wording
+from .cleaning import clean_question, has_words
 from .feedback import FeedbackLog, new_qid
 from .render import Format, Reply
 from .settings import BotSettings
@@ -152,8 +153,8 @@ class Conversation:
         refused = self.admit(sender)
         if refused is not None:
             return refused
-        question = render.clean_question(text, self.settings.max_question_chars)
-        if not render.has_words(question):
+        question = clean_question(text, self.settings.max_question_chars)
+        if not has_words(question):
             return [Reply(wording.NOT_A_QUESTION)]
         social = smalltalk.reply_for(question)
         if social is not None:  # not a turn: the next follow-up still leans on the last question
@@ -208,8 +209,8 @@ class Conversation:
         if name == "ayuda":
             return self._messages(render.help_text(fmt, self.is_admin(sender)))
         if name == "buscar":
-            query = render.clean_question(args, self.settings.max_question_chars)
-            if not render.has_words(query):
+            query = clean_question(args, self.settings.max_question_chars)
+            if not has_words(query):
                 return [Reply(wording.SEARCH_WHAT)]
             if busy:
                 await busy()

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Sequence
 
 from index.records import Answer, Hit, Passage
 
 from . import wording
+from .cleaning import clean_question, clean_text, has_words
 from .splitting import TELEGRAM_LIMIT, html_to_plain, split_message, utf16_len
 
 __all__ = [
     "Button", "Keyboard", "Reply", "Format", "HTML", "TEXT", "TELEGRAM_LIMIT", "CALLBACK_LIMIT",
-    "split_message", "html_to_plain", "utf16_len", "clean_text", "clean_question",
+    "split_message", "html_to_plain", "utf16_len",
+    # At home in bot.cleaning; tests/test_render.py still reaches them as render.<name>.
+    "clean_question", "has_words",
 ]
 
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
@@ -65,39 +67,7 @@ def parse_callback(data: str) -> tuple[str, list[str]]:
     return kind, parts
 
 
-# --------------------------------------------------------------------------- cleaning
-
-
-def clean_text(text: str) -> str:
-    """Drop what Telegram or a terminal chokes on: lone surrogates and control characters."""
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    out = []
-    for ch in text:
-        if ch == "\n":
-            out.append(ch)
-        elif ch in "\t\r\x0b\x0c":
-            out.append(" ")
-        elif unicodedata.category(ch) != "Cc":
-            out.append(ch)
-    return "".join(out)
-
-
-def clean_question(text: str, max_chars: int) -> str:
-    """Normalise a user's message into a question: no controls, no invisible format
-    characters (zero-width, bidi marks), single spaces, at most ``max_chars`` characters."""
-    text = unicodedata.normalize("NFC", clean_text(text or ""))
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    text = " ".join(text.split())
-    if len(text) > max_chars:
-        cut = text[:max_chars]
-        space = cut.rfind(" ")
-        text = cut[:space] if space > max_chars // 2 else cut
-    return text.strip()
-
-
-def has_words(text: str) -> bool:
-    """A question needs at least one letter or digit (a lone emoji or '???' is not one)."""
-    return any(ch.isalnum() for ch in text)
+# --------------------------------------------------------------------------- text helpers
 
 
 def trim(text: str, max_chars: int) -> str:
