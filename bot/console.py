@@ -12,10 +12,11 @@ import logging
 from typing import TextIO
 
 from . import render, wording
+from .buttons import Button
 from .cleaning import clean_text
 from .conversation import Conversation, QAEngine, Sender
 from .feedback import FeedbackLog
-from .render import Button, Reply
+from .render import Reply
 from .settings import BotSettings
 
 log = logging.getLogger(__name__)

@@ -13,12 +13,13 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Protocol, Sequence
+from typing import Awaitable, Callable, Hashable, Protocol, Sequence
 
 from index.errors import IndexNotFound
 from index.records import Answer, Hit, Turn
 
-from . import render, smalltalk, wording
+from . import buttons, render, smalltalk, wording
+from .buttons import Keyboard, Press
 from .cleaning import clean_question, has_words
 from .feedback import FeedbackLog, new_qid
 from .render import Format, Reply
@@ -37,6 +38,7 @@ MORE_PAGE = 3  # passages per "Más pasajes" message
 MAX_SOURCES = 3  # source lines (and "Ver pasaje" buttons) under an answer
 
 NEEDS_INDEX = frozenset({"start", "buscar", "fuentes", "estado"})  # commands that read the index
+_POSTING = frozenset({buttons.PASSAGE, buttons.MORE})  # presses that post messages, like questions
 
 
 class QAEngine(Protocol):
@@ -61,6 +63,11 @@ class Sender:
 
     chat_id: int
     user_id: int | None
+
+    @property
+    def rate_key(self) -> Hashable:
+        """Whom the rate limit counts: the user, or the chat when the user is unknown."""
+        return self.user_id if self.user_id is not None else ("chat", self.chat_id)
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,12 @@ class Conversation:
         self.allowlist = Allowlist(settings.allowed_ids)
         self.answers = AnswerStore(settings.answers_per_chat)
         self.stats = Stats(clock)
+        # What each button on an answer does (bot.buttons has the kinds).
+        self._on_answer_press: dict[str, Callable[[Sender, StoredAnswer, Press], ButtonResult]] = {
+            buttons.PASSAGE: self._show_passage,
+            buttons.MORE: self._show_more,
+            buttons.VOTE: self._vote,
+        }
 
     # ------------------------------------------------------------------ gatekeeping
 
@@ -129,8 +142,7 @@ class Conversation:
         verdict = self.allowlist.check(sender.user_id, sender.chat_id)
         if verdict != "allow":
             return [Reply(wording.NOT_ALLOWED)] if verdict == "notify" else []
-        key = sender.user_id if sender.user_id is not None else ("chat", sender.chat_id)
-        verdict = self.limiter.check(key)
+        verdict = self.limiter.check(sender.rate_key)
         if verdict != "allow":
             return [Reply(wording.RATE_LIMITED)] if verdict == "notify" else []
         return None
@@ -181,7 +193,7 @@ class Conversation:
         )
         self.feedback.question(qid, question, answer, latency * 1000)
         text_out = render.answer_text(answer, sources, self.fmt)
-        return self._messages(text_out, render.answer_keyboard(key, len(sources), bool(extra)))
+        return self._messages(text_out, buttons.answer_keyboard(key, len(sources), bool(extra)))
 
     async def non_text(self, sender: Sender) -> list[Reply]:
         """A sticker, photo, voice note, location...: say what the bot understands."""
@@ -217,8 +229,8 @@ class Conversation:
             hits = await asyncio.to_thread(self.engine.search, query, None)
             return self._messages(render.hits_text(query, hits, fmt))
         if name == "fuentes":
-            text, buttons = await self._sources_page(_page_number(args))
-            return self._messages(text, buttons)
+            text, keyboard = await self._sources_page(_page_number(args))
+            return self._messages(text, keyboard)
         if name == "nuevo":
             self.history.clear(sender.chat_id)
             return [Reply(wording.FRESH_START)]
@@ -232,57 +244,71 @@ class Conversation:
         return [Reply(wording.UNKNOWN_COMMAND.format(name=fmt.esc(render.trim(name, 40))))]
 
     async def press(self, sender: Sender, data: str) -> ButtonResult:
-        """A button press (callback data from ``render.callback``)."""
+        """A button press (callback data from ``bot.buttons``): page /fuentes, or act on an answer."""
         if not self.local and self.allowlist.check(sender.user_id, sender.chat_id) != "allow":
             return ButtonResult()
-        kind, parts = render.parse_callback(data)
-        if kind == "f" and parts:
-            if not self.ready:
-                return ButtonResult(notice=wording.NOT_READY)
-            try:
-                text, buttons = await self._sources_page(_page_number(parts[0]))
-            except IndexNotFound:
-                return ButtonResult(notice=wording.NOT_READY)
-            return ButtonResult(edit=self._messages(text, buttons)[0])
-        if kind not in ("p", "m", "v") or len(parts) != 2:
+        press = buttons.decode(data)
+        if press is None:
             return ButtonResult()
-        stored = self.answers.get(sender.chat_id, parts[0])
+        if press.kind == buttons.SOURCES:
+            return await self._turn_page(press.arg)
+        stored = self.answers.get(sender.chat_id, press.answer_id)
         if stored is None:
             return ButtonResult(notice=wording.EXPIRED)
-        if kind in ("p", "m") and not self.local:  # they post messages: same budget as questions
-            key = sender.user_id if sender.user_id is not None else ("chat", sender.chat_id)
-            if self.limiter.check(key) != "allow":
-                return ButtonResult(notice=wording.RATE_LIMITED)
-        if kind == "v":
-            if parts[1] not in ("up", "down"):
-                return ButtonResult()
-            if sender.user_id in stored.voters:
-                return ButtonResult(notice=wording.VOTE_AGAIN)
-            stored.voters.add(sender.user_id)
-            self.feedback.vote(stored.qid, parts[1])
-            return ButtonResult(notice=wording.VOTE_THANKS)
+        if press.kind in _POSTING and not self.local and self.limiter.check(sender.rate_key) != "allow":
+            return ButtonResult(notice=wording.RATE_LIMITED)  # the same budget as questions
+        return self._on_answer_press[press.kind](sender, stored, press)
+
+    async def reload(self) -> bool:
+        """Ask the engine to switch to a newer build (the periodic check and /recargar)."""
+        return bool(await asyncio.to_thread(self.engine.reload_if_changed))
+
+    # ------------------------------------------------------------------ buttons
+
+    async def _turn_page(self, arg: str) -> ButtonResult:
+        """◀ / ▶ under /fuentes: the pressed message now shows that page."""
+        if not self.ready:
+            return ButtonResult(notice=wording.NOT_READY)
         try:
-            number = int(parts[1])
-        except ValueError:
+            text, keyboard = await self._sources_page(_page_number(arg))
+        except IndexNotFound:
+            return ButtonResult(notice=wording.NOT_READY)
+        return ButtonResult(edit=self._messages(text, keyboard)[0])
+
+    def _show_passage(self, sender: Sender, stored: StoredAnswer, press: Press) -> ButtonResult:
+        """Ver pasaje: one source passage, its answer highlighted, as a new message."""
+        number = press.number
+        if number is None:
             return ButtonResult()
-        if kind == "p":
-            if not 0 <= number < len(stored.sources):
-                return ButtonResult(notice=wording.EXPIRED)
-            passage = stored.answer.passages[stored.sources[number]]
-            return ButtonResult(replies=tuple(self._messages(render.passage_text(passage, self.fmt))))
-        # kind == "m": the next page of passages that were not shown as sources
+        if not 0 <= number < len(stored.sources):
+            return ButtonResult(notice=wording.EXPIRED)
+        passage = stored.answer.passages[stored.sources[number]]
+        return ButtonResult(replies=tuple(self._messages(render.passage_text(passage, self.fmt))))
+
+    def _show_more(self, sender: Sender, stored: StoredAnswer, press: Press) -> ButtonResult:
+        """Más pasajes: the next page of the passages that were not shown as sources."""
+        number = press.number
+        if number is None:
+            return ButtonResult()
         page = stored.extra[number : number + MORE_PAGE]
         if not page:
             return ButtonResult(notice=wording.NO_MORE_PASSAGES)
         passages = [stored.answer.passages[i] for i in page]
         text = render.passages_text(passages, len(stored.sources) + number + 1, self.fmt, wording.MORE_PASSAGES)
         nxt = number + MORE_PAGE
-        buttons = render.more_keyboard(parts[0], nxt) if nxt < len(stored.extra) else ()
-        return ButtonResult(replies=tuple(self._messages(text, buttons)))
+        keyboard = buttons.more_keyboard(press.answer_id, nxt) if nxt < len(stored.extra) else ()
+        return ButtonResult(replies=tuple(self._messages(text, keyboard)))
 
-    async def reload(self) -> bool:
-        """Ask the engine to switch to a newer build (the periodic check and /recargar)."""
-        return bool(await asyncio.to_thread(self.engine.reload_if_changed))
+    def _vote(self, sender: Sender, stored: StoredAnswer, press: Press) -> ButtonResult:
+        """👍 / 👎: one vote per user and answer, logged with the question for the operator."""
+        if press.arg not in buttons.VOTES:
+            return ButtonResult()
+        if sender.user_id in stored.voters:
+            return ButtonResult(notice=wording.VOTE_AGAIN)
+        stored.voters.add(sender.user_id)
+        self.feedback.vote(stored.qid, press.arg)
+        return ButtonResult(notice=wording.VOTE_THANKS)
+
 
     # ------------------------------------------------------------------ helpers
 
@@ -296,19 +322,19 @@ class Conversation:
             return self._messages(render.status_text(None, self._stats_rows(), self.fmt))
         return [Reply(wording.NOT_READY)]
 
-    def _messages(self, text: str, buttons: render.Keyboard = ()) -> list[Reply]:
+    def _messages(self, text: str, keyboard: Keyboard = ()) -> list[Reply]:
         """Split to Telegram's limit; the buttons go under the last part."""
         parts = render.split_message(text, as_html=self.fmt.html) or ["…"]
-        return [Reply(p, buttons if i == len(parts) - 1 else ()) for i, p in enumerate(parts)]
+        return [Reply(p, keyboard if i == len(parts) - 1 else ()) for i, p in enumerate(parts)]
 
-    async def _sources_page(self, page: int) -> tuple[str, render.Keyboard]:
+    async def _sources_page(self, page: int) -> tuple[str, Keyboard]:
         size = self.settings.sources_page_size
         info = await asyncio.to_thread(self.engine.info)
         total = int(getattr(info, "articles", 0) or 0)
         pages = max(1, math.ceil(total / size))
         page = min(max(1, page), pages)
         articles = await asyncio.to_thread(self.engine.list_articles, (page - 1) * size, size)
-        return render.sources_text(articles, page, pages, total, self.fmt), render.sources_keyboard(page, pages)
+        return render.sources_text(articles, page, pages, total, self.fmt), buttons.sources_keyboard(page, pages)
 
     async def _reload(self) -> str:
         try:

@@ -30,6 +30,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from . import render
+from .buttons import Keyboard
 from .conversation import Conversation, Sender, parse_command
 from .render import Reply
 from .wording import ADMIN_COMMANDS, COMMANDS, EXPIRED
@@ -48,7 +49,7 @@ NON_TEXT = (
 # --------------------------------------------------------------------------- helpers
 
 
-def keyboard(rows: render.Keyboard) -> InlineKeyboardMarkup | None:
+def keyboard(rows: Keyboard) -> InlineKeyboardMarkup | None:
     """Plain-data buttons → Telegram's inline keyboard."""
     if not rows:
         return None

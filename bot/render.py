@@ -5,8 +5,7 @@ console and Telegram show the same words. Article text is untrusted: it is alway
 with ``html.escape`` (and cleaned of control characters) before it meets any markup, and
 ``split_message`` (``bot.splitting``) keeps each message within Telegram's 4096 UTF-16
 units without ever cutting inside a tag or an entity. The words come from ``bot.wording``;
-this module only lays them out. Buttons are plain data (``Button``); the transports turn them
-into inline keyboards or numbered choices.
+this module only lays them out. Buttons and their keyboards are in ``bot.buttons``.
 """
 from __future__ import annotations
 
@@ -18,31 +17,19 @@ from typing import Sequence
 from index.records import Answer, Hit, Passage
 
 from . import wording
+from .buttons import CALLBACK_LIMIT, Keyboard, answer_keyboard, callback, parse_callback, sources_keyboard
 from .cleaning import clean_question, clean_text, has_words
 from .splitting import TELEGRAM_LIMIT, html_to_plain, split_message, utf16_len
 
 __all__ = [
-    "Button", "Keyboard", "Reply", "Format", "HTML", "TEXT", "TELEGRAM_LIMIT", "CALLBACK_LIMIT",
-    "split_message", "html_to_plain", "utf16_len",
-    # At home in bot.cleaning; tests/test_render.py still reaches them as render.<name>.
+    "Reply", "Format", "HTML", "TEXT", "TELEGRAM_LIMIT", "split_message", "html_to_plain", "utf16_len",
+    # At home in bot.buttons and bot.cleaning; tests/test_render.py still reaches them as render.<name>.
+    "CALLBACK_LIMIT", "answer_keyboard", "callback", "parse_callback", "sources_keyboard",
     "clean_question", "has_words",
 ]
 
-CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
-
 
 # --------------------------------------------------------------------------- plain data
-
-
-@dataclass(frozen=True)
-class Button:
-    """One inline button: its label and the callback data (<= 64 bytes) it sends back."""
-
-    text: str
-    data: str
-
-
-Keyboard = tuple[tuple[Button, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -51,20 +38,6 @@ class Reply:
 
     text: str
     buttons: Keyboard = ()
-
-
-def callback(kind: str, *parts: object) -> str:
-    """Encode callback data as ``kind:part:part``; raises if Telegram would reject it."""
-    data = ":".join([kind, *(str(p) for p in parts)])
-    if len(data.encode("utf-8")) > CALLBACK_LIMIT:
-        raise ValueError(f"callback data longer than {CALLBACK_LIMIT} bytes: {data!r}")
-    return data
-
-
-def parse_callback(data: str) -> tuple[str, list[str]]:
-    """Inverse of ``callback``; junk gives an empty kind."""
-    kind, *parts = (data or "").split(":")
-    return kind, parts
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -316,39 +289,3 @@ def status_text(info: object, stats: dict[str, object], fmt: Format) -> str:
     ]
     rows += list(stats.items())
     return fmt.bold(wording.STATUS) + "\n" + "\n".join(f"{k}: {fmt.esc(str(v))}" for k, v in rows)
-
-
-# --------------------------------------------------------------------------- keyboards
-
-
-def answer_keyboard(answer_id: str, sources: int, more: bool) -> Keyboard:
-    """Ver pasaje per source, Más pasajes if any remain, and the two votes."""
-    rows: list[tuple[Button, ...]] = []
-    if sources:
-        rows.append(tuple(Button(_passage_label(i, sources), callback("p", answer_id, i)) for i in range(sources)))
-    if more:
-        rows.append((Button(wording.MORE_PASSAGES, callback("m", answer_id, 0)),))
-    rows.append((
-        Button(wording.VOTE_UP, callback("v", answer_id, "up")),
-        Button(wording.VOTE_DOWN, callback("v", answer_id, "down")),
-    ))
-    return tuple(rows)
-
-
-def _passage_label(i: int, sources: int) -> str:
-    """'Ver pasaje' under a single source; numbered like the source lines when there are more."""
-    return wording.SHOW_PASSAGE if sources == 1 else wording.SHOW_PASSAGE_N.format(number=i + 1)
-
-
-def more_keyboard(answer_id: str, offset: int) -> Keyboard:
-    return ((Button(wording.MORE_PASSAGES, callback("m", answer_id, offset)),),)
-
-
-def sources_keyboard(page: int, pages: int) -> Keyboard:
-    """◀ / ▶ for /fuentes; nothing when there is one page."""
-    row = []
-    if page > 1:
-        row.append(Button(wording.PAGE_BACK, callback("f", page - 1)))
-    if page < pages:
-        row.append(Button(wording.PAGE_NEXT, callback("f", page + 1)))
-    return (tuple(row),) if row else ()
