@@ -26,9 +26,10 @@ from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, Conte
 from telegram.request import HTTPXRequest
 
 from . import render
-from .conversation import Conversation, QAEngine
+from .conversation import Conversation
 from .handlers import ALLOWED_UPDATES, TelegramHandlers
 from .logging_setup import install_redaction
+from .qa_engine import QAEngine
 from .settings import BotSettings
 from .wording import ADMIN_COMMANDS, COMMANDS, SORRY
 

@@ -14,8 +14,9 @@ from typing import TextIO
 from . import render, wording
 from .buttons import Button
 from .cleaning import clean_text
-from .conversation import Conversation, QAEngine, Sender
+from .conversation import Conversation, Sender
 from .feedback import FeedbackLog
+from .qa_engine import QAEngine
 from .render import Reply
 from .settings import BotSettings
 

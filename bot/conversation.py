@@ -3,58 +3,34 @@
 Telegram handlers and the console both drive one ``Conversation``; it owns the per-chat
 history, the allowlist, the rate limiter, the answers kept for buttons and the /estado
 counters (see ``bot.state``). Engine calls are blocking CPU work, so they run in a thread
-(``asyncio.to_thread``) and never stall the event loop. The words it replies with are in
-``bot.wording``.
+(``asyncio.to_thread``) and never stall the event loop. Commands are carried out by
+``bot.commands``; the words are in ``bot.wording``, the button protocol in ``bot.buttons``.
 """
 from __future__ import annotations
 
 import asyncio
-import logging
-import math
 import time
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Hashable, Protocol, Sequence
+from typing import Callable, Hashable
 
 from index.errors import IndexNotFound
-from index.records import Answer, Hit, Turn
+from index.records import Answer, Turn
 
 from . import buttons, render, smalltalk, wording
-from .buttons import Keyboard, Press
+from .buttons import Press
 from .cleaning import clean_question, has_words
+from .commands import Busy, Call, Commands, parse_command
 from .feedback import FeedbackLog, new_qid
+from .qa_engine import QAEngine, engine_ready
 from .render import Format, Reply
 from .settings import BotSettings
 from .state import AnswerStore, Allowlist, History, RateLimiter, Stats, StoredAnswer
 
-__all__ = ["ButtonResult", "Conversation", "QAEngine", "Sender", "parse_command"]
-
-log = logging.getLogger(__name__)
-
-Busy = Callable[[], Awaitable[None]]
-
-_ALIASES = {"help": "ayuda", "new": "nuevo", "sources": "fuentes", "search": "buscar"}
+__all__ = ["ButtonResult", "Conversation", "Sender"]
 
 MORE_PAGE = 3  # passages per "Más pasajes" message
 MAX_SOURCES = 3  # source lines (and "Ver pasaje" buttons) under an answer
-
-NEEDS_INDEX = frozenset({"start", "buscar", "fuentes", "estado"})  # commands that read the index
 _POSTING = frozenset({buttons.PASSAGE, buttons.MORE})  # presses that post messages, like questions
-
-
-class QAEngine(Protocol):
-    """What the bot needs from ``index.Engine`` (blocking, thread-safe methods).
-
-    An engine may also have a ``ready`` property (``index.Engine`` does): while it is False
-    (no index loaded yet, e.g. the first build is still running) the bot answers politely
-    that the index is being prepared instead of calling ``ask``/``search``/``info``, which
-    would raise ``IndexNotFound``. Engines without it count as ready.
-    """
-
-    def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Answer: ...
-    def search(self, question: str, top_k: int | None = None) -> list[Hit]: ...
-    def info(self) -> object: ...
-    def list_articles(self, offset: int = 0, limit: int = 10) -> list: ...
-    def reload_if_changed(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -78,20 +54,6 @@ class ButtonResult:
     replies: tuple[Reply, ...] = ()
     edit: Reply | None = None
     notice: str | None = None
-
-
-def parse_command(text: str, bot_username: str | None = None) -> tuple[str, str] | None:
-    """'/Fuentes@MiBot 2' → ('fuentes', '2'); None if not a command or meant for another bot."""
-    text = text.strip()
-    if not text.startswith("/") or len(text) < 2:
-        return None
-    head, _, args = text.partition(" ")
-    name, _, target = head[1:].partition("@")
-    if target and bot_username and target.lower() != bot_username.lower():
-        return None
-    if not name:
-        return None
-    return name.lower(), args.strip()
 
 
 class Conversation:
@@ -118,6 +80,7 @@ class Conversation:
         self.allowlist = Allowlist(settings.allowed_ids)
         self.answers = AnswerStore(settings.answers_per_chat)
         self.stats = Stats(clock)
+        self.commands = Commands(engine, settings, fmt, self.history, self.stats, local)
         # What each button on an answer does (bot.buttons has the kinds).
         self._on_answer_press: dict[str, Callable[[Sender, StoredAnswer, Press], ButtonResult]] = {
             buttons.PASSAGE: self._show_passage,
@@ -130,9 +93,10 @@ class Conversation:
     @property
     def ready(self) -> bool:
         """False while the engine has no index to serve (see ``QAEngine``)."""
-        return bool(getattr(self.engine, "ready", True))
+        return engine_ready(self.engine)
 
     def is_admin(self, sender: Sender) -> bool:
+        """The console operator always is; on Telegram, the users in ``settings.admin_ids``."""
         return self.local or (sender.user_id is not None and sender.user_id in self.settings.admin_ids)
 
     def admit(self, sender: Sender) -> list[Reply] | None:
@@ -161,39 +125,22 @@ class Conversation:
         return await self.question(sender, text, busy=busy)
 
     async def question(self, sender: Sender, text: str, busy: Busy | None = None) -> list[Reply]:
-        """Answer a question with the engine, remembering it for follow-ups and buttons."""
-        refused = self.admit(sender)
-        if refused is not None:
-            return refused
+        """Answer a question with the engine, remembering it for follow-ups and buttons; what
+        must not reach the engine (a refused sender, no words, small talk) gets a short reply."""
+        early = self.admit(sender)
+        if early is not None:
+            return early
         question = clean_question(text, self.settings.max_question_chars)
-        if not has_words(question):
-            return [Reply(wording.NOT_A_QUESTION)]
-        social = smalltalk.reply_for(question)
-        if social is not None:  # not a turn: the next follow-up still leans on the last question
-            return [Reply(social)]
-        if not self.ready:
-            return [Reply(wording.NOT_READY)]
+        early = self._screen(question)
+        if early is not None:
+            return early
         if busy:
             await busy()
-        history = self.history.get(sender.chat_id)
-        started = time.perf_counter()
         try:
-            answer = await asyncio.to_thread(self.engine.ask, question, history, None)
+            answer, latency = await self._ask(sender.chat_id, question)
         except IndexNotFound:  # the engine lost or has not yet got its index
             return [Reply(wording.NOT_READY)]
-        latency = time.perf_counter() - started
-        self.stats.record(latency, answer.answered)
-
-        sources, extra = _split_passages(answer)
-        qid = new_qid()
-        key = self.answers.put(sender.chat_id, StoredAnswer(answer, sources, extra, qid))
-        article_ids = tuple(dict.fromkeys(answer.passages[i].hit.article_id for i in sources))
-        self.history.add(
-            sender.chat_id, Turn(question, answer.answer if answer.answered else "", article_ids)
-        )
-        self.feedback.question(qid, question, answer, latency * 1000)
-        text_out = render.answer_text(answer, sources, self.fmt)
-        return self._messages(text_out, buttons.answer_keyboard(key, len(sources), bool(extra)))
+        return self._answer_replies(sender.chat_id, question, answer, latency)
 
     async def non_text(self, sender: Sender) -> list[Reply]:
         """A sticker, photo, voice note, location...: say what the bot understands."""
@@ -205,43 +152,7 @@ class Conversation:
         refused = self.admit(sender)
         if refused is not None:
             return refused
-        name = _ALIASES.get(name, name)
-        if name in NEEDS_INDEX and not self.ready:
-            return self._not_ready(sender, name)
-        try:
-            return await self._command(sender, name, args, busy)
-        except IndexNotFound:  # the index went away between the check and the call
-            return self._not_ready(sender, name)
-
-    async def _command(self, sender: Sender, name: str, args: str, busy: Busy | None) -> list[Reply]:
-        fmt = self.fmt
-        if name == "start":
-            info = await asyncio.to_thread(self.engine.info)
-            return self._messages(render.start_text(info, fmt))
-        if name == "ayuda":
-            return self._messages(render.help_text(fmt, self.is_admin(sender)))
-        if name == "buscar":
-            query = clean_question(args, self.settings.max_question_chars)
-            if not has_words(query):
-                return [Reply(wording.SEARCH_WHAT)]
-            if busy:
-                await busy()
-            hits = await asyncio.to_thread(self.engine.search, query, None)
-            return self._messages(render.hits_text(query, hits, fmt))
-        if name == "fuentes":
-            text, keyboard = await self._sources_page(_page_number(args))
-            return self._messages(text, keyboard)
-        if name == "nuevo":
-            self.history.clear(sender.chat_id)
-            return [Reply(wording.FRESH_START)]
-        if name in wording.ADMIN_COMMANDS:
-            if not self.is_admin(sender):
-                return [Reply(wording.ADMIN_ONLY)]
-            if name == "estado":
-                info = await asyncio.to_thread(self.engine.info)
-                return self._messages(render.status_text(info, self._stats_rows(), fmt))
-            return [Reply(await self._reload())]
-        return [Reply(wording.UNKNOWN_COMMAND.format(name=fmt.esc(render.trim(name, 40))))]
+        return await self.commands.run(name, Call(sender.chat_id, self.is_admin(sender), args, busy))
 
     async def press(self, sender: Sender, data: str) -> ButtonResult:
         """A button press (callback data from ``bot.buttons``): page /fuentes, or act on an answer."""
@@ -261,7 +172,40 @@ class Conversation:
 
     async def reload(self) -> bool:
         """Ask the engine to switch to a newer build (the periodic check and /recargar)."""
-        return bool(await asyncio.to_thread(self.engine.reload_if_changed))
+        return await self.commands.reload()
+
+    # ------------------------------------------------------------------ questions
+
+    def _screen(self, question: str) -> list[Reply] | None:
+        """The reply to a message the engine need not see, or None to ask the engine."""
+        if not has_words(question):
+            return [Reply(wording.NOT_A_QUESTION)]
+        social = smalltalk.reply_for(question)
+        if social is not None:  # not a turn: the next follow-up still leans on the last question
+            return [Reply(social)]
+        if not self.ready:
+            return [Reply(wording.NOT_READY)]
+        return None
+
+    async def _ask(self, chat_id: int, question: str) -> tuple[Answer, float]:
+        """The engine's answer in the light of the chat's last turns, and its latency (s)."""
+        history = self.history.get(chat_id)
+        started = time.perf_counter()
+        answer = await asyncio.to_thread(self.engine.ask, question, history, None)
+        latency = time.perf_counter() - started
+        self.stats.record(latency, answer.answered)
+        return answer, latency
+
+    def _answer_replies(self, chat_id: int, question: str, answer: Answer, latency: float) -> list[Reply]:
+        """Keep the answer for its buttons and as the chat's last turn, log it, render it."""
+        sources, extra = _split_passages(answer)
+        qid = new_qid()
+        key = self.answers.put(chat_id, StoredAnswer(answer, sources, extra, qid))
+        article_ids = tuple(dict.fromkeys(answer.passages[i].hit.article_id for i in sources))
+        self.history.add(chat_id, Turn(question, answer.answer if answer.answered else "", article_ids))
+        self.feedback.question(qid, question, answer, latency * 1000)
+        text = render.answer_text(answer, sources, self.fmt)
+        return render.replies(text, self.fmt, buttons.answer_keyboard(key, len(sources), bool(extra)))
 
     # ------------------------------------------------------------------ buttons
 
@@ -270,10 +214,10 @@ class Conversation:
         if not self.ready:
             return ButtonResult(notice=wording.NOT_READY)
         try:
-            text, keyboard = await self._sources_page(_page_number(arg))
+            page = await self.commands.sources_page(arg)
         except IndexNotFound:
             return ButtonResult(notice=wording.NOT_READY)
-        return ButtonResult(edit=self._messages(text, keyboard)[0])
+        return ButtonResult(edit=page[0])
 
     def _show_passage(self, sender: Sender, stored: StoredAnswer, press: Press) -> ButtonResult:
         """Ver pasaje: one source passage, its answer highlighted, as a new message."""
@@ -283,7 +227,7 @@ class Conversation:
         if not 0 <= number < len(stored.sources):
             return ButtonResult(notice=wording.EXPIRED)
         passage = stored.answer.passages[stored.sources[number]]
-        return ButtonResult(replies=tuple(self._messages(render.passage_text(passage, self.fmt))))
+        return ButtonResult(replies=tuple(render.replies(render.passage_text(passage, self.fmt), self.fmt)))
 
     def _show_more(self, sender: Sender, stored: StoredAnswer, press: Press) -> ButtonResult:
         """Más pasajes: the next page of the passages that were not shown as sources."""
@@ -297,7 +241,7 @@ class Conversation:
         text = render.passages_text(passages, len(stored.sources) + number + 1, self.fmt, wording.MORE_PASSAGES)
         nxt = number + MORE_PAGE
         keyboard = buttons.more_keyboard(press.answer_id, nxt) if nxt < len(stored.extra) else ()
-        return ButtonResult(replies=tuple(self._messages(text, keyboard)))
+        return ButtonResult(replies=tuple(render.replies(text, self.fmt, keyboard)))
 
     def _vote(self, sender: Sender, stored: StoredAnswer, press: Press) -> ButtonResult:
         """👍 / 👎: one vote per user and answer, logged with the question for the operator."""
@@ -308,58 +252,6 @@ class Conversation:
         stored.voters.add(sender.user_id)
         self.feedback.vote(stored.qid, press.arg)
         return ButtonResult(notice=wording.VOTE_THANKS)
-
-
-    # ------------------------------------------------------------------ helpers
-
-    def _not_ready(self, sender: Sender, name: str) -> list[Reply]:
-        """What an index-reading command says while there is no index yet."""
-        if name == "start":
-            return self._messages(render.building_text(self.fmt))
-        if name == "estado":
-            if not self.is_admin(sender):
-                return [Reply(wording.ADMIN_ONLY)]
-            return self._messages(render.status_text(None, self._stats_rows(), self.fmt))
-        return [Reply(wording.NOT_READY)]
-
-    def _messages(self, text: str, keyboard: Keyboard = ()) -> list[Reply]:
-        """Split to Telegram's limit; the buttons go under the last part."""
-        parts = render.split_message(text, as_html=self.fmt.html) or ["…"]
-        return [Reply(p, keyboard if i == len(parts) - 1 else ()) for i, p in enumerate(parts)]
-
-    async def _sources_page(self, page: int) -> tuple[str, Keyboard]:
-        size = self.settings.sources_page_size
-        info = await asyncio.to_thread(self.engine.info)
-        total = int(getattr(info, "articles", 0) or 0)
-        pages = max(1, math.ceil(total / size))
-        page = min(max(1, page), pages)
-        articles = await asyncio.to_thread(self.engine.list_articles, (page - 1) * size, size)
-        return render.sources_text(articles, page, pages, total, self.fmt), buttons.sources_keyboard(page, pages)
-
-    async def _reload(self) -> str:
-        try:
-            switched = await self.reload()
-        except Exception as exc:  # the engine keeps serving the old index
-            log.exception("reload failed")
-            return wording.RELOAD_FAILED.format(error=type(exc).__name__)
-        if not switched:
-            return wording.RELOAD_UNCHANGED
-        info = await asyncio.to_thread(self.engine.info)
-        return wording.RELOADED.format(articles=getattr(info, "articles", "?"))
-
-    def _stats_rows(self) -> dict[str, object]:
-        rows: dict[str, object] = {
-            wording.STATUS_QUESTIONS: self.stats.questions,
-            wording.STATUS_ANSWERED: self.stats.answered,
-        }
-        if not self.local:  # timings would make console transcripts differ run to run
-            uptime = int(self.stats.uptime_s())
-            rows[wording.STATUS_UPTIME] = wording.UPTIME.format(
-                hours=uptime // 3600, minutes=uptime % 3600 // 60, seconds=uptime % 60
-            )
-            p50 = self.stats.p50_ms()
-            rows[wording.STATUS_LATENCY] = wording.MILLISECONDS.format(ms=p50) if p50 is not None else "—"
-        return rows
 
 
 def _split_passages(answer: Answer) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -379,9 +271,3 @@ def _split_passages(answer: Answer) -> tuple[tuple[int, ...], tuple[int, ...]]:
         sources = [0]
     extra = tuple(i for i in range(len(answer.passages)) if i not in sources)
     return tuple(sources), extra
-
-
-def _page_number(text: str) -> int:
-    """'/fuentes 3' → 3; anything else (junk, negative, huge) → 1 (then clamped to the last page)."""
-    text = (text or "").strip().split(" ")[0]
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 7 else 1

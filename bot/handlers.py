@@ -31,7 +31,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from . import render
 from .buttons import Keyboard
-from .conversation import Conversation, Sender, parse_command
+from .commands import parse_command
+from .conversation import Conversation, Sender
 from .render import Reply
 from .wording import ADMIN_COMMANDS, COMMANDS, EXPIRED
 

@@ -289,3 +289,12 @@ def status_text(info: object, stats: dict[str, object], fmt: Format) -> str:
     ]
     rows += list(stats.items())
     return fmt.bold(wording.STATUS) + "\n" + "\n".join(f"{k}: {fmt.esc(str(v))}" for k, v in rows)
+
+
+# --------------------------------------------------------------------------- replies
+
+
+def replies(text: str, fmt: Format, keyboard: Keyboard = ()) -> list[Reply]:
+    """``text`` as messages within Telegram's limit; the buttons go under the last part."""
+    parts = split_message(text, as_html=fmt.html) or ["…"]
+    return [Reply(p, keyboard if i == len(parts) - 1 else ()) for i, p in enumerate(parts)]

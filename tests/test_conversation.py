@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot import smalltalk
-from bot.conversation import Conversation, Sender, parse_command
+from bot.commands import parse_command
+from bot.conversation import Conversation, Sender
 from bot.feedback import FeedbackLog
 from bot.render import TEXT
 from bot.settings import BotSettings
