@@ -3,7 +3,7 @@
 
 The bot runs in this process exactly as in production (``build_application`` + ``running``:
 long polling, handlers, "typing…", HTML replies) against the test suite's fake Bot API server
-on 127.0.0.1 (tests/fake_telegram.py), over the bundled sample index (built into
+on 127.0.0.1 (tests/support/fake_telegram.py), over the bundled sample index (built into
 ``var/bench/sample-index`` if missing). Rate limiting is off, the feedback log goes to a
 temporary folder.
 

@@ -1,6 +1,6 @@
 """Shared helpers for the bot benchmarks: the real bot, in-process, against the fake Bot API.
 
-``RecordingTelegram`` is the test suite's ``FakeTelegram`` (tests/fake_telegram.py) plus
+``RecordingTelegram`` is the test suite's ``FakeTelegram`` (tests/support/fake_telegram.py) plus
 what a benchmark needs and a test does not: a timestamp for every successful sendMessage per
 chat, a way for a simulated user to await "my next reply" without polling the call list,
 and bounded call/message logs so a long soak measures the bot's memory, not the fake's.
@@ -35,7 +35,7 @@ from bot.settings import BotSettings  # noqa: E402
 from bot.wording import NOT_FOUND, SORRY  # noqa: E402
 from index import store  # noqa: E402
 from index.settings import Settings  # noqa: E402
-from tests.fake_telegram import TOKEN, FakeTelegram  # noqa: E402
+from tests.support.fake_telegram import TOKEN, FakeTelegram  # noqa: E402
 
 SAMPLE_ARTICLES = ROOT / "data" / "articles"
 SAMPLE_INDEX = ROOT / "var" / "bench" / "sample-index"

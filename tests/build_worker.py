@@ -5,15 +5,17 @@
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # as under pytest (tests/conftest.py)
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root: run as a script, not by pytest
 
-from conftest import REPO, FakeEncoder  # noqa: E402
 from index.build import build_index  # noqa: E402
 from index.settings import Settings  # noqa: E402
+from tests.support.encoder import REPO, FakeEncoder  # noqa: E402
 
 if __name__ == "__main__":
     articles, index_dir, full, kind = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "full", sys.argv[4]

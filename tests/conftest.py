@@ -1,49 +1,21 @@
-"""Shared fixtures: a deterministic fake encoder for fast tests, the real model loaded once."""
+"""Shared fixtures: a deterministic fake encoder for fast tests, the real model loaded once.
+
+Helpers (FakeEncoder, FakeEngine, the fake Bot API server, the bot helpers) live in tests/support/.
+"""
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-pytest_plugins = ["tests.bot_fixtures"]
+pytest_plugins = ["tests.support.bot"]
 
-from index.lexical import words  # noqa: E402
 from index.settings import Settings  # noqa: E402
-
-REPO = Path(__file__).resolve().parent.parent
-SAMPLE = REPO / "data" / "articles"
-
-
-class FakeEncoder:
-    """Bag of hashed folded words: deterministic, instant, and similar texts get similar vectors."""
-
-    name = "fake-hash"
-    dim = 64
-    backend = "fake"
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def _vector(self, text: str) -> np.ndarray:
-        vec = np.zeros(self.dim, dtype=np.float32)
-        for word in words(text):
-            vec[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
-        norm = np.linalg.norm(vec)
-        return vec / norm if norm else vec
-
-    def encode_documents(self, texts, progress: bool = False) -> np.ndarray:
-        self.calls += len(texts)
-        return np.array([self._vector(t) for t in texts], dtype=np.float32).reshape(len(texts), self.dim)
-
-    def encode_queries(self, texts) -> np.ndarray:
-        return self.encode_documents(texts)
+from tests.support.encoder import SAMPLE, FakeEncoder  # noqa: E402
 
 
 @pytest.fixture
@@ -89,7 +61,3 @@ def sample_engine(sample_index: Settings, real_encoder):
 
     return Engine.open(sample_index, real_encoder)
 
-
-def copy_sample(dest: Path) -> Path:
-    shutil.copytree(SAMPLE, dest)
-    return dest

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import FakeEncoder
 from index.answer import clip, said_before
 from index.coverage import coverage
 from index.followup import Resolution, is_followup, points_back, resolve_query, rests_on_story
@@ -13,6 +12,7 @@ from index.engine import Engine
 from index.lexical import Analyzer, read_alias_text
 from index.records import Turn
 from index.settings import Settings
+from tests.support.encoder import FakeEncoder
 
 SEED_TEXT = (
     "Putin visita Corea del Norte\n"

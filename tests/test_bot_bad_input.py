@@ -12,9 +12,9 @@ from typing import Callable
 import pytest
 
 from bot.wording import ADMIN_ONLY, NOT_A_QUESTION, ONLY_TEXT, SORRY
-from tests.bot_fixtures import serving
-from tests.fake_telegram import BOT_USERNAME, FakeTelegram
-from tests.fakes import FakeEngine
+from tests.support.bot import serving
+from tests.support.fake_engine import FakeEngine
+from tests.support.fake_telegram import BOT_USERNAME, FakeTelegram
 
 ANA = 1001
 SENTINEL_USER = 7777

@@ -20,9 +20,9 @@ from bot.conversation import Conversation
 from bot.render import Reply
 from bot.settings import BotSettings
 from bot.wording import NOT_ALLOWED, ONLY_TEXT, RATE_LIMITED, SORRY
-from tests.bot_fixtures import serving
-from tests.fake_telegram import BOT_ID, BOT_USERNAME, TOKEN, Call, FakeTelegram
-from tests.fakes import NASTY_TITLE, FakeEngine
+from tests.support.bot import serving
+from tests.support.fake_engine import NASTY_TITLE, FakeEngine
+from tests.support.fake_telegram import BOT_ID, BOT_USERNAME, TOKEN, Call, FakeTelegram
 
 ANA = 1001
 ADMIN = 4242

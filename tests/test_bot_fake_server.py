@@ -5,7 +5,7 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter
 
-from tests.fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram, text_entities
+from tests.support.fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram, text_entities
 
 
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # PTB's own RetryAfter

@@ -38,11 +38,11 @@ from bot.conversation import Conversation, Sender
 from bot.settings import BotSettings
 from bot.wording import NOT_ALLOWED, NOT_READY, RATE_LIMITED, SORRY
 from index.errors import IndexNotFound
-from tests.conftest import SAMPLE, FakeEncoder
-from tests.bot_fixtures import bot_settings
-from tests.bot_fixtures import serving as shared_serving
-from tests.fake_telegram import TOKEN, Call, FakeTelegram
-from tests.fakes import FakeEngine
+from tests.support.bot import bot_settings
+from tests.support.bot import serving as shared_serving
+from tests.support.encoder import SAMPLE, FakeEncoder
+from tests.support.fake_engine import FakeEngine
+from tests.support.fake_telegram import TOKEN, Call, FakeTelegram
 
 ANA = 1001
 ADMIN = 4242

@@ -30,9 +30,9 @@ from index.build import build_index
 from index.engine import Engine
 from index.errors import NothingToIndex
 from index.settings import Settings
-from tests.conftest import SAMPLE
-from tests.bot_fixtures import serving
-from tests.fake_telegram import BOT_USERNAME, Call, FakeTelegram
+from tests.support.bot import serving
+from tests.support.encoder import SAMPLE
+from tests.support.fake_telegram import BOT_USERNAME, Call, FakeTelegram
 
 pytestmark = pytest.mark.slow
 

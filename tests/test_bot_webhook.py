@@ -12,8 +12,8 @@ from pathlib import Path
 from bot.app import build_application
 from bot.handlers import ALLOWED_UPDATES
 from bot.settings import BotSettings
-from tests.fake_telegram import TOKEN, FakeTelegram
-from tests.fakes import FakeEngine
+from tests.support.fake_engine import FakeEngine
+from tests.support.fake_telegram import TOKEN, FakeTelegram
 
 SECRET = "s3cret-token_for-webhook"
 

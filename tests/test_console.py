@@ -14,7 +14,7 @@ from bot.console import run_console
 from bot.feedback import FeedbackLog
 from bot.settings import BotSettings
 from index.errors import IndexNotFound
-from tests.fakes import FakeEngine
+from tests.support.fake_engine import FakeEngine
 
 SCRIPT = """\
 ¿Qué limita la ley de vivienda?

@@ -16,7 +16,7 @@ from bot.settings import BotSettings
 from bot.state import Allowlist, AnswerStore, History, RateLimiter, StoredAnswer
 from bot.wording import ADMIN_ONLY, EXPIRED, NOT_A_QUESTION, NOT_ALLOWED, ONLY_TEXT, RATE_LIMITED
 from index.records import Answer, Turn
-from tests.fakes import FakeEngine
+from tests.support.fake_engine import FakeEngine
 
 ANNA = Sender(chat_id=1, user_id=1)
 QUESTION = "¿Qué limita la ley de vivienda?"

@@ -5,11 +5,11 @@ import importlib.util
 import json
 from pathlib import Path
 
-from conftest import FakeEncoder
 from index.engine import Engine
 from index.evaluate import build_eval_index, load_squad
 from index.search import Candidate, to_hit as _hit
-from test_evaluate import SQUAD
+from tests.support.encoder import FakeEncoder
+from tests.test_evaluate import SQUAD
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "diagnose_misses.py"
 spec = importlib.util.spec_from_file_location("diagnose_misses", SCRIPT)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import FakeEncoder
 from index.embedding import Encoder, QueryCache
 from index.settings import Settings
+from tests.support.encoder import FakeEncoder
 
 pytestmark = pytest.mark.slow
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import FakeEncoder
 from index.engine import Engine
 from index.evaluate import build_eval_index, evaluate, load_squad, split_of, summarise
+from tests.support.encoder import FakeEncoder
 
 SQUAD = {"version": "v2.0", "data": [
     {"title": "Volcanes", "paragraphs": [

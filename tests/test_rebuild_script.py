@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
 from index import store
+from tests.support.encoder import REPO
 
 pytestmark = pytest.mark.slow
 SCRIPT = REPO / "scripts" / "rebuild_index.py"

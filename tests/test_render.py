@@ -9,8 +9,8 @@ from bot import render
 from bot.conversation import Conversation, Sender
 from bot.settings import BotSettings
 from index.records import Answer, Hit, Passage
-from tests.fake_telegram import TelegramError, parse_html
-from tests.fakes import NASTY_TITLE, FakeEngine
+from tests.support.fake_engine import NASTY_TITLE, FakeEngine
+from tests.support.fake_telegram import TelegramError, parse_html
 
 
 def hit(title: str = NASTY_TITLE, text: str = "Uno <dos> & tres.", **kw) -> Hit:

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import FakeEncoder
 from index import store
 from index.build import build_index
 from index.engine import Engine
 from index.rowfile import RowFile
+from tests.support.encoder import FakeEncoder
 
 
 @pytest.fixture

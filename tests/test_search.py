@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import FakeEncoder
 from index.build import build_index
 from index.engine import Engine
 from index.search import _minmax, _top_rows, dense_scores, diverse, retrieve
 from index.settings import Settings
 from index.store import StoredIndex
+from tests.support.encoder import FakeEncoder
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLE, FakeEncoder
 from index import store
 from index.build import build_index
 from index.engine import Engine
 from index.errors import BuildLocked, IndexCorrupt, IndexMismatch, IndexNotFound, NothingToIndex
 from index.settings import Settings
+from tests.support.encoder import SAMPLE, FakeEncoder
 
 SEED = "¿Qué acusa EE. UU.?"
 

@@ -14,7 +14,7 @@ from telegram.ext import Application
 
 from bot.app import build_application, running
 from bot.settings import BotSettings
-from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.support.fake_telegram import TOKEN, FakeTelegram
 
 
 def bot_settings(fake: FakeTelegram, tmp_path: Path, **overrides: object) -> BotSettings:
