@@ -12,12 +12,10 @@ from typing import Callable
 import pytest
 
 from bot.wording import ADMIN_ONLY, NOT_A_QUESTION, ONLY_TEXT, SORRY
-from tests.support.bot import serving
+from tests.support.bot import ANA, SENTINEL_USER, serving
 from tests.support.fake_engine import FakeEngine
 from tests.support.fake_telegram import BOT_USERNAME, FakeTelegram
 
-ANA = 1001
-SENTINEL_USER = 7777
 ANSWERED = "📰 El Gobierno aprueba la ley de vivienda"  # the source line under an answer from article a1
 NOT_FOUND = "No lo encuentro en los artículos."
 HELP = "Pregúntame lo que quieras saber de los artículos"

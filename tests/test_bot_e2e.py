@@ -6,80 +6,29 @@ Bot API calls the bot made (the server rejects HTML or lengths Telegram would re
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from pathlib import Path
-from typing import AsyncIterator, Awaitable, Callable
 
 import pytest
-from telegram.ext import Application
 
 from bot.app import CONVERSATION, build_application, running
 from bot.conversation import Conversation
 from bot.render import Reply
 from bot.settings import BotSettings
 from bot.wording import NOT_ALLOWED, ONLY_TEXT, RATE_LIMITED, SORRY
-from tests.support.bot import serving
+from tests.support.bot import ADMIN, ANA, SENTINEL_USER, StartBot, ask, buttons, sent_to, settle, texts
 from tests.support.fake_engine import NASTY_TITLE, FakeEngine
-from tests.support.fake_telegram import BOT_ID, BOT_USERNAME, TOKEN, Call, FakeTelegram
+from tests.support.fake_telegram import BOT_ID, BOT_USERNAME, TOKEN, FakeTelegram
 
-ANA = 1001
-ADMIN = 4242
-SENTINEL_USER = 7777
 QUESTION = "¿Qué limita la ley de vivienda?"
 
-StartBot = Callable[..., Awaitable[Application]]
-
 
 @pytest.fixture
-def engine() -> FakeEngine:
-    """The engine the bot serves: a deterministic fake (tests/test_bot_real.py uses the real one)."""
-    return FakeEngine()
-
-
-@pytest.fixture
-async def start_bot(fake: FakeTelegram, engine: FakeEngine, tmp_path: Path) -> AsyncIterator[StartBot]:
-    """start_bot(**settings) → a running Application polling ``fake``; stopped at teardown."""
-    async with contextlib.AsyncExitStack() as stack:
-
-        async def start(**overrides: object) -> Application:
-            overrides = {"admin_ids": frozenset({ADMIN}), **overrides}
-            return await stack.enter_async_context(serving(fake, engine, tmp_path, **overrides))
-
-        yield start
-
-
-def texts(calls: list[Call]) -> list[str]:
-    return [str(c.params.get("text", "")) for c in calls]
-
-
-def buttons(call: Call) -> dict[str, str]:
-    markup = call.params.get("reply_markup") or {"inline_keyboard": []}
-    return {b["text"]: b["callback_data"] for row in markup["inline_keyboard"] for b in row}
-
-
-def sent_to(fake: FakeTelegram, chat_id: int) -> list[Call]:
-    return [c for c in fake.calls_of("sendMessage") if c.params.get("chat_id") == chat_id]
-
-
-async def settle(fake: FakeTelegram) -> None:
-    """Wait until every update injected so far has been handled: updates are fetched in
-    order, so once a later sentinel is answered the earlier (instant) ones are done."""
-    before = len(sent_to(fake, SENTINEL_USER))
-    fake.send_text("/ayuda", user_id=SENTINEL_USER)
-    await fake.wait_for("sendMessage", before + 1, where=lambda c: c.params.get("chat_id") == SENTINEL_USER)
-
-
-async def ask(fake: FakeTelegram, text: str, user_id: int = ANA, contains: str = "") -> Call:
-    """Send ``text`` as ``user_id`` and wait for the next reply containing ``contains``."""
-    def match(c: Call) -> bool:
-        return c.params.get("chat_id") == user_id and contains in c.params["text"]
-
-    before = len([c for c in fake.calls_of("sendMessage") if match(c)])
-    fake.send_text(text, user_id=user_id)
-    calls = await fake.wait_for("sendMessage", before + 1, where=match)
-    return calls[-1]
+def bot_defaults() -> dict[str, object]:
+    """Every bot here has an admin (the engine is the shared fixture's deterministic fake;
+    tests/test_bot_real.py uses the real one)."""
+    return {"admin_ids": frozenset({ADMIN})}
 
 
 # ---------------------------------------------------------------- answering

@@ -18,7 +18,7 @@ logging is switched on so that URLs carrying the token really are logged (and re
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import io
 import logging
 import sys
@@ -27,10 +27,9 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AsyncIterator, Iterator
+from typing import Iterator
 
 import pytest
-from telegram.ext import Application
 
 from bot import __main__ as bot_main
 from bot.app import CONVERSATION, build_application, running
@@ -38,15 +37,12 @@ from bot.conversation import Conversation, Sender
 from bot.settings import BotSettings
 from bot.wording import NOT_ALLOWED, NOT_READY, RATE_LIMITED, SORRY
 from index.errors import IndexNotFound
-from tests.support.bot import bot_settings
+from tests.support.bot import ADMIN, ANA, SENTINEL_USER, ask, bot_settings, sent_to, settle, texts
 from tests.support.bot import serving as shared_serving
 from tests.support.encoder import SAMPLE, FakeEncoder
 from tests.support.fake_engine import FakeEngine
-from tests.support.fake_telegram import TOKEN, Call, FakeTelegram
+from tests.support.fake_telegram import TOKEN, FakeTelegram
 
-ANA = 1001
-ADMIN = 4242
-SENTINEL_USER = 7777
 STRANGER = 555
 QUESTION = "¿Qué limita la ley de vivienda?"
 ANSWER = "La norma limita la subida del alquiler"
@@ -93,6 +89,7 @@ def logs(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) ->
         root.addHandler(handler)
     httpx_logger = logging.getLogger("httpx")
     level = httpx_logger.level
+    httpx_logger.setLevel(logging.INFO)  # log every request URL (the token is in it)
     capture = LogCapture(caplog, capfd, stream)
     try:
         yield capture
@@ -103,41 +100,9 @@ def logs(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) ->
     capture.assert_no_token()  # whatever was logged after the test's own check, too
 
 
-@pytest.fixture
-def engine() -> FakeEngine:
-    return FakeEngine()
-
-
-@contextlib.asynccontextmanager
-async def serving(fake: FakeTelegram, engine: object, tmp_path: Path, **overrides: object) -> AsyncIterator[Application]:
-    """The bot, running until the block ends (inside the test, so its shutdown logs are checked too)."""
-    logging.getLogger("httpx").setLevel(logging.INFO)  # log every request URL (the token is in it)
-    async with shared_serving(fake, engine, tmp_path, **{"admin_ids": frozenset({ADMIN}), **overrides}) as app:
-        yield app
-
-
-def sent_to(fake: FakeTelegram, chat_id: int, ok_only: bool = True) -> list[Call]:
-    return [c for c in fake.calls_of("sendMessage", ok_only) if c.params.get("chat_id") == chat_id]
-
-
-def texts(calls: list[Call]) -> list[str]:
-    return [str(c.params.get("text", "")) for c in calls]
-
-
-async def settle(fake: FakeTelegram, timeout: float = 5.0) -> None:
-    """Every update injected so far has been handled (updates are fetched in order)."""
-    before = len(sent_to(fake, SENTINEL_USER))
-    fake.send_text("/ayuda", user_id=SENTINEL_USER)
-    await fake.wait_for("sendMessage", before + 1, timeout, where=lambda c: c.params.get("chat_id") == SENTINEL_USER)
-
-
-async def ask(fake: FakeTelegram, text: str, user_id: int = ANA, contains: str = "", timeout: float = 5.0) -> Call:
-    def match(c: Call) -> bool:
-        return c.params.get("chat_id") == user_id and contains in c.params["text"]
-
-    before = len([c for c in fake.calls_of("sendMessage") if match(c)])
-    fake.send_text(text, user_id=user_id)
-    return (await fake.wait_for("sendMessage", before + 1, timeout, where=match))[-1]
+# The shared bot (running until the block ends, inside the test, so its shutdown logs are
+# checked too), with an admin.
+serving = functools.partial(shared_serving, admin_ids=frozenset({ADMIN}))
 
 
 # ---------------------------------------------------------------- Bot API faults

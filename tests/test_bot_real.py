@@ -12,17 +12,15 @@ tests that rebuild work on a private copy of it (index files + articles) in tmp_
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import itertools
 import os
 import re
 import shutil
 import time
 from pathlib import Path
-from typing import AsyncIterator, Awaitable, Callable
 
 import pytest
-from telegram.ext import Application
 
 from bot.wording import SORRY
 from index import store
@@ -30,14 +28,13 @@ from index.build import build_index
 from index.engine import Engine
 from index.errors import NothingToIndex
 from index.settings import Settings
-from tests.support.bot import serving
+from tests.support import bot as shared
+from tests.support.bot import ANA, StartBot, buttons, sent_to
 from tests.support.encoder import SAMPLE
-from tests.support.fake_telegram import BOT_USERNAME, Call, FakeTelegram
+from tests.support.fake_telegram import BOT_USERNAME, FakeTelegram
 
 pytestmark = pytest.mark.slow
 
-ANA = 1001
-SENTINEL_USER = 7777
 SEED_QUESTION = "¿Qué acusa EE. UU.?"
 FOLLOW_UP = "¿Y qué recibe a cambio?"
 ACCUSATION = "artillería, misiles"
@@ -60,22 +57,15 @@ la zona de vuelo junto al río Guadalaviar.
 NEW_QUESTION = "¿Quién ganó el premio principal del festival Zumárraga-Ópalo?"
 NEW_ANSWER = "Remedios Ortigosa"
 
-StartBot = Callable[..., Awaitable[Application]]
-
 
 # --------------------------------------------------------------------------- fixtures
 
 
 @pytest.fixture
-async def start_bot(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Application]]]:
-    """start_bot(engine, **settings) → the real Application polling ``fake``; stopped at teardown."""
-    async with contextlib.AsyncExitStack() as stack:
-
-        async def start(engine: Engine, **overrides: object) -> Application:
-            overrides = {"rate_limit_per_minute": 0, "index_dir": engine.settings.index_dir, **overrides}
-            return await stack.enter_async_context(serving(fake, engine, tmp_path, **overrides))
-
-        yield start
+def bot_defaults() -> dict[str, object]:
+    """No rate limit: the tests here ask many questions (start_bot(engine) also makes the bot's
+    index_dir the real engine's own)."""
+    return {"rate_limit_per_minute": 0}
 
 
 @pytest.fixture(scope="module")
@@ -99,34 +89,9 @@ def private(base_copy: Path, tmp_path: Path, real_encoder) -> tuple[Settings, En
 # --------------------------------------------------------------------------- helpers
 
 
-def buttons(call: Call) -> dict[str, str]:
-    markup = call.params.get("reply_markup") or {"inline_keyboard": []}
-    return {b["text"]: b["callback_data"] for row in markup["inline_keyboard"] for b in row}
-
-
-def sent_to(fake: FakeTelegram, chat_id: int, ok_only: bool = True) -> list[Call]:
-    return [c for c in fake.calls_of("sendMessage", ok_only) if c.params.get("chat_id") == chat_id]
-
-
-async def ask(fake: FakeTelegram, text: str, user_id: int = ANA, contains: str = "", chat: dict | None = None) -> Call:
-    """Send ``text`` and wait for the next reply in that chat containing ``contains``."""
-    chat_id = chat["id"] if chat else user_id
-
-    def match(c: Call) -> bool:
-        return c.params.get("chat_id") == chat_id and contains in c.params["text"]
-
-    before = len([c for c in fake.calls_of("sendMessage") if match(c)])
-    fake.send_text(text, user_id=user_id, chat=chat)
-    calls = await fake.wait_for("sendMessage", before + 1, timeout=WAIT, where=match)
-    return calls[-1]
-
-
-async def settle(fake: FakeTelegram) -> None:
-    """Every update injected so far has been fetched once a later /ayuda is answered."""
-    before = len(sent_to(fake, SENTINEL_USER))
-    fake.send_text("/ayuda", user_id=SENTINEL_USER)
-    await fake.wait_for("sendMessage", before + 1, timeout=WAIT,
-                        where=lambda c: c.params.get("chat_id") == SENTINEL_USER)
+# The shared helpers, waiting as long as the real model may need.
+ask = functools.partial(shared.ask, timeout=WAIT)
+settle = functools.partial(shared.settle, timeout=WAIT)
 
 
 async def wait_until_serving(engine: Engine, build_dir: Path, timeout: float = WAIT) -> None:
