@@ -17,15 +17,12 @@ from typing import Sequence
 from index.records import Answer, Hit, Passage
 
 from . import wording
-from .buttons import CALLBACK_LIMIT, Keyboard, answer_keyboard, callback, parse_callback, sources_keyboard
-from .cleaning import clean_question, clean_text, has_words
+from .buttons import Keyboard
+from .cleaning import clean_text
 from .splitting import TELEGRAM_LIMIT, html_to_plain, split_message, utf16_len
 
 __all__ = [
     "Reply", "Format", "HTML", "TEXT", "TELEGRAM_LIMIT", "split_message", "html_to_plain", "utf16_len",
-    # At home in bot.buttons and bot.cleaning; tests/test_render.py still reaches them as render.<name>.
-    "CALLBACK_LIMIT", "answer_keyboard", "callback", "parse_callback", "sources_keyboard",
-    "clean_question", "has_words",
 ]
 
 

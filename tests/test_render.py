@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from bot import render
+from bot import buttons, cleaning, render
 from bot.conversation import Conversation, Sender
 from bot.settings import BotSettings
 from index.records import Answer, Hit, Passage
@@ -148,34 +148,34 @@ def test_fake_parser_rejects_what_telegram_rejects() -> None:
 
 def test_clean_question_strips_invisible_and_control_characters() -> None:
     raw = "\u200b\u202e¿Quién\x00 ganó\u200d\tla\u2066 Liga?\x07\ufeff" + "x" * 10
-    assert render.clean_question(raw, 500) == "¿Quién ganó la Liga?" + "x" * 10
-    assert render.clean_question("palabra " * 200, 500).endswith("palabra")
-    assert len(render.clean_question("a" * 5000, 500)) == 500
-    assert not render.has_words(render.clean_question("😀", 500))
-    assert not render.has_words(render.clean_question("\u200b \u200f", 500))
+    assert cleaning.clean_question(raw, 500) == "¿Quién ganó la Liga?" + "x" * 10
+    assert cleaning.clean_question("palabra " * 200, 500).endswith("palabra")
+    assert len(cleaning.clean_question("a" * 5000, 500)) == 500
+    assert not cleaning.has_words(cleaning.clean_question("😀", 500))
+    assert not cleaning.has_words(cleaning.clean_question("\u200b \u200f", 500))
 
 
 def test_clean_text_drops_lone_surrogates() -> None:
-    assert render.clean_text("a\ud800b") == "a?b"
+    assert cleaning.clean_text("a\ud800b") == "a?b"
 
 
 def test_callback_data_fits_telegram_limit() -> None:
-    keyboard = render.answer_keyboard("zzzzzz", 3, True)
+    keyboard = buttons.answer_keyboard("zzzzzz", 3, True)
     for row in keyboard:
         for button in row:
-            assert len(button.data.encode()) <= render.CALLBACK_LIMIT
+            assert len(button.data.encode()) <= buttons.CALLBACK_LIMIT
     labels = [b.text for row in keyboard for b in row]
     assert labels == ["Ver pasaje 1", "Ver pasaje 2", "Ver pasaje 3", "Más pasajes", "👍", "👎"]
     with pytest.raises(ValueError):
-        render.callback("p", "x" * 70)
-    assert render.parse_callback("m:ab:3") == ("m", ["ab", "3"])
+        buttons.callback("p", "x" * 70)
+    assert buttons.parse_callback("m:ab:3") == ("m", ["ab", "3"])
 
 
 def test_sources_keyboard_pages() -> None:
-    assert render.sources_keyboard(1, 1) == ()
-    assert [b.text for b in render.sources_keyboard(1, 3)[0]] == ["▶"]
-    assert [b.text for b in render.sources_keyboard(2, 3)[0]] == ["◀", "▶"]
-    assert [b.data for b in render.sources_keyboard(3, 3)[0]] == ["f:2"]
+    assert buttons.sources_keyboard(1, 1) == ()
+    assert [b.text for b in buttons.sources_keyboard(1, 3)[0]] == ["▶"]
+    assert [b.text for b in buttons.sources_keyboard(2, 3)[0]] == ["◀", "▶"]
+    assert [b.data for b in buttons.sources_keyboard(3, 3)[0]] == ["f:2"]
 
 
 def test_format_date() -> None:
