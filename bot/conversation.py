@@ -259,7 +259,7 @@ def _split_passages(answer: Answer) -> tuple[tuple[int, ...], tuple[int, ...]]:
     MAX_SOURCES, else the first one. Extra: every other passage, for "Más pasajes"."""
     if not answer.passages:
         return (), ()
-    if not answer.answered:
+    if not answer.answered and answer.outcome != "not_in_article":  # its story's passage is its source
         return (), tuple(range(len(answer.passages)))
     sources: list[int] = []
     seen: set[str] = set()

@@ -184,6 +184,8 @@ def passage_block(passage: Passage, fmt: Format, number: int, mark: bool = False
 
 def answer_text(answer: Answer, sources: Sequence[int], fmt: Format) -> str:
     """The answer sentence(s) first, then one source line per supporting passage."""
+    if answer.outcome == "not_in_article":
+        return not_in_article_text(answer, sources, fmt)
     if not answer.answered:
         return refusal_text(answer, fmt)
     lines = [fmt.esc(answer.answer.strip() or "…")]
@@ -192,6 +194,18 @@ def answer_text(answer: Answer, sources: Sequence[int], fmt: Format) -> str:
         numbered = len(sources) > 1
         for i, idx in enumerate(sources, 1):
             lines.append(source_line(answer.passages[idx].hit, fmt, i if numbered else None))
+    return "\n".join(lines)
+
+
+def not_in_article_text(answer: Answer, sources: Sequence[int], fmt: Format) -> str:
+    """The story was found but does not say what was asked: say so, naming the article, and show
+    its closest sentence apart, as context and never as the answer, with the article's source."""
+    title = answer.passages[sources[0]].hit.title if sources else (answer.closest_titles or ("",))[0]
+    lines = [fmt.esc(wording.not_in_article(trim(title, 200), answer.question))]
+    if answer.closest.strip():
+        lines += ["", wording.CLOSEST_IN_ARTICLE, fmt.italic(fmt.esc(f"«{trim(answer.closest.strip(), 500)}»"))]
+    if sources:
+        lines += ["", source_line(answer.passages[sources[0]].hit, fmt)]
     return "\n".join(lines)
 
 

@@ -35,8 +35,12 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--top-k", type=int)
         cmd.add_argument("--json", action="store_true", help="one JSON object per question per line")
         cmd.add_argument("question", nargs="?", help="the question; without it, one per line on stdin")
-    ev = sub.add_parser("eval", help="evaluate retrieval and answers on a SQuAD-format file")
-    ev.add_argument("--qa", type=Path, required=True)
+    ev = sub.add_parser("eval", help="evaluate on a SQuAD-format file (--qa) or the news set (--news)")
+    source = ev.add_mutually_exclusive_group(required=True)
+    source.add_argument("--qa", type=Path, help="SQuAD-format file: its paragraphs are indexed in --work")
+    source.add_argument("--news", type=Path, help="news evaluation set (eval/news_dev.jsonl) asked of --index")
+    ev.add_argument("--index", type=Path, help="with --news: the index of the set's corpus (default: settings)")
+    ev.add_argument("--no-noise", action="store_true", help="with --news: skip the noisy variants")
     ev.add_argument("--top-k", type=int, default=10)
     ev.add_argument("--json", type=Path, dest="json_out", help="write the metrics (and per-question rows) here")
     ev.add_argument("--limit", type=int, help="only the first N questions")
@@ -98,6 +102,11 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args, settings, lambda e, q: _search(e, q, args.top_k))
         if args.command == "ask":
             return _serve(args, settings, lambda e, q: _ask(e, q, args.top_k))
+        if args.news:
+            from .news_eval import run_news_eval
+
+            run_news_eval(Engine.open(settings), args.news, args.split, args.json_out, args.limit, not args.no_noise)
+            return 0
         from .evaluate import run_eval
 
         return run_eval(settings, args.qa, args.top_k, args.json_out, args.limit, args.work, args.split)

@@ -17,25 +17,55 @@ from typing import Sequence
 import numpy as np
 
 from .coverage import passage_coverage, sentence_coverages
-from .kinds import SCORED_KINDS, expected_kind, kind_match
+from .kinds import SCORED_KINDS, expected_kind, focus_word, kind_match, value_before
 from .lexical import Analyzer
 from .records import Answer, Passage
-from .search import Ranked, to_hit
+from .search import Candidate, Ranked, to_hit
 from .settings import Settings
 from .store import ChunkRow, StoredIndex
 
 
+# What a candidate sentence is scored on; ``AnswerWeights`` holds one weight for each.
+FEATURES = ("lexical", "dense", "passage", "kind", "kind_loose", "kind_missing", "article", "lead", "novelty",
+            "focus", "focus_value", "context")
+_FOCUS_VALUE = FEATURES.index("focus_value")
+
+
 @dataclass(frozen=True)
 class AnswerWeights:
+    """Weights of a sentence's features (``FEATURES``); the score is their weighted sum.
+
+    lexical: share of the question's idf weight the sentence holds (title as context);
+    dense: cosine with the question; passage: its passage's retrieval score relative to the
+    best; kind: it holds the date, amount, count, age, duration, share, hour or name asked for;
+    kind_loose: it holds the cause or place asked for (weak: most sentences name a place);
+    kind_missing: the question asks for a kind the sentence does not hold; article: it belongs
+    to the best passage's article; lead: it is in its article's first passage; novelty: the
+    share of its words the question does not use (an echo of the question states nothing new);
+    focus: it uses the noun the question asks about ("club" of "¿Qué club…?"); focus_value: a
+    number stands right before that noun ("cinco títulos"); context: its passage's cosine with
+    the question (the sentence read with its neighbours).
+    """
+
     lexical: float
     dense: float
     passage: float
     kind: float = 0.0
+    kind_loose: float = 0.0
+    kind_missing: float = 0.0
+    article: float = 0.0
+    lead: float = 0.0
+    novelty: float = 0.0
+    focus: float = 0.0
+    focus_value: float = 0.0
+    context: float = 0.0
 
     @classmethod
     def of(cls, settings: Settings) -> "AnswerWeights":
-        return cls(settings.answer_lexical_weight, settings.answer_dense_weight,
-                   settings.answer_passage_weight, settings.answer_kind_weight)
+        return cls(*(getattr(settings, f"answer_{name}_weight") for name in FEATURES))
+
+    def vector(self) -> np.ndarray:
+        return np.array([getattr(self, name) for name in FEATURES], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -48,6 +78,7 @@ class ScoredSentence:
     end: int
     text: str
     rank: int
+    features: tuple[float, ...] = ()  # in the order of FEATURES
 
 
 def said_before(sentence: str, answers: Sequence[str]) -> bool:
@@ -71,32 +102,66 @@ def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray
     """Every sentence of the given passages, best first."""
     terms = stored.analyzer.terms(question)
     idf = stored.bm25.idf(terms)
-    kind = expected_kind(question) if weights.kind else None
-    kind = kind if kind in SCORED_KINDS else None
+    kind = expected_kind(question)
+    focus = set(stored.analyzer.terms(focus_word(question) or ""))
     excluded = [" ".join(e.split()) for e in exclude if e]
-    found: list[tuple[int, float, ChunkRow, int, int, int, str, float]] = []
+    found: list[tuple[int, float, ChunkRow, int, int, int, str, float, set[str]]] = []
     seen: set[tuple[str, int]] = set()
     top = passages[0][0].fused if passages else 0.0
     for rank, (cand, chunk) in enumerate(passages):
         # How strongly retrieval believes in this passage, relative to the best: near-ties stay
         # near-ties, where a 1/(1+rank) prior would hand the first passage a fixed lead.
         prior = cand.fused / top if top > 0 else 0.0
-        for row, start, end, text, lex in sentence_coverages(stored, terms, idf, chunk):
+        for row, start, end, text, lex, own in sentence_coverages(stored, terms, idf, chunk):
             if (chunk.article_id, start) in seen:
                 continue
             seen.add((chunk.article_id, start))
             if not said_before(text, excluded):
-                found.append((rank, prior, chunk, row, start, end, text, lex))
+                found.append((rank, prior, chunk, row, start, end, text, lex, own))
     # One read of all the sentence vectors involved rather than one per sentence.
     dense_scores = np.asarray(stored.sentence_vectors[[f[3] for f in found]], dtype=np.float32) @ query_vector
+    context = _passage_cosines(stored, [f[2] for f in found], query_vector)
+    lead_article = passages[0][1].article_id if passages else ""
+    asked = set(terms)
+    w = weights.vector()
     scored: list[ScoredSentence] = []
-    for (rank, prior, chunk, _, start, end, text, lex), dense in zip(found, dense_scores):
-        score = weights.lexical * lex + weights.dense * float(dense) + weights.passage * prior
-        if kind:
-            score += weights.kind * kind_match(kind, text, question)
-        scored.append(ScoredSentence(score, lex, float(dense), chunk, start, end, text, rank))
+    for (rank, prior, chunk, _, start, end, text, lex, own), dense in zip(found, dense_scores):
+        holds = kind_match(kind, text, question) if kind else 0.0
+        features = (lex, float(dense), prior, holds if kind in SCORED_KINDS else 0.0,
+                    holds if kind and kind not in SCORED_KINDS else 0.0, 1.0 - holds if kind else 0.0,
+                    float(chunk.article_id == lead_article), float(chunk.position == 0),
+                    len(own - asked) / len(own) if own else 0.0, float(bool(focus & own)),
+                    float(bool(focus) and kind == "count" and value_before(text, focus, stored.analyzer.terms)), context[chunk.row])
+        score = float(np.dot(w, features))
+        scored.append(ScoredSentence(score, lex, float(dense), chunk, start, end, text, rank, features))
     scored.sort(key=lambda s: -s.score)
     return scored
+
+
+def _passage_cosines(stored: StoredIndex, chunks: list[ChunkRow], query_vector: np.ndarray) -> dict[int, float]:
+    """Each distinct passage's cosine with the question (vectors are normalised)."""
+    rows = sorted({chunk.row for chunk in chunks})
+    if not rows:
+        return {}
+    vectors = np.vstack([stored.vectors.reconstruct(row) for row in rows])
+    return dict(zip(rows, (vectors @ query_vector).astype(float).tolist()))
+
+
+def with_article(stored: StoredIndex, pool: list[Ranked], shown: list[Ranked]) -> list[Ranked]:
+    """The pool, then the rest of its best passage's article, in reading order.
+
+    Why: a news story states the asked fact in a paragraph that often repeats none of the
+    question's words ("¿Con qué materiales?" → "gel siliconado, fibra de vidrio y acero"),
+    so retrieval ranks it low; the story itself was found. Passages not retrieved carry no
+    retrieval score, which the passage feature weighs.
+    """
+    if not pool:
+        return pool
+    known = {chunk.chunk_id: cand for cand, chunk in shown}
+    have = {chunk.chunk_id for _, chunk in pool}
+    rest = [(known.get(chunk.chunk_id, Candidate(chunk.row, 0.0, 0.0, 0.0)), chunk)
+            for chunk in stored.article_chunks(pool[0][1].article_id) if chunk.chunk_id not in have]
+    return pool + rest
 
 
 def nothing_to_search(question: str, analyzer: Analyzer, follows: bool) -> Answer | None:
@@ -114,26 +179,63 @@ def nothing_to_search(question: str, analyzer: Analyzer, follows: bool) -> Answe
     return None
 
 
-def conclude(stored: StoredIndex, settings: Settings, question: str, resolved: str,
-             sentences: list[ScoredSentence], passages: list[Ranked], gate: bool = True) -> Answer:
-    """The outcome: the best sentence when the evidence holds, otherwise a refusal.
+@dataclass(frozen=True)
+class Evidence:
+    """What a question's outcome is decided from: its candidate sentences, best first, and the
+    passages to show. ``gate`` is off when the caller already kept only sentences of the asked
+    kind (a follow-up that asks nothing but "¿Por qué?"): then any sentence answers.
+    ``in_story`` is set for a follow-up answered inside the story it follows: that story is
+    about it, so it is never off-topic (at most the story does not say)."""
 
-    The evidence (when ``gate``): the best sentence scores at least ``refusal_threshold`` and
-    its passage holds at least ``refusal_min_coverage`` of the question's idf weight. Either
-    reading of the question will do: one wrongly taken for a follow-up must not be refused for
-    the previous turn's words ("¿Cuándo ocurrió el terremoto?" after another story). Without a
-    gate, any sentence answers (the caller already kept only sentences of the kind asked).
+    question: str
+    resolved: str
+    sentences: list[ScoredSentence]
+    passages: list[Ranked]
+    gate: bool = True
+    in_story: bool = False
+
+
+def conclude(stored: StoredIndex, settings: Settings, evidence: Evidence) -> Answer:
+    """The outcome: answered, not in the article, or off-topic (see ``records.Answer``).
+
+    Off-topic when retrieval found nothing about the question: the best sentence scores below
+    ``refusal_threshold`` or its passage holds less than ``refusal_min_coverage`` of the
+    question's idf weight (either reading of the question will do: one wrongly taken for a
+    follow-up must not be refused for the previous turn's words). Not in the article when the
+    story was found but does not state what was asked: the question asks for a kind of answer
+    (an amount, a date, a name…) that no candidate sentence of the story holds, or the best
+    sentence scores below ``not_in_article_threshold``. Ungated evidence (a follow-up that
+    asks nothing but "¿Por qué?", already filtered by kind) is answered by any sentence.
     """
+    question, resolved, sentences, passages = evidence.question, evidence.resolved, evidence.sentences, evidence.passages
     if not sentences:
         return refused(question, passages, resolved, 0.0)
     best = sentences[0]
-    if gate:
+    if evidence.gate:
         covered = max(passage_coverage(stored, q, best.chunk) for q in {question, resolved})
-        if best.score < settings.refusal_threshold or covered < settings.refusal_min_coverage:
+        weak = best.score < settings.refusal_threshold or covered < settings.refusal_min_coverage
+        if weak and not evidence.in_story:
             return refused(question, passages, resolved, best.score)
+        if best.score < settings.not_in_article_threshold or lacks_kind(question, sentences):
+            return Answer(question, False, "", highlighted(passages, [best]), resolved, best.score,
+                          closest_titles(passages), outcome="not_in_article", closest=best.text)
     chosen = compose(best, sentences, settings.answer_max_chars)
     text = clip(" ".join(s.text for s in chosen), settings.answer_max_chars)
     return Answer(question, True, text, highlighted(passages, chosen), resolved, best.score, closest_titles(passages))
+
+
+def lacks_kind(question: str, sentences: list[ScoredSentence]) -> bool:
+    """The question asks for a kind of answer that no candidate sentence of the best one's
+    article holds: "¿Cuántos misiles ha enviado?" to a story that gives no number of missiles.
+    A count must stand before the counted noun ("cinco misiles"): a story about missiles holds
+    other numbers (dates, ages) that do not answer it. Only the kinds told in few ways count."""
+    kind = expected_kind(question)
+    if kind not in SCORED_KINDS:  # a cause or a place is told in too many ways to be sure it is missing
+        return False
+    story = [s for s in sentences if s.chunk.article_id == sentences[0].chunk.article_id]
+    if kind == "count" and focus_word(question):
+        return not any(s.features[_FOCUS_VALUE] for s in story)
+    return not any(kind_match(kind, s.text, question) for s in story)
 
 
 def refused(question: str, passages: list[Ranked], resolved: str, confidence: float) -> Answer:

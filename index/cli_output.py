@@ -5,7 +5,7 @@ An answer's outcome is worded as in the bot (``index.wording``); the layout is t
 from __future__ import annotations
 
 from .records import Answer, Hit
-from .wording import CLOSEST_TITLES, NEEDS_SUBJECT, NOT_FOUND
+from .wording import CLOSEST_IN_ARTICLE, CLOSEST_TITLES, NEEDS_SUBJECT, NOT_FOUND, not_in_article
 
 
 def source_line(hit: Hit) -> str:
@@ -30,6 +30,10 @@ def answer_text(answer: Answer) -> str:
             lines.append("Fuente: " + source_line(answer.passages[0].hit))
     elif answer.needs_subject:
         lines.append(NEEDS_SUBJECT)
+    elif answer.outcome == "not_in_article" and answer.passages:
+        lines.append(not_in_article(answer.passages[0].hit.title, answer.question))
+        lines.append(f"{CLOSEST_IN_ARTICLE} {answer.closest}")
+        lines.append("Fuente: " + source_line(answer.passages[0].hit))
     else:
         lines.append(NOT_FOUND)
         if answer.closest_titles:

@@ -30,8 +30,8 @@ def passage_coverage(stored: StoredIndex, text: str, chunk: ChunkRow) -> float:
 
 
 def sentence_coverages(stored: StoredIndex, terms: list[str], idf: dict[str, float],
-                       chunk: ChunkRow | Hit) -> list[tuple[int, int, int, str, float]]:
-    """(row, start, end, text, coverage) of each sentence of a chunk.
+                       chunk: ChunkRow | Hit) -> list[tuple[int, int, int, str, float, set[str]]]:
+    """(row, start, end, text, coverage, the sentence's own terms) of each sentence of a chunk.
 
     A sentence is read with its article's title, as every chunk is indexed with it: the answer
     sentence often leaves out the name the question (and the title) gives.
@@ -40,7 +40,8 @@ def sentence_coverages(stored: StoredIndex, terms: list[str], idf: dict[str, flo
     out = []
     for row, start, end in stored.sentences_in(chunk.article_id, chunk.start, chunk.end):
         text = chunk.text[start - chunk.start : end - chunk.start]
-        out.append((row, start, end, text, coverage(terms, set(stored.analyzer.document_terms(text)) | context, idf)))
+        own = set(stored.analyzer.document_terms(text))
+        out.append((row, start, end, text, coverage(terms, own | context, idf), own))
     return out
 
 

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
 import faiss
 
 from . import store
-from .answer import AnswerWeights, conclude, nothing_to_search, score_sentences
+from .answer import AnswerWeights, Evidence, conclude, nothing_to_search, score_sentences, with_article
 from .embedding import Encoder, QueryCache
 from .errors import IndexError_, IndexNotFound
 from .followup import FOLLOWUP_BOOST, answer_pool, from_story, resolve_query, rests_on_story, thread_vector
+from .noise import strip_noise
 from .records import Answer, ArticleInfo, Hit, IndexInfo, Turn
 from .search import search_passages, to_hit
 from .settings import Settings
@@ -89,9 +91,24 @@ class Engine:
         return [to_hit(c, chunk) for c, chunk in passages]
 
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Answer:
-        """The extractive answer to ``question``, resolved against ``history`` when it is a follow-up."""
+        """The extractive answer to ``question``, resolved against ``history`` when it is a follow-up.
+
+        Greetings, markup, emoji and mentions around a question (and its history's) are not
+        about it and are stripped before analysis; the answer keeps the question as asked.
+        """
+        asked = " ".join(question[:MAX_QUESTION_CHARS].split())
+        history = [replace(turn, question=strip_noise(turn.question)) for turn in history]
+        answer = self._ask(strip_noise(asked), history, top_k or self.settings.top_k)
+        return replace(answer, question=asked)
+
+    def _ask(self, question: str, history: Sequence[Turn], k: int) -> Answer:
+        found = self.evidence(question, history, k)
+        return found if isinstance(found, Answer) else conclude(self._index(), self.settings, found)
+
+    def evidence(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Evidence | Answer:
+        """The candidate sentences and passages ``ask`` decides from (or its answer when there is
+        nothing to search for); the tuning scripts read the sentences' features from here."""
         stored, s = self._index(), self.settings
-        question = " ".join(question[:MAX_QUESTION_CHARS].split())
         k = top_k or s.top_k
         resolution = resolve_query(question, history, stored.analyzer)
         early = nothing_to_search(question, stored.analyzer, bool(resolution.thread))
@@ -101,13 +118,14 @@ class Engine:
         vector = thread_vector(vectors, resolution)
         passages = search_passages(stored, s, resolution.text, vector, k, resolution.article_ids, FOLLOWUP_BOOST)
         if not passages:
-            return conclude(stored, s, question, resolution.text, [], [])
+            return Evidence(question, resolution.text, [], [])
         pool = answer_pool(stored, s, question, vectors[0], passages, resolution.article_ids, k)
         if pool.in_story and rests_on_story(question, stored.analyzer):
             sentences, shown = from_story(stored, question, resolution, vector, pool.shown, k, self.weights)
-            return conclude(stored, s, question, resolution.text, sentences, shown, gate=False)
-        sentences = score_sentences(stored, question, vectors[0], pool.answer_from, self.weights, resolution.said)
-        return conclude(stored, s, question, resolution.text, sentences, pool.shown)
+            return Evidence(question, resolution.text, sentences, shown, gate=False)
+        candidates = with_article(stored, pool.answer_from, pool.shown)
+        sentences = score_sentences(stored, question, vectors[0], candidates, self.weights, resolution.said)
+        return Evidence(question, resolution.text, sentences, pool.shown, in_story=pool.in_story)
 
     def info(self) -> IndexInfo:
         return self._index().info()

@@ -30,8 +30,12 @@ FOLLOWUP_BOOST = 0.15  # added to fused scores of the thread's articles on a fol
 # Words that point back to an earlier turn ("¿quién lo dijo?", "¿y eso cuándo?").
 _ANAPHORA = frozenset(
     "lo le les eso esto ello ese esa esos esas este esta estos estas aquel aquella "
-    "dicho dicha ella ellos ellas alli ahi entonces tambien".split()
+    "dicho dicha ella ellos ellas alli ahi entonces tambien su sus".split()
 )
+# A follow-up that continues with "y", "pero", … keeps its story unless another holds its words
+# more than this many times better: "¿Y en cuál fue la situación más grave?" after the protests
+# in Bogotá is about those protests, even where another article says "situación muy grave".
+CONTINUE_MARGIN = 2.0
 # Pronouns that are also articles ("¿quién la firmó?" but "¿qué es la carabela portuguesa?"):
 # one points back only right after the question word, where an article cannot stand.
 _ARTICLE_LIKE = frozenset("la los las".split())
@@ -156,12 +160,16 @@ def answer_pool(stored: StoredIndex, settings: Settings, question: str, vector: 
 
 def stays_in(stored: StoredIndex, question: str, in_story: list[Ranked], best_elsewhere: Ranked) -> bool:
     """Whether a follow-up belongs to its story: it points back and names no one, or the story
-    holds its words at least as well as the best passage its own words found. A name outweighs
-    a pronoun: the "le" of "¿Qué le pasa a Messi?" points at Messi, not at the story before."""
+    holds its words at least as well as the best passage its own words found (half as well when
+    it continues with "y": see ``CONTINUE_MARGIN``). A name outweighs a pronoun: the "le" of
+    "¿Qué le pasa a Messi?" points at Messi, not at the story before."""
     if points_back(question, stored.analyzer) and not has_name(question):
         return True
     held = max(passage_coverage(stored, question, chunk) for _, chunk in in_story[:3])
-    return held >= passage_coverage(stored, question, best_elsewhere[1])
+    elsewhere = passage_coverage(stored, question, best_elsewhere[1])
+    if _FOLLOWUP_START.match(fold(question)):
+        return held > 0 and held * CONTINUE_MARGIN >= elsewhere
+    return held >= elsewhere
 
 
 def from_story(stored: StoredIndex, question: str, resolution: Resolution, vector: np.ndarray,
@@ -178,7 +186,8 @@ def from_story(stored: StoredIndex, question: str, resolution: Resolution, vecto
     shown = {chunk.chunk_id: cand for cand, chunk in passages}
     pool = [(shown.get(chunk.chunk_id, Candidate(chunk.row, 0.0, 0.0, 0.0)), chunk)
             for article_id in resolution.article_ids for chunk in stored.article_chunks(article_id)]
-    weights = replace(weights, passage=0.0, kind=0.0)  # one story: no passage prior; kind is a filter
+    # One story: no passage prior; the kind is a filter here, not a score.
+    weights = replace(weights, passage=0.0, kind=0.0, kind_loose=0.0, kind_missing=0.0)
     # With no word of its own it asks about what was just said ("¿Cuándo?" after "Se vendió por
     # más de 2 millones"): the last answer's words find the sentence telling the same event with
     # the detail asked. One that names its event ("¿Y cuándo será la visita?") is read as asked.

@@ -113,9 +113,19 @@ class Turn:
     article_ids: tuple[str, ...] = ()
 
 
+OUTCOMES = ("answered", "not_in_article", "off_topic", "needs_subject")
+
+
 @dataclass(frozen=True)
 class Answer:
-    """What `ask` returns: the extractive answer, its passages, or a polite refusal."""
+    """What `ask` returns: the extractive answer and its passages, or why there is none.
+
+    ``outcome`` is one of ``OUTCOMES``: answered; not_in_article (the story was found but does
+    not state what was asked: ``closest`` holds its nearest sentence, as context, never as the
+    answer); off_topic (nothing in the articles is about it: ``closest_titles``); needs_subject
+    (the question names nothing and follows nothing: "¿Por qué?" first). ``answered`` is true
+    only for "answered". Left empty, ``outcome`` follows from the flags.
+    """
 
     question: str
     answered: bool
@@ -127,12 +137,23 @@ class Answer:
     # Refused because the question names nothing to look for ("¿Por qué?") and follows no
     # earlier turn: the reply asks for the subject instead of listing unrelated titles.
     needs_subject: bool = False
+    outcome: str = ""
+    closest: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.outcome:
+            implied = "answered" if self.answered else "needs_subject" if self.needs_subject else "off_topic"
+            object.__setattr__(self, "outcome", implied)
+        if self.outcome not in OUTCOMES or self.answered != (self.outcome == "answered"):
+            raise ValueError(f"inconsistent answer outcome {self.outcome!r} (answered={self.answered})")
 
     def to_json(self) -> dict:
         return {
             "question": self.question,
+            "outcome": self.outcome,
             "answered": self.answered,
             "answer": self.answer,
+            "closest": self.closest,
             "needs_subject": self.needs_subject,
             "confidence": round(float(self.confidence), 6),
             "closest_titles": list(self.closest_titles),

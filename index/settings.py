@@ -72,19 +72,44 @@ class Settings(BaseSettings):
         "depend on top_k (the pool the re-rank weight was tuned on)",
     )
     refusal_threshold: float = Field(
-        0.981, description="Refuse when the best sentence's score is below this (calibrated on SQuAD-es 2.0)"
+        7.942, description="Off-topic when the best sentence's score is below this (calibrated on the news tune half by scripts/tune_answer.py)"
     )
     refusal_min_coverage: float = Field(
-        0.40, description="Refuse when the passage holds less than this share of the question's idf weight"
+        0.3, description="Off-topic when the best sentence's passage holds less than this share of the question's idf weight"
     )
-    answer_lexical_weight: float = Field(0.4, description="Answer sentence: weight of term coverage")
-    answer_dense_weight: float = Field(0.4, description="Answer sentence: weight of cosine with the question")
+    not_in_article_threshold: float = Field(
+        float("-inf"), description="Say the article does not state it when the best sentence's score is below this "
+        "(calibrated on the news tune half by scripts/tune_answer.py)"
+    )
+    answer_lexical_weight: float = Field(3.2314, description="Answer sentence: weight of term coverage")
+    answer_dense_weight: float = Field(4.8027, description="Answer sentence: weight of cosine with the question")
     answer_passage_weight: float = Field(
-        0.5, description="Answer sentence: weight of its passage's retrieval score relative to the best passage"
+        1.2046, description="Answer sentence: weight of its passage's retrieval score relative to the best passage"
     )
     answer_kind_weight: float = Field(
-        0.1, description="Answer sentence: bonus when it holds what the question word asks for (date, number, person)"
+        0.8134, description="Answer sentence: bonus when it holds the date, hour, amount, count, age, duration, share "
+        "or name the question word asks for"
     )
+    answer_kind_loose_weight: float = Field(
+        0.1116, description="Answer sentence: bonus when it holds the cause or place the question asks for"
+    )
+    answer_kind_missing_weight: float = Field(
+        -0.925, description="Answer sentence: weight (usually negative) when the question asks for a kind it does not hold"
+    )
+    answer_article_weight: float = Field(
+        1.2416, description="Answer sentence: bonus when it belongs to the best passage's article"
+    )
+    answer_lead_weight: float = Field(0.1125, description="Answer sentence: bonus when it is in its article's first passage")
+    answer_novelty_weight: float = Field(
+        -1.0854, description="Answer sentence: weight of the share of its words the question does not use"
+    )
+    answer_focus_weight: float = Field(
+        0.6431, description="Answer sentence: bonus when it uses the noun the question asks about (club in ¿Qué club…?)"
+    )
+    answer_focus_value_weight: float = Field(
+        -0.1488, description="Answer sentence: bonus when a number stands right before the noun a ¿Cuántos…? asks about"
+    )
+    answer_context_weight: float = Field(1.1738, description="Answer sentence: weight of its passage's cosine with the question")
     answer_max_chars: int = Field(400, ge=80, description="Longest answer (one or two sentences)")
     flat_index_max: int = Field(
         150_000,

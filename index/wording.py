@@ -9,7 +9,9 @@ imports ``bot``, so the shared words sit on this side and the bot re-exports the
 """
 from __future__ import annotations
 
-__all__ = ["CLOSEST_TITLES", "NEEDS_SUBJECT", "NOT_FOUND"]
+import re
+
+__all__ = ["CLOSEST_IN_ARTICLE", "CLOSEST_TITLES", "NEEDS_SUBJECT", "NOT_FOUND", "not_in_article"]
 
 # The articles do not hold the answer.
 NOT_FOUND = "No lo encuentro en los artículos."
@@ -21,3 +23,37 @@ NEEDS_SUBJECT = (
     "Pregúntame con el tema, por ejemplo: «¿Qué acusa EE. UU.?». Después puedes seguir "
     "con «¿Por qué?» o «¿Cuándo?»."
 )
+# The story was found but does not state what was asked: say so, naming the article.
+NOT_IN_ARTICLE = "El artículo «{title}» habla de esto, pero no dice {what}."
+NOT_IN_ARTICLE_VAGUE = "El artículo «{title}» habla de esto, pero no dice lo que preguntas."
+# Heads the article's closest sentence, shown as context (never as the answer).
+CLOSEST_IN_ARTICLE = "Lo más cercano que dice:"
+
+# Question words that carry an accent in an indirect question ("no dice cuántos años…").
+_ACCENTED = {"que": "qué", "quien": "quién", "quienes": "quiénes", "cuando": "cuándo", "donde": "dónde",
+             "adonde": "adónde", "como": "cómo", "cuanto": "cuánto", "cuanta": "cuánta", "cuantos": "cuántos",
+             "cuantas": "cuántas", "cual": "cuál", "cuales": "cuáles"}
+_LEADING = re.compile(r"^(?:y|e|pero|entonces|oye|bueno)\s+", re.IGNORECASE)
+_QUESTION_WORD = re.compile(r"^(?:(?:a|de|en|por|para|con|desde|hasta|hace)\s+)?(\w+)", re.IGNORECASE)
+
+
+def not_in_article(title: str, question: str) -> str:
+    """'El artículo «…» habla de esto, pero no dice cuántos misiles ha enviado…': the question
+    turned into an indirect one; a question without a question word is not reworded."""
+    what = _indirect(question)
+    if not what:
+        return NOT_IN_ARTICLE_VAGUE.format(title=title)
+    return NOT_IN_ARTICLE.format(title=title, what=what)
+
+
+def _indirect(question: str) -> str:
+    text = _LEADING.sub("", question.strip().strip("¿?¡! ").strip())
+    match = _QUESTION_WORD.match(text)
+    if not match or match.group(1).lower() not in _ACCENTED and match.group(1).lower() not in _ACCENTED.values():
+        return ""
+    word = match.group(1)
+    accented = _ACCENTED.get(word.lower(), word.lower())
+    text = text[: match.start(1)].lower() + accented + text[match.end(1):]
+    if text.lower().startswith("por qué") or text.lower().startswith("por que"):
+        text = "por qué" + text[7:]
+    return " ".join(text.split())

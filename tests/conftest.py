@@ -23,12 +23,26 @@ def fake_encoder() -> FakeEncoder:
     return FakeEncoder()
 
 
+# Answer weights and off-topic thresholds on the fake encoder's scale (see fake_settings).
+FAKE_SCALE = {"answer_lexical_weight": 0.4, "answer_dense_weight": 0.4, "answer_passage_weight": 0.5,
+              "answer_kind_weight": 0.1, "answer_kind_loose_weight": 0.0, "answer_kind_missing_weight": 0.0,
+              "answer_article_weight": 0.0, "answer_lead_weight": 0.0, "answer_novelty_weight": 0.0,
+              "answer_focus_weight": 0.0, "answer_focus_value_weight": 0.0, "answer_context_weight": 0.0,
+              "refusal_threshold": 0.981, "refusal_min_coverage": 0.4}
+
+
 @pytest.fixture
 def fake_settings(tmp_path: Path) -> Settings:
-    """Settings pointing at temporary folders, with the fake encoder's model name."""
+    """Settings pointing at temporary folders, with the fake encoder's model name.
+
+    The answer weights and off-topic thresholds are the defaults' learned on the real model's
+    scores (e5 cosines run high); the fake encoder's bag-of-words cosines do not, so its tests
+    use a plain weighting on its own scale (``FAKE_SCALE``): they test the logic, not the tuning.
+    """
     articles = tmp_path / "articles"
     articles.mkdir()
-    return Settings(_env_file=None, model=FakeEncoder.name, index_dir=tmp_path / "index", articles_dir=articles)
+    return Settings(_env_file=None, model=FakeEncoder.name, index_dir=tmp_path / "index", articles_dir=articles,
+                    **FAKE_SCALE)
 
 
 @pytest.fixture(scope="session")

@@ -337,3 +337,18 @@ async def test_rejected_html_is_resent_as_plain_text(fake: FakeTelegram, engine:
     attempts = fake.calls_of("sendMessage", ok_only=False)
     assert [c.status for c in attempts] == [400, 200]
     assert "parse_mode" not in attempts[1].params
+
+
+async def test_not_in_article_names_the_article_and_shows_its_closest_sentence_apart(
+        fake: FakeTelegram, start_bot: StartBot, engine: FakeEngine) -> None:
+    """The story is found but gives no number: the reply says so, never shows the sentence as the answer."""
+    await start_bot()
+    call = await ask(fake, "¿Cuántos grandes tenedores hay con la ley de vivienda?")
+    text = call.params["text"]
+    assert text.startswith("El artículo «El Gobierno aprueba la ley de vivienda» habla de esto, pero no dice "
+                           "cuántos grandes tenedores hay con la ley de vivienda.")
+    assert "Lo más cercano que dice:" in text and "<i>«Los propietarios con más de diez pisos" in text
+    assert "No lo encuentro" not in text and "El Diario" in text  # its source line
+    assert "Ver pasaje" in buttons(call)
+    await ask(fake, "¿y cuándo?")  # the story stays the thread a follow-up leans on
+    assert engine.asks[-1].history[-1].article_ids == ("a1",)

@@ -122,6 +122,20 @@ async def test_seed_question_answer_source_buttons_and_typing(
     assert all(c.ok for c in fake.calls_of("sendMessage", ok_only=False))
 
 
+async def test_a_fact_the_seed_story_does_not_give_gets_the_not_in_article_reply(
+    fake: FakeTelegram, start_bot: StartBot, sample_engine: Engine
+) -> None:
+    """The seed story speaks of missiles but gives no number: the bot says so, naming the article,
+    and shows the closest sentence apart, never as the answer."""
+    await start_bot(sample_engine)
+    call = await ask(fake, "¿Cuántos misiles ha enviado Corea del Norte a Rusia?")
+    text = call.params["text"]
+    assert call.ok and text.startswith(f"El artículo «{SEED_TITLE}")
+    assert "habla de esto, pero no dice cuántos misiles ha enviado Corea del Norte a Rusia." in text
+    assert "Lo más cercano que dice:" in text and ACCUSATION in text and "No lo encuentro" not in text
+    assert "Ver pasaje" in buttons(call)
+
+
 async def test_follow_up_continues_the_conversation(
     fake: FakeTelegram, start_bot: StartBot, sample_engine: Engine
 ) -> None:

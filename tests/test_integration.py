@@ -192,3 +192,26 @@ def test_first_passage_does_not_depend_on_how_many_are_shown(sample_index: Setti
     shown = [h.chunk_id for h in engine.search(question, top_k=10)]
     assert [h.chunk_id for h in engine.search(question, top_k=30)][:10] == shown
     assert engine.ask(question, top_k=1).passages[0].hit.chunk_id == lifted
+
+
+@pytest.mark.parametrize(("question", "outcome"), [
+    ("¿Qué acusa EE. UU.?", "answered"),
+    ("¿Cuántos misiles ha enviado Corea del Norte a Rusia?", "not_in_article"),
+    ("¿Cuál es la capital de Mongolia?", "off_topic"),
+])
+def test_the_three_outcomes_on_the_sample(sample_engine: Engine, question: str, outcome: str) -> None:
+    """The seed story speaks of missiles but gives no number: that is said, not answered with the accusation."""
+    answer = sample_engine.ask(question)
+    assert answer.outcome == outcome and answer.answered is (outcome == "answered")
+    if outcome == "not_in_article":
+        assert answer.answer == "" and ACCUSATION in answer.closest
+        assert answer.passages[0].hit.article_id == "seed/putin-visita-corea-del-norte"
+    if outcome == "off_topic":
+        assert answer.closest == "" and answer.closest_titles
+
+
+@pytest.mark.parametrize("noisy", ["Hola, ¿qué acusa EE. UU.? 🙏", "<b>¿Qué acusa EE. UU.?</b>",
+                                   "@articleqa_bot qué acusa EE. UU. por favor", "buenas! me puedes decir q acusa EE. UU.?"])
+def test_noise_around_the_seed_question_does_not_change_its_answer(sample_engine: Engine, noisy: str) -> None:
+    answer = sample_engine.ask(noisy)
+    assert answer.answered and ACCUSATION in answer.answer

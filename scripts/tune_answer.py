@@ -1,0 +1,218 @@
+#!/usr/bin/env python
+"""Learn the answer-sentence weights and calibrate the three outcomes on the tune halves.
+
+Sentence choice: every candidate sentence of ``Engine.evidence`` is a row of features
+(``index.answer.FEATURES``) labelled by whether it holds the gold answer (the item's regex on
+the news set, a gold string on SQuAD-es); a logistic regression (scikit-learn) learns one
+weight per feature from the tune halves of both sets, on pairs of a gold and another sentence of
+the same question (pairwise ranking): only the order of a question's sentences is learned.
+
+Outcomes, calibrated on the news tune half with the learned weights:
+- off-topic when the best sentence's passage holds less than ``refusal_min_coverage`` of the
+  question's idf weight or the best sentence scores below ``refusal_threshold``: the pair that
+  refuses the most off-topic questions (the news set's own first, then SQuAD-es questions asked
+  of the news index, which no news article is about) while keeping KEEP_ANSWERABLE of the
+  answerable ones;
+- not in the article when a question asks for a kind of answer (``index.kinds``) that no
+  candidate sentence of the found story holds (a rule, not tuned), or the best sentence scores
+  below ``not_in_article_threshold``: the threshold that catches the most not-in-article
+  questions while both rules together still keep KEEP_ANSWERABLE of the answerable ones.
+The holdout halves are never read here; report them with ``python -m index eval``.
+
+    python scripts/tune_answer.py --news eval/news_dev.jsonl --news-index var/news-index \\
+        --qa ../shared/data/squad_es_dev/squad_es-v1.1-dev-small.noxquad.json --qa-work var/eval-v1.1 \\
+        --out var/results/tune-answer.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from index.answer import FEATURES, AnswerWeights, Evidence  # noqa: E402
+from index.embedding import Encoder, QueryCache  # noqa: E402
+from index.engine import Engine  # noqa: E402
+from index.evaluate import build_eval_index, contains_any, load_squad, split_of  # noqa: E402
+from index.news_eval import load_news, turn_of  # noqa: E402
+from index.records import Turn  # noqa: E402
+from index.settings import Settings  # noqa: E402
+
+KEEP_ANSWERABLE = 0.95
+
+
+@dataclass
+class Asked:
+    """One question's candidate sentences: features, labels, and what the outcome rules read."""
+
+    source: str  # news or squad
+    kind: str  # answerable, not_in_article, off_topic
+    features: np.ndarray
+    labels: np.ndarray
+    coverage: np.ndarray  # each sentence's passage's share of the question's idf weight (as the refusal reads it)
+
+
+def asked(engine: Engine, question: str, history: list[Turn], gold, source: str, kind: str) -> Asked | None:
+    """The evidence for one question, labelled by ``gold`` (a regex or a tuple of strings)."""
+    from index.coverage import passage_coverage
+
+    evidence = engine.evidence(question, history)
+    if not isinstance(evidence, Evidence) or not evidence.sentences:
+        return None
+    rows = np.array([s.features for s in evidence.sentences], dtype=np.float64)
+    if isinstance(gold, str):
+        labels = np.array([bool(re.search(gold, s.text, re.IGNORECASE)) for s in evidence.sentences])
+    elif gold:
+        labels = np.array([contains_any(s.text, gold) for s in evidence.sentences])
+    else:
+        labels = np.zeros(len(rows), dtype=bool)
+    stored = engine._index()
+    by_chunk = {s.chunk.row: s.chunk for s in evidence.sentences}
+    held = {row: max(passage_coverage(stored, q, chunk) for q in {question, evidence.resolved})
+            for row, chunk in by_chunk.items()}
+    coverage = np.array([held[s.chunk.row] for s in evidence.sentences])
+    return Asked(source, kind, rows, labels, coverage)
+
+
+def news_rows(engine: Engine, path: Path) -> list[Asked]:
+    out = []
+    for item in load_news(path, "tune"):
+        kind = "answerable" if item.kind == "followup" else item.kind
+        row = asked(engine, item.question, [], item.answer_regex, "news", kind)
+        if row:
+            out.append(row)
+        if item.kind == "followup":
+            first = engine.ask(item.question)
+            row = asked(engine, item.followup_question or "", [turn_of(item.question, first)], item.followup_regex,
+                        "news", "answerable")
+            if row:
+                out.append(row)
+    return out
+
+
+def squad_rows(engine: Engine, questions: list, kind: str) -> list[Asked]:
+    rows = [asked(engine, q.text, [], q.answers, "squad", kind) for q in questions]
+    return [r for r in rows if r]
+
+
+def fit(rows: list[Asked], c: float, seed: int = 0) -> np.ndarray:
+    """Weights that rank each question's gold sentences above its others: a logistic regression
+    on the differences of (gold, other) feature pairs of the same question (pairwise ranking),
+    so only the order within a question is learned, not how answerable the question is."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(seed)
+    x, y = [], []
+    for r in rows:
+        for p in np.flatnonzero(r.labels):
+            for n in np.flatnonzero(~r.labels):
+                sign = 1 if rng.random() < 0.5 else -1
+                x.append(sign * (r.features[p] - r.features[n]))
+                y.append(int(sign > 0))
+    model = LogisticRegression(C=c, max_iter=5000, fit_intercept=False)
+    model.fit(np.array(x), np.array(y))
+    return model.coef_[0]
+
+
+def top1(rows: list[Asked], w: np.ndarray) -> float:
+    """Share of the questions whose best-scored sentence holds the gold answer."""
+    return float(np.mean([r.labels[int(np.argmax(r.features @ w))] for r in rows])) if rows else 0.0
+
+
+def best(rows: list[Asked], w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each question's best sentence score and its passage's coverage, under weights ``w``."""
+    picks = [int(np.argmax(r.features @ w)) for r in rows]
+    return (np.array([float(r.features[i] @ w) for r, i in zip(rows, picks)]),
+            np.array([float(r.coverage[i]) for r, i in zip(rows, picks)]))
+
+
+def _share(flags: list) -> float:
+    return float(np.mean(flags)) if len(flags) else 0.0
+
+
+def calibrate(rows: list[Asked], w: np.ndarray, off_topic: list[Asked]) -> dict:
+    """The outcome thresholds (see module docstring) and what they give on the tune rows."""
+    answerable = [r for r in rows if r.kind == "answerable"]
+    missing = [r for r in rows if r.kind == "not_in_article"]
+    news_off = [r for r in off_topic if r.source == "news"]
+    other_off = [r for r in off_topic if r.source != "news"]
+    a_score, a_cov = best(answerable, w)
+    grid = []
+    for min_cov in (0.2, 0.3, 0.4, 0.5):
+        for share in (0.0, 0.01, 0.02, 0.03, 0.05):
+            threshold = float(np.quantile(a_score, share)) if share else float(a_score.min()) - 1e-6
+            kept = float(np.mean((a_cov >= min_cov) & (a_score >= threshold)))
+            refused = [_share([(c < min_cov) | (sc < threshold) for sc, c in zip(*best(group, w))])
+                       for group in (news_off, other_off)]
+            grid.append({"refusal_min_coverage": min_cov, "refusal_threshold": round(threshold, 4),
+                         "answerable_kept": round(kept, 4), "news_off_topic_refused": round(refused[0], 4),
+                         "squad_off_topic_refused": round(refused[1], 4)})
+    eligible = [g for g in grid if g["answerable_kept"] >= KEEP_ANSWERABLE] or grid
+    chosen = max(eligible, key=lambda g: (g["news_off_topic_refused"], g["squad_off_topic_refused"],
+                                          g["answerable_kept"]))
+    # Not in the article by score alone: the threshold catching the most not-in-article questions
+    # while the answerable ones kept by both rules stay at least KEEP_ANSWERABLE.
+    m_score, _ = best(missing, w)
+    kept_by_topic = (a_cov >= chosen["refusal_min_coverage"]) & (a_score >= chosen["refusal_threshold"])
+    trade = []
+    for share in (0.0, 0.01, 0.02, 0.05, 0.1):
+        threshold = float(np.quantile(a_score, share)) if share else float("-inf")
+        trade.append({"not_in_article_threshold": round(threshold, 4),
+                      "answerable_kept": round(float(np.mean(kept_by_topic & (a_score >= threshold))), 4),
+                      "not_in_article_caught": round(float(np.mean(m_score < threshold)), 4)})
+    allowed = [t for t in trade if t["answerable_kept"] >= KEEP_ANSWERABLE] or trade[:1]
+    return {"off_topic_grid": grid, "off_topic": chosen, "not_in_article_grid": trade,
+            "not_in_article": max(allowed, key=lambda t: t["not_in_article_caught"])}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--news", type=Path, required=True, help="eval/news_dev.jsonl")
+    parser.add_argument("--news-index", type=Path, required=True, help="index of the news set's corpus")
+    parser.add_argument("--qa", type=Path, required=True, help="SQuAD-es v1.1 file")
+    parser.add_argument("--qa-work", type=Path, required=True, help="its eval index (python -m index eval --work)")
+    parser.add_argument("--sample", type=int, default=1000, help="SQuAD-es tune questions")
+    parser.add_argument("--out", type=Path, help="write the rows' summary and the chosen values here")
+    args = parser.parse_args()
+    settings = Settings()
+    encoder = QueryCache(Encoder(settings), max_size=None)
+    news = Engine.open(settings.model_copy(update={"index_dir": args.news_index}), encoder)  # type: ignore[arg-type]
+    articles, questions = load_squad(args.qa)
+    tune = [q for q in questions if split_of(q.group) == "tune"]
+    tune = random.Random(0).sample(tune, min(args.sample, len(tune)))
+    squad = Engine.open(build_eval_index(settings, articles, args.qa_work), encoder)  # type: ignore[arg-type]
+    news_tune = news_rows(news, args.news)
+    squad_tune = squad_rows(squad, tune, "answerable")
+    off_topic = [r for r in news_tune if r.kind == "off_topic"] + squad_rows(news, tune[:300], "off_topic")
+    current = AnswerWeights.of(settings).vector()
+    answerable_news = [r for r in news_tune if r.kind == "answerable"]
+    report: dict = {"features": FEATURES, "current": {"weights": current.round(4).tolist(),
+                    "news_top1": top1(answerable_news, current), "squad_top1": top1(squad_tune, current)},
+                    "fits": []}
+    for c in (0.03, 0.1, 0.3, 1.0):
+        w = fit(answerable_news + squad_tune, c)
+        row = {"C": c, "weights": w.round(4).tolist(), "news_top1": round(top1(answerable_news, w), 4),
+               "squad_top1": round(top1(squad_tune, w), 4)}
+        report["fits"].append(row)
+        print(json.dumps(row), flush=True)
+    best = max(report["fits"], key=lambda r: r["news_top1"] + r["squad_top1"])
+    w = np.array(best["weights"])
+    report["chosen"] = {f"answer_{name}_weight": weight for name, weight in zip(FEATURES, best["weights"])}
+    report["outcomes"] = calibrate(news_tune, w, off_topic)
+    print(json.dumps({"chosen": report["chosen"], "off_topic": report["outcomes"]["off_topic"],
+                      "not_in_article": report["outcomes"]["not_in_article"]}, indent=1))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

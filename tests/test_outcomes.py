@@ -1,0 +1,113 @@
+"""The three outcomes of a question: answered, not in the article, off-topic (fake encoder)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from index.build import build_index
+from index.cli_output import answer_text
+from index.engine import Engine
+from index.kinds import expected_kind, found
+from index.records import Answer
+from index.settings import Settings
+from index.wording import not_in_article
+from tests.support.encoder import FakeEncoder
+
+SEED_TEXT = (
+    "Putin visita Corea del Norte\n"
+    "El presidente ruso viajará a Pionyang el martes.\n"
+    "Funcionarios estadounidenses han acusado a Corea del Norte de suministrar a Rusia artillería, misiles y "
+    "otros equipos militares. A cambio, Pionyang podría estar recibiendo tecnologías militares clave y ayuda.\n"
+)
+MISSILES = "¿Cuántos misiles ha enviado Corea del Norte a Rusia?"
+
+
+@pytest.fixture
+def engine(fake_settings: Settings) -> Engine:
+    (fake_settings.articles_dir / "seed.txt").write_text(SEED_TEXT, encoding="utf-8")
+    (fake_settings.articles_dir / "cocina.txt").write_text(
+        "Recetas\nLa paella valenciana lleva arroz, pollo y azafrán. Se cocina a fuego lento.\n", encoding="utf-8")
+    build_index(fake_settings, encoder=FakeEncoder())
+    # The fake encoder's scores are not the real model's: off-topic thresholds on its scale.
+    return Engine.open(fake_settings.model_copy(update={"refusal_threshold": 0.7, "refusal_min_coverage": 0.2}),
+                       FakeEncoder())
+
+
+def test_a_fact_the_story_does_not_give_is_not_answered_as_fact(engine: Engine) -> None:
+    """The story speaks of missiles but gives no number: say so, with the closest sentence as context."""
+    answer = engine.ask(MISSILES)
+    assert answer.outcome == "not_in_article" and not answer.answered and answer.answer == ""
+    assert "misiles" in answer.closest and answer.passages[0].hit.article_id == "seed"
+    data = answer.to_json()
+    assert data["outcome"] == "not_in_article" and data["answered"] is False and data["closest"] == answer.closest
+
+
+def test_the_same_story_answers_what_it_does_state(engine: Engine) -> None:
+    answer = engine.ask("¿Qué acusan los funcionarios estadounidenses a Corea del Norte?")
+    assert answer.outcome == "answered" and answer.answered and "artillería" in answer.answer
+    assert answer.closest == "" and answer.to_json()["outcome"] == "answered"
+
+
+def test_nothing_about_it_is_off_topic(engine: Engine) -> None:
+    answer = engine.ask("¿Cuál es la capital de Mongolia?")
+    assert answer.outcome == "off_topic" and not answer.answered and answer.closest == ""
+
+
+def test_a_bare_question_word_first_needs_a_subject(engine: Engine) -> None:
+    assert engine.ask("¿Por qué?").outcome == "needs_subject"
+
+
+@pytest.mark.parametrize("wrap", ["Hola, {q}", "<b>{q}</b>", "{q} 🙏", "@articleqa_bot {q} por favor",
+                                  "&laquo;{q}&raquo;", "buenas! me puedes decir {q}"])
+def test_noise_around_a_question_does_not_change_its_outcome(engine: Engine, wrap: str) -> None:
+    for question in ("¿Qué acusan los funcionarios estadounidenses a Corea del Norte?", MISSILES):
+        plain, noisy = engine.ask(question), engine.ask(wrap.format(q=question))
+        assert (noisy.outcome, noisy.answer) == (plain.outcome, plain.answer)
+        assert noisy.question == " ".join(wrap.format(q=question).split())  # the question as asked is kept
+
+
+def test_outcome_and_answered_agree() -> None:
+    assert Answer("q", True, "a").outcome == "answered"
+    assert Answer("q", False, "").outcome == "off_topic"
+    assert Answer("q", False, "", needs_subject=True).outcome == "needs_subject"
+    with pytest.raises(ValueError):
+        Answer("q", True, "a", outcome="not_in_article")
+    with pytest.raises(ValueError):
+        Answer("q", False, "", outcome="maybe")
+
+
+def test_the_cli_names_the_article_and_shows_the_closest_sentence_apart(engine: Engine) -> None:
+    text = answer_text(engine.ask(MISSILES))
+    assert "El artículo «Putin visita Corea del Norte» habla de esto, pero no dice cuántos misiles" in text
+    assert "Lo más cercano que dice:" in text
+    json.dumps(engine.ask(MISSILES).to_json())  # serialisable
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    (MISSILES, "cuántos misiles ha enviado Corea del Norte a Rusia"),
+    ("¿A cuántos años lo condenaron?", "a cuántos años lo condenaron"),
+    ("y cuando fue eso?", "cuándo fue eso"),
+    ("por que lo hizo", "por qué lo hizo"),
+])
+def test_the_asked_fact_is_worded_as_an_indirect_question(question: str, expected: str) -> None:
+    assert not_in_article("T", question) == f"El artículo «T» habla de esto, pero no dice {expected}."
+
+
+def test_a_question_without_question_word_is_not_reworded() -> None:
+    assert not_in_article("T", "misiles enviados a rusia") == "El artículo «T» habla de esto, pero no dice lo que preguntas."
+
+
+@pytest.mark.parametrize(("question", "kind", "sentence", "values"), [
+    ("¿A qué hora empezó?", "time", "Empezó a las 10:30 horas en la plaza.", True),
+    ("¿Qué edad tiene el piloto?", "age", "El piloto, de 34 años, resultó ileso.", True),
+    ("¿Cuánto tiempo duró la huelga?", "duration", "La huelga duró tres semanas.", True),
+    ("¿Cuánto costó la obra?", "money", "La obra costó 2,5 millones de pesos.", True),
+    ("¿Qué porcentaje votó?", "percent", "Votó el 64 % del padrón.", True),
+    ("¿Cuántos heridos hubo?", "count", "Hubo doce heridos.", True),
+    ("¿Cuánto costó la obra?", "money", "La obra fue muy cara.", False),
+    ("¿A qué hora empezó?", "time", "Empezó el martes.", False),
+])
+def test_finer_kinds_are_asked_and_found(question: str, kind: str, sentence: str, values: bool) -> None:
+    assert expected_kind(question) == kind
+    assert bool(found(kind, sentence)) is values
