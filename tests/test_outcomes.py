@@ -111,3 +111,34 @@ def test_a_question_without_question_word_is_not_reworded() -> None:
 def test_finer_kinds_are_asked_and_found(question: str, kind: str, sentence: str, values: bool) -> None:
     assert expected_kind(question) == kind
     assert bool(found(kind, sentence)) is values
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("¿Cuánto duró la llamada?", "duration"), ("¿Cada cuánto se vota?", "duration"),
+    ("cuanto bajaron los embarazos", "percent"), ("¿Cuánto ofrece el gobierno?", "count"),
+    ("¿Cuántos años tiene su marido?", "age"), ("¿Cuántos años de cárcel le dieron?", "duration"),
+    ("¿Por qué lo cerraron?", "reason"), ("¿Dónde nació?", "place"), ("¿Cómo lo hizo?", None),
+])
+def test_question_words_ask_for_kinds(question: str, kind: str | None) -> None:
+    assert expected_kind(question) == kind
+
+
+@pytest.mark.parametrize(("question", "focus"), [
+    ("¿Cuántos misiles ha enviado Corea del Norte?", "misiles"), ("¿Qué club busca fichar a Marchesín?", "club"),
+    ("¿Cuánto ofrece el gobierno?", None), ("¿Qué es la OTAN?", None),
+])
+def test_the_focus_noun_follows_the_question_word(question: str, focus: str | None) -> None:
+    from index.kinds import focus_word
+
+    assert focus_word(question) == focus
+
+
+def test_a_count_must_stand_before_the_counted_noun(engine: Engine) -> None:
+    """The seed story holds numbers of other things; only "N misiles" would answer the count."""
+    from index.kinds import value_before
+
+    analyse = engine._index().analyzer.terms
+    missiles = set(analyse("misiles"))
+    assert value_before("Les envió cinco misiles y 300 obuses.", missiles, analyse)
+    assert not value_before("En 2023 se vieron 300 obuses cerca de los misiles.", missiles, analyse)
+    assert engine.ask(MISSILES).outcome == "not_in_article"
