@@ -72,7 +72,7 @@ class Settings(BaseSettings):
         "depend on top_k (the pool the re-rank weight was tuned on)",
     )
     refusal_threshold: float = Field(
-        7.942, description="Off-topic when the best sentence's score is below this (calibrated on the news tune half by scripts/tune_answer.py)"
+        7.9625, description="Off-topic when the best sentence's score is below this (calibrated on the news tune half by scripts/tune_answer.py)"
     )
     refusal_min_coverage: float = Field(
         0.3, description="Off-topic when the best sentence's passage holds less than this share of the question's idf weight"
@@ -81,35 +81,35 @@ class Settings(BaseSettings):
         float("-inf"), description="Say the article does not state it when the best sentence's score is below this "
         "(calibrated on the news tune half by scripts/tune_answer.py)"
     )
-    answer_lexical_weight: float = Field(3.2314, description="Answer sentence: weight of term coverage")
+    answer_lexical_weight: float = Field(3.2483, description="Answer sentence: weight of term coverage")
     answer_dense_weight: float = Field(4.8027, description="Answer sentence: weight of cosine with the question")
     answer_passage_weight: float = Field(
-        1.2046, description="Answer sentence: weight of its passage's retrieval score relative to the best passage"
+        1.2021, description="Answer sentence: weight of its passage's retrieval score relative to the best passage"
     )
     answer_kind_weight: float = Field(
-        0.8134, description="Answer sentence: bonus when it holds the date, hour, amount, count, age, duration, share "
+        0.8209, description="Answer sentence: bonus when it holds the date, hour, amount, count, age, duration, share "
         "or name the question word asks for"
     )
     answer_kind_loose_weight: float = Field(
-        0.1116, description="Answer sentence: bonus when it holds the cause or place the question asks for"
+        0.1075, description="Answer sentence: bonus when it holds the cause or place the question asks for"
     )
     answer_kind_missing_weight: float = Field(
-        -0.925, description="Answer sentence: weight (usually negative) when the question asks for a kind it does not hold"
+        -0.9284, description="Answer sentence: weight (usually negative) when the question asks for a kind it does not hold"
     )
     answer_article_weight: float = Field(
-        1.2416, description="Answer sentence: bonus when it belongs to the best passage's article"
+        1.2388, description="Answer sentence: bonus when it belongs to the best passage's article"
     )
-    answer_lead_weight: float = Field(0.1125, description="Answer sentence: bonus when it is in its article's first passage")
+    answer_lead_weight: float = Field(0.1107, description="Answer sentence: bonus when it is in its article's first passage")
     answer_novelty_weight: float = Field(
-        -1.0854, description="Answer sentence: weight of the share of its words the question does not use"
+        -1.0648, description="Answer sentence: weight of the share of its words the question does not use"
     )
     answer_focus_weight: float = Field(
-        0.6431, description="Answer sentence: bonus when it uses the noun the question asks about (club in ¿Qué club…?)"
+        0.6237, description="Answer sentence: bonus when it uses the noun the question asks about (club in ¿Qué club…?)"
     )
     answer_focus_value_weight: float = Field(
-        -0.1488, description="Answer sentence: bonus when a number stands right before the noun a ¿Cuántos…? asks about"
+        -0.1465, description="Answer sentence: bonus when a number stands right before the noun a ¿Cuántos…? asks about"
     )
-    answer_context_weight: float = Field(1.1738, description="Answer sentence: weight of its passage's cosine with the question")
+    answer_context_weight: float = Field(1.1753, description="Answer sentence: weight of its passage's cosine with the question")
     answer_max_chars: int = Field(400, ge=80, description="Longest answer (one or two sentences)")
     flat_index_max: int = Field(
         150_000,

@@ -164,8 +164,12 @@ def calibrate(rows: list[Asked], w: np.ndarray, off_topic: list[Asked]) -> dict:
     m_score, _ = best(missing, w)
     kept_by_topic = (a_cov >= chosen["refusal_min_coverage"]) & (a_score >= chosen["refusal_threshold"])
     trade = []
+    # Only a threshold above the off-topic one can say anything: below it the question is off-topic.
+    above = a_score[a_score > chosen["refusal_threshold"]]
     for share in (0.0, 0.01, 0.02, 0.05, 0.1):
-        threshold = float(np.quantile(a_score, share)) if share else float("-inf")
+        if share and not len(above):
+            continue
+        threshold = float(np.quantile(above, share)) if share else float("-inf")
         trade.append({"not_in_article_threshold": round(threshold, 4),
                       "answerable_kept": round(float(np.mean(kept_by_topic & (a_score >= threshold))), 4),
                       "not_in_article_caught": round(float(np.mean(m_score < threshold)), 4)})
