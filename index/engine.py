@@ -102,14 +102,17 @@ class Engine:
         return replace(answer, question=asked)
 
     def _ask(self, question: str, history: Sequence[Turn], k: int) -> Answer:
-        found = self.evidence(question, history, k)
-        return found if isinstance(found, Answer) else conclude(self._index(), self.settings, found)
+        stored = self._index()  # one index for the whole question, even if a reload swaps it meanwhile
+        found = self._evidence(stored, question, history, k)
+        return found if isinstance(found, Answer) else conclude(stored, self.settings, found)
 
     def evidence(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Evidence | Answer:
         """The candidate sentences and passages ``ask`` decides from (or its answer when there is
         nothing to search for); the tuning scripts read the sentences' features from here."""
-        stored, s = self._index(), self.settings
-        k = top_k or s.top_k
+        return self._evidence(self._index(), question, history, top_k or self.settings.top_k)
+
+    def _evidence(self, stored: StoredIndex, question: str, history: Sequence[Turn], k: int) -> Evidence | Answer:
+        s = self.settings
         resolution = resolve_query(question, history, stored.analyzer)
         early = nothing_to_search(question, stored.analyzer, bool(resolution.thread))
         if early is not None:
