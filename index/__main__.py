@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Iterator
@@ -60,18 +61,30 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings.model_copy(update=updates)
 
 
-def _questions(question: str | None) -> Iterator[str]:
+NOT_UTF8 = "the line is not valid UTF-8"
+
+
+def _questions(question: str | None) -> Iterator[tuple[str, str | None]]:
+    """(question, error) per input line, read as bytes: one undecodable line is reported in
+    its place (as escaped text) instead of losing the batch or echoing raw bytes."""
     if question is not None:
-        yield question
+        yield question, None
         return
-    for line in sys.stdin:
-        yield line.rstrip("\n")
+    for raw in sys.stdin.buffer:
+        raw = raw.rstrip(b"\r\n")
+        try:
+            yield raw.decode("utf-8"), None
+        except UnicodeDecodeError:
+            yield raw.decode("utf-8", "backslashreplace"), NOT_UTF8
 
 
 def _serve(args: argparse.Namespace, settings: Settings, one: Callable[[Engine, str], tuple[dict, str]]) -> int:
     engine = Engine.open(settings)
-    for question in _questions(args.question):
-        as_json, as_text = one(engine, question)
+    for question, error in _questions(args.question):
+        if error:
+            as_json, as_text = {"question": question, "error": error}, f"? {question}\n! {error}"
+        else:
+            as_json, as_text = one(engine, question)
         print(json.dumps(as_json, ensure_ascii=False) if args.json else as_text, flush=True)
     return 0
 
@@ -118,5 +131,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _quiet_on_closed_pipe() -> int:
+    """``ask --json … | head -2``: the reader left; stop quietly, as Unix tools do."""
+    try:
+        return main()
+    except BrokenPipeError:
+        # Python would report the pipe again when it flushes stdout at exit: point it at devnull.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool killed by the closed pipe
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_quiet_on_closed_pipe())

@@ -150,12 +150,16 @@ def _json_records(raw: str, jsonl: bool) -> Iterator[tuple[Any, int | None]]:
                 except ValueError as err:
                     reason = f"line is not valid JSON ({getattr(err, 'msg', err)})"
                     yield _Skip(reason, number), number
+                except RecursionError:  # thousands of nested brackets: skip the line, read the next
+                    yield _Skip("line is nested too deeply to read as JSON", number), number
         return
     try:
         data = json.loads(raw)
     except ValueError as err:
         line = getattr(err, "lineno", None)
         raise _Skip(f"malformed JSON ({getattr(err, 'msg', err)})", line) from None
+    except RecursionError:
+        raise _Skip("JSON nested too deeply to read") from None
     if isinstance(data, list):
         yield from ((item, number) for number, item in enumerate(data, start=1))
     else:

@@ -170,6 +170,16 @@ def test_jsonl_malformed_line_among_good_ones(tmp_path: Path, caplog: pytest.Log
     assert "news.jsonl:3" in caplog.text
 
 
+def test_a_very_deep_jsonl_line_is_skipped_and_the_next_lines_read(tmp_path: Path) -> None:
+    good = [{"id": f"n{i}", "title": f"T{i}", "text": f"Texto {i}."} for i in range(2)]
+    write(tmp_path / "news.jsonl", jsonl(good[0]) + "[" * 100_000 + "]" * 100_000 + "\n" + jsonl(good[1]))
+    write(tmp_path / "deep.json", "[" * 100_000 + "]" * 100_000)
+    result = load_articles(tmp_path)
+    assert [a.id for a in result.articles] == ["n0", "n1"]
+    got = {(Path(s.path).name, s.line): s.reason for s in result.skipped}
+    assert "nested too deeply" in got[("news.jsonl", 2)] and "nested too deeply" in got[("deep.json", None)]
+
+
 def test_json_bad_records_are_skipped_one_by_one(tmp_path: Path) -> None:
     lines = jsonl({"id": "ok", "text": "Bien."}, [1, 2], {"id": "sin-texto", "title": "x"},
                   {"id": "vacio", "text": "  \n "}, {"id": "num", "text": 5}, {"text": "Sin id."})

@@ -215,3 +215,24 @@ def test_the_three_outcomes_on_the_sample(sample_engine: Engine, question: str, 
 def test_noise_around_the_seed_question_does_not_change_its_answer(sample_engine: Engine, noisy: str) -> None:
     answer = sample_engine.ask(noisy)
     assert answer.answered and ACCUSATION in answer.answer
+
+
+def test_cli_ask_json_gives_one_valid_line_per_input_line_even_for_invalid_utf8(sample_index: Settings) -> None:
+    env = {"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "ARTICLE_QA_INDEX_DIR": str(sample_index.index_dir)}
+    batch = "¿Qué acusa EE. UU.?\n".encode() + b"caf\xe9 con \xff leche\n" + "¿Qué recibe Pionyang?\n".encode()
+    proc = subprocess.run([sys.executable, "-m", "index", "ask", "--json"], input=batch, capture_output=True,
+                          env=env, timeout=300, check=False)
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.decode("utf-8").splitlines()]  # strict: valid UTF-8
+    assert len(lines) == 3 and lines[0]["answered"] and lines[2]["question"] == "¿Qué recibe Pionyang?"
+    assert lines[1] == {"question": "caf\\xe9 con \\xff leche", "error": "the line is not valid UTF-8"}
+
+
+def test_cli_stops_quietly_when_its_reader_leaves(sample_index: Settings) -> None:
+    """`ask --json … | head -1`: no BrokenPipeError traceback."""
+    env = {"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "ARTICLE_QA_INDEX_DIR": str(sample_index.index_dir)}
+    questions = "".join(f"¿Qué acusa EE. UU.? {i}\n" for i in range(50))
+    proc = subprocess.run(f"{sys.executable} -m index ask --json | head -1", shell=True, input=questions,
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert len(proc.stdout.splitlines()) == 1 and json.loads(proc.stdout)["question"].startswith("¿Qué acusa")
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
