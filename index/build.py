@@ -24,7 +24,7 @@ import numpy as np
 from . import store
 from .chunking import article_sentences, chunk_article
 from .embedding import Encoder
-from .errors import IndexError_, NothingToIndex
+from .errors import BuildFailed, IndexError_, NothingToIndex
 from .ingest import load_articles
 from .lemmas import fingerprint as lemma_fingerprint, spanish_lemmas
 from .lexical import Analyzer, Bm25Index, read_alias_text
@@ -253,9 +253,19 @@ def build_index(settings: Settings, articles: Path | None = None, full: bool = F
                 encoder: Encoder | None = None, progress: bool = False) -> BuildReport:
     """Build (or incrementally rebuild) the index at settings.index_dir from an article folder or file.
 
-    Raises BuildLocked if another build runs, NothingToIndex if no article could be used; in
-    both cases, and on any other failure, the served index is left untouched.
+    Raises BuildLocked if another build runs, NothingToIndex if no article could be used,
+    BuildFailed if the index cannot be written (a read-only folder, a full disk); in every
+    case, and on any other failure, the served index is left untouched.
     """
+    try:
+        return _build_index(settings, articles, full, encoder, progress)
+    except (OSError, sqlite3.Error) as exc:
+        raise BuildFailed(f"cannot write the index in {settings.index_dir}: {exc}; check that the folder is "
+                          "writable and the disk has room (the served index is unchanged)") from exc
+
+
+def _build_index(settings: Settings, articles: Path | None, full: bool, encoder: Encoder | None,
+                 progress: bool) -> BuildReport:
     started = time.monotonic()
     index_dir = Path(settings.index_dir)
     with store.build_lock(index_dir):

@@ -28,3 +28,7 @@ class NothingToIndex(IndexError_):
 
 class ModelUnavailable(IndexError_):
     """The embedding model could not be loaded from the configured name or path."""
+
+
+class BuildFailed(IndexError_):
+    """The build could not write the index (a read-only folder, a full disk); the served one is untouched."""

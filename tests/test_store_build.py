@@ -16,7 +16,7 @@ import pytest
 from index import store
 from index.build import build_index
 from index.engine import Engine
-from index.errors import BuildLocked, IndexCorrupt, IndexMismatch, IndexNotFound, NothingToIndex
+from index.errors import BuildFailed, BuildLocked, IndexCorrupt, IndexMismatch, IndexNotFound, NothingToIndex
 from index.settings import Settings
 from tests.support.encoder import SAMPLE, FakeEncoder
 
@@ -267,3 +267,41 @@ def test_chunk_sentence_table_lines_up_with_the_metadata(fake_settings: Settings
         inside = [r for r, _, _ in stored.sentences_in(chunk.article_id, chunk.start, chunk.end)]
         first, end = stored.chunk_sentences[row]
         assert list(range(first, end)) == inside
+
+
+def test_an_index_folder_that_cannot_be_written_is_one_clear_error(corpus: Settings, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    settings = corpus.model_copy(update={"index_dir": blocker / "index"})
+    with pytest.raises(BuildFailed) as caught:
+        build_index(settings, encoder=FakeEncoder())
+    assert "cannot write the index in" in str(caught.value) and str(blocker / "index") in str(caught.value)
+
+
+@pytest.mark.slow
+def test_a_full_disk_during_a_build_is_one_line_and_keeps_the_served_index(corpus: Settings, tmp_path: Path) -> None:
+    """The disk fills up mid-build (a file-size limit makes every large write fail, as ENOSPC
+    does): `python -m index build` and the rebuild script print one line, exit 1, and the
+    index built before is still the one served."""
+    import resource
+
+    env = {"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "ARTICLE_QA_INDEX_DIR": str(tmp_path / "index"),
+           "ARTICLE_QA_ARTICLES_DIR": str(corpus.articles_dir)}
+    first = subprocess.run([sys.executable, "-m", "index", "build"], env=env, capture_output=True, text=True,
+                           timeout=600, check=False)
+    assert first.returncode == 0, first.stderr
+    served = store.current_build(tmp_path / "index")
+    write(corpus.articles_dir, "d.txt", "Nueva", "Una noticia nueva que obliga a escribir una build nueva.")
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails with EFBIG instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    repo = Path(__file__).resolve().parent.parent
+    for command in ([sys.executable, "-m", "index", "build"], [sys.executable, str(repo / "scripts" / "rebuild_index.py")]):
+        proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False,
+                              preexec_fn=small_files, cwd=repo)
+        assert proc.returncode == 1, proc.stderr
+        assert "Traceback" not in proc.stderr and "cannot write the index in" in proc.stderr
+        assert len([line for line in proc.stderr.splitlines() if "ERROR" in line]) == 1
+        assert store.current_build(tmp_path / "index") == served
