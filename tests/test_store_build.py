@@ -172,7 +172,7 @@ def test_failed_write_leaves_old_index_serving(corpus: Settings, monkeypatch: py
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("index.build.faiss.write_index", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(BuildFailed, match="No space left on device"):  # the disk error, named in words
         build_index(corpus, encoder=FakeEncoder())
     monkeypatch.undo()
     assert store.current_build(corpus.index_dir) == report.build_dir
