@@ -9,9 +9,10 @@ turned down to WARNING as well.
 from __future__ import annotations
 
 import logging
-import sys
 import urllib.parse
 from typing import Iterable
+
+from index.logsafe import configure_logging as configure_safe_logging
 
 PLACEHOLDER = "[TOKEN]"
 NOISY_LOGGERS = ("httpx", "httpcore", "bm25s", "sentence_transformers", "trafilatura")
@@ -81,7 +82,5 @@ def install_redaction(secrets: Iterable[str]) -> RedactingFilter:
 
 def configure_logging(secrets: Iterable[str], level: int | str = logging.INFO) -> None:
     """stderr logging for ``python -m bot``, redaction installed before anything logs."""
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_safe_logging(level)
     install_redaction(secrets)

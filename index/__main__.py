@@ -16,6 +16,7 @@ from .build import build_index
 from .cli_output import answer_text, hits_text
 from .engine import Engine
 from .errors import IndexError_, NothingToIndex
+from .logsafe import configure_logging
 from .settings import Settings
 
 log = logging.getLogger("index")
@@ -101,8 +102,7 @@ def _ask(engine: Engine, question: str, top_k: int | None) -> tuple[dict, str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    configure_logging(logging.DEBUG if args.verbose else logging.INFO)
     for noisy in ("sentence_transformers", "httpx", "trafilatura", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = _settings(args)

@@ -28,6 +28,7 @@ from .errors import BuildFailed, IndexError_, NothingToIndex
 from .ingest import load_articles
 from .lemmas import fingerprint as lemma_fingerprint, spanish_lemmas
 from .lexical import Analyzer, Bm25Index, read_alias_text
+from .logsafe import escape
 from .records import Article, Chunk, Sentence, Skipped
 from .settings import Settings
 from .vectors import make_vector_index
@@ -65,7 +66,7 @@ class BuildReport:
             f"chunks: {self.chunks}; sentences: {self.sentences}; texts embedded: {self.embedded}",
             f"seconds: {self.seconds:.1f}",
         ]
-        lines += [f"skipped {s.describe()}" for s in self.skipped]
+        lines += [f"skipped {escape(s.describe())}" for s in self.skipped]  # one line each, whatever the file name
         return "\n".join(lines)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
+from .logsafe import safe_id
 from .normalise import CONTROL, content_hash, is_link_line, normalise_text, normalise_title, title_from_text
 from .records import Article, Skipped
 
@@ -274,7 +275,7 @@ class _Collector:
         log.warning("skipped %s", skipped.describe())
 
     def add(self, fields: Fields, line: int | None, where: Path, rel: str) -> None:
-        text, article_id = fields["text"], fields["id"]
+        text, article_id = fields["text"], safe_id(fields["id"])
         if not text:
             return self.skip(where, "empty text", line)
         if len(text) > self.max_chars:

@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from index.build import build_index  # noqa: E402
 from index.errors import BuildLocked, IndexError_, NothingToIndex  # noqa: E402
+from index.logsafe import configure_logging  # noqa: E402
 from index.settings import Settings  # noqa: E402
 
 log = logging.getLogger("rebuild_index")
@@ -31,8 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true", help="re-embed every article")
     parser.add_argument("--quiet", action="store_true", help="print only warnings and errors")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.WARNING if args.quiet else logging.INFO)
     for noisy in ("sentence_transformers", "bm25s", "trafilatura"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = Settings()
