@@ -28,7 +28,7 @@ from .store import ChunkRow, StoredIndex
 # What a candidate sentence is scored on; ``AnswerWeights`` holds one weight for each.
 FEATURES = ("lexical", "dense", "passage", "kind", "kind_loose", "kind_missing", "article", "lead", "novelty",
             "focus", "focus_value", "context")
-_FOCUS_VALUE = FEATURES.index("focus_value")
+_KIND, _FOCUS_VALUE = FEATURES.index("kind"), FEATURES.index("focus_value")
 
 
 @dataclass(frozen=True)
@@ -233,9 +233,8 @@ def lacks_kind(question: str, sentences: list[ScoredSentence]) -> bool:
     if kind not in SCORED_KINDS:  # a cause or a place is told in too many ways to be sure it is missing
         return False
     story = [s for s in sentences if s.chunk.article_id == sentences[0].chunk.article_id]
-    if kind == "count" and focus_word(question):
-        return not any(s.features[_FOCUS_VALUE] for s in story)
-    return not any(kind_match(kind, s.text, question) for s in story)
+    held = _FOCUS_VALUE if kind == "count" and focus_word(question) else _KIND  # as scored, not found again
+    return not any(s.features[held] for s in story)
 
 
 def refused(question: str, passages: list[Ranked], resolved: str, confidence: float) -> Answer:
