@@ -147,6 +147,14 @@ def _passage_cosines(stored: StoredIndex, chunks: list[ChunkRow], query_vector: 
     return dict(zip(rows, (vectors @ query_vector).astype(float).tolist()))
 
 
+def story_passages(stored: StoredIndex, article_ids: Sequence[str], shown: list[Ranked]) -> list[Ranked]:
+    """Every passage of the given articles in reading order, with the retrieval scores of those
+    among ``shown`` (passages not retrieved carry none)."""
+    known = {chunk.chunk_id: cand for cand, chunk in shown}
+    return [(known.get(chunk.chunk_id, Candidate(chunk.row, 0.0, 0.0, 0.0)), chunk)
+            for article_id in article_ids for chunk in stored.article_chunks(article_id)]
+
+
 def with_article(stored: StoredIndex, pool: list[Ranked], shown: list[Ranked]) -> list[Ranked]:
     """The pool, then the rest of its best passage's article, in reading order.
 
@@ -157,11 +165,8 @@ def with_article(stored: StoredIndex, pool: list[Ranked], shown: list[Ranked]) -
     """
     if not pool:
         return pool
-    known = {chunk.chunk_id: cand for cand, chunk in shown}
     have = {chunk.chunk_id for _, chunk in pool}
-    rest = [(known.get(chunk.chunk_id, Candidate(chunk.row, 0.0, 0.0, 0.0)), chunk)
-            for chunk in stored.article_chunks(pool[0][1].article_id) if chunk.chunk_id not in have]
-    return pool + rest
+    return pool + [p for p in story_passages(stored, [pool[0][1].article_id], shown) if p[1].chunk_id not in have]
 
 
 def nothing_to_search(question: str, analyzer: Analyzer, follows: bool) -> Answer | None:

@@ -16,12 +16,12 @@ from typing import Sequence
 
 import numpy as np
 
-from .answer import AnswerWeights, ScoredSentence, score_sentences
+from .answer import AnswerWeights, ScoredSentence, score_sentences, story_passages
 from .coverage import passage_coverage
 from .kinds import expected_kind, kind_match
 from .lexical import Analyzer, fold, words
 from .records import Turn
-from .search import Candidate, Ranked, search_passages
+from .search import Ranked, search_passages
 from .settings import Settings
 from .store import StoredIndex
 
@@ -183,9 +183,7 @@ def from_story(stored: StoredIndex, question: str, resolution: Resolution, vecto
     again: "¿quién lo dijo?" and "¿Por qué?" often ask about the very sentence just read.
     """
     kind = expected_kind(question)
-    shown = {chunk.chunk_id: cand for cand, chunk in passages}
-    pool = [(shown.get(chunk.chunk_id, Candidate(chunk.row, 0.0, 0.0, 0.0)), chunk)
-            for article_id in resolution.article_ids for chunk in stored.article_chunks(article_id)]
+    pool = story_passages(stored, resolution.article_ids, passages)
     # One story: no passage prior; the kind is a filter here, not a score.
     weights = replace(weights, passage=0.0, kind=0.0, kind_loose=0.0, kind_missing=0.0)
     # With no word of its own it asks about what was just said ("¿Cuándo?" after "Se vendió por
