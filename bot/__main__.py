@@ -7,6 +7,9 @@ checkout can be tried without Telegram. Library errors become one line and exit 
 With no index yet, the console builds it first (it waits anyway), while the Telegram bot
 starts at once: it builds in a background thread and, meanwhile, tells users that the
 index is being prepared; the engine switches to the index as soon as it lands.
+
+The Telegram bot keeps trying to reach the Bot API until it answers, rides out outages
+while serving, and stops with exit code 0 on SIGINT or SIGTERM at any point (``bot.reconnect``).
 """
 from __future__ import annotations
 
@@ -16,9 +19,8 @@ import sys
 import threading
 from pathlib import Path
 from typing import Sequence
-from urllib.parse import urlparse
 
-from .logging_setup import configure_logging
+from .logging_setup import configure_logging, install_redaction
 from .settings import BotSettings
 
 log = logging.getLogger("bot")
@@ -72,22 +74,26 @@ def build_in_thread(settings: BotSettings, encoder, engine, build=None) -> threa
     return thread
 
 
-def run_telegram(settings: BotSettings, engine) -> None:
+def run_telegram(settings: BotSettings, engine) -> int:
+    """Serve Telegram with ``engine`` until a signal (0) or a rejected token (2)."""
     from .app import build_application
-    from .handlers import ALLOWED_UPDATES
+    from .reconnect import Backoff, network_errors_on_one_line, run, updates_starter
 
     app = build_application(settings, engine)
-    if settings.webhook_url:
-        app.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
-            allowed_updates=ALLOWED_UPDATES,
-        )
-    else:
-        app.run_polling(timeout=settings.poll_timeout, allowed_updates=ALLOWED_UPDATES)
+    network_errors_on_one_line(install_redaction(settings.secrets()).redact)
+    return run(app, updates_starter(settings), Backoff.from_settings(settings))
+
+
+def serve_telegram(settings: BotSettings) -> int:
+    """Open the engine, then serve Telegram; SIGINT or SIGTERM at any point stops it (exit 0)."""
+    from .reconnect import sigterm_interrupts
+
+    try:
+        with sigterm_interrupts():
+            return run_telegram(settings, open_engine(settings, build_in_background=True))
+    except KeyboardInterrupt:  # a signal before the event loop took the signals over
+        log.info("stopped before serving")
+        return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -112,16 +118,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from index.errors import IndexError_
 
     try:
-        engine = open_engine(settings) if console else open_engine(settings, build_in_background=True)
-        if console:
-            from .console import run_console
+        if not console:
+            return serve_telegram(settings)
+        from .console import run_console
 
-            return run_console(engine, settings, sys.stdin, sys.stdout)
-        run_telegram(settings, engine)
+        return run_console(open_engine(settings), settings, sys.stdin, sys.stdout)
     except IndexError_ as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ When the Bot API misbehaves: 429 waits ``retry_after`` (``FloodRetry``); 5xx and
 connections are retried with a short exponential backoff, then given up with one log line
 (``RetryingRequest``); a timed-out call is never repeated (it may have arrived) and gets no
 apology (``on_error``); getUpdates failures are retried by PTB's own polling loop, which
-resumes from the last confirmed update, so nothing is lost or handled twice.
+resumes from the last confirmed update, so nothing is lost or handled twice. Reaching the
+Bot API at start-up (getMe), and stopping on a signal, is ``bot.reconnect``'s job.
 """
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ class FloodRetry(BaseRateLimiter[None]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                wait = _retry_seconds(exc)
+                wait = retry_after_seconds(exc)
                 if attempt == self.max_retries or wait > self.max_wait:
                     raise
                 log.warning("flood control on %s: retrying in %.1f s", endpoint, wait)
@@ -90,17 +91,27 @@ class RetryingRequest(HTTPXRequest):
     sending an answer twice is worse than missing one. 429 is ``FloodRetry``'s job: PTB
     turns it into ``RetryAfter`` above this layer. Only the method name is ever logged,
     never the URL (it contains the token).
+
+    The ``single_try`` endpoints go out once: getMe is the start-up probe, which
+    ``bot.reconnect`` retries with its own, longer backoff and one log line per attempt;
+    retrying it here as well would turn each attempt into four calls and five log lines.
     """
 
-    __slots__ = ("retries", "delay")
+    __slots__ = ("delay", "retries", "single_try")
 
-    def __init__(self, *, retries: int = 3, delay: float = 0.5, **kwargs: Any):
+    def __init__(
+        self, *, retries: int = 3, delay: float = 0.5, single_try: frozenset[str] = frozenset({"getMe"}),
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         self.retries = retries
         self.delay = delay
+        self.single_try = single_try
 
     async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         endpoint = url.rsplit("/", 1)[-1]
+        if endpoint in self.single_try:
+            return await super().do_request(url, method, *args, **kwargs)
         for attempt in range(self.retries + 1):
             try:
                 code, payload = await super().do_request(url, method, *args, **kwargs)
@@ -126,7 +137,8 @@ class RetryingRequest(HTTPXRequest):
         raise AssertionError("unreachable")
 
 
-def _retry_seconds(exc: RetryAfter) -> float:
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """The wait Telegram asked for, in seconds, whichever form PTB gives it in."""
     with warnings.catch_warnings():  # PTB 22 deprecates the int form in favour of timedelta
         warnings.simplefilter("ignore")
         value = exc.retry_after

@@ -87,6 +87,13 @@ class BotSettings(Settings):
     api_retry_delay_seconds: float = Field(
         0.5, ge=0, le=30, description="Wait before the first such retry; doubles on each further one"
     )
+    api_connect_delay_seconds: float = Field(
+        1, gt=0, le=60,
+        description="Wait after the first failed attempt to reach the Bot API at start-up; doubles on each further one",
+    )
+    api_connect_max_delay_seconds: float = Field(
+        30, gt=0, le=3600, description="Longest wait between start-up attempts to reach the Bot API"
+    )
     feedback_log: Path | None = Field(
         Path("var/feedback.jsonl"),
         description="JSONL file of questions and votes (empty: disabled); no user ids are stored",

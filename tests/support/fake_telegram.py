@@ -8,7 +8,8 @@ inject user updates (messages, group mentions, replies, button presses, edits, s
 photos, locations; ``burst`` makes several arrive in one getUpdates batch) and injects
 faults: ``fail_next`` (429 with retry_after, 500, 502, ...), ``delay_next`` (a slow reply,
 to trip the client's timeout) and ``go_offline``/``come_back`` (connections refused on the
-same port, open keep-alive connections cut).
+same port, open keep-alive connections cut). ``start(port)`` comes up on a port chosen
+beforehand, so a bot can be pointed at the API before it exists (a late start).
 
 Stdlib only (``http.server`` in a thread): aiohttp is not installed. Test coroutines must
 use the async ``wait_for`` so the bot, on the same event loop, keeps running.
@@ -207,8 +208,9 @@ class FakeTelegram:
             server.shutdown()
             server.server_close()
 
-    def start(self) -> "FakeTelegram":
-        self._listen(0)
+    def start(self, port: int = 0) -> "FakeTelegram":
+        """Listen on ``port`` (0: any free one; ``url`` tells which)."""
+        self._listen(port)
         return self
 
     def stop(self) -> None:
