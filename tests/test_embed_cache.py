@@ -149,3 +149,16 @@ def test_a_build_killed_while_embedding_leaves_a_usable_cache_and_index(settings
     assert report.cached >= kept - 64 and report.embedded > 0  # at most the batch being written is lost
     answer = Engine.open(settings, FakeEncoder()).ask("¿De qué acusan los funcionarios de EE. UU. a Corea del Norte?")
     assert answer.answered and "artillería, misiles" in answer.answer
+
+
+def test_another_runtime_of_the_model_rebuilds_in_full_without_the_cached_vectors(settings: Settings) -> None:
+    """Vectors of two runtimes of one model differ slightly: they are neither reused nor mixed."""
+    first = build_index(settings, encoder=CountingEncoder())
+
+    class OtherRuntime(CountingEncoder):
+        backend = "fake-int8"
+
+    encoder = OtherRuntime()
+    report = build_index(settings, encoder=encoder)
+    assert report.full and "runtime" in report.full_reason
+    assert report.cached == 0 and report.embedded == first.embedded == len(encoder.texts)
