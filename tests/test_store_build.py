@@ -299,8 +299,9 @@ def test_a_full_disk_during_a_build_is_one_line_and_keeps_the_served_index(corpu
 
     repo = Path(__file__).resolve().parent.parent
     for command in ([sys.executable, "-m", "index", "build"], [sys.executable, str(repo / "scripts" / "rebuild_index.py")]):
-        proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False,
-                              preexec_fn=small_files, cwd=repo)
+        # No .pyc writes under the limit: a truncated one would break every later import of its module.
+        proc = subprocess.run(command, env={**env, "PYTHONDONTWRITEBYTECODE": "1"}, capture_output=True, text=True,
+                              timeout=600, check=False, preexec_fn=small_files, cwd=repo)
         assert proc.returncode == 1, proc.stderr
         assert "Traceback" not in proc.stderr and "cannot write the index in" in proc.stderr
         assert len([line for line in proc.stderr.splitlines() if "ERROR" in line]) == 1
