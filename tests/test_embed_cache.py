@@ -162,3 +162,14 @@ def test_another_runtime_of_the_model_rebuilds_in_full_without_the_cached_vector
     report = build_index(settings, encoder=encoder)
     assert report.full and "runtime" in report.full_reason
     assert report.cached == 0 and report.embedded == first.embedded == len(encoder.texts)
+
+
+def test_the_progress_bar_shows_rate_and_eta_on_a_terminal_only(capsys: pytest.CaptureFixture,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [f"texto número {i}" for i in range(200)]
+    embed_documents(texts, FakeEncoder(), None, progress=True)
+    assert capsys.readouterr().err == ""  # stderr is not a terminal here: no bar
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    embed_documents(texts, FakeEncoder(), None, progress=True)
+    bar = capsys.readouterr().err
+    assert "embedding" in bar and "200/200" in bar and "text/s" in bar and "<" in bar  # [elapsed<ETA, rate]
