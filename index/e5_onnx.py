@@ -92,6 +92,8 @@ class OnnxE5:
         # same vector wherever it is embedded (a build, the cache, a question), and with no padding
         # it is not slower here: 300 news chunks took 3.8 s one by one, 4.3 s in batches.
         self._alone = int8
+        # What a cached vector depends on (index.build_vectors): the export and how texts are run.
+        self.identity = f"{self.directory.name}/{'alone' if int8 else 'batched'}"
         self.encode_query(["calentar"])  # the first run allocates and plans; pay it at load
 
     def get_embedding_dimension(self) -> int:

@@ -116,6 +116,8 @@ class Encoder:
                 self._model = _load_sentence_transformer(path, settings, threads)
         except Exception as exc:
             raise ModelUnavailable(f"cannot load embedding model {settings.model!r} from {path}: {exc}") from exc
+        # Names the exact vectors (runtime, export, batching) for the embedding cache.
+        self.identity: str = getattr(self._model, "identity", self.backend)
         dim = self._model.get_embedding_dimension()
         self.dim = int(dim) if dim else int(self.encode_queries(["x"]).shape[1])
         self.max_seq_length = int(getattr(self._model, "max_seq_length", 256) or 256)

