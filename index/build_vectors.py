@@ -25,7 +25,7 @@ class DocumentEncoder(Protocol):
     backend: str
     dim: int
 
-    def encode_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 @dataclass

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from tqdm import tqdm
 
 from .errors import ModelUnavailable
 
@@ -37,22 +36,17 @@ class BundledE5:
     def get_embedding_dimension(self) -> int:
         return int(self._model.dim)
 
-    def encode_query(self, texts: Sequence[str], batch_size: int = 32, show_progress_bar: bool = False,
-                     **_: object) -> np.ndarray:
-        return self._encode(texts, True, batch_size, show_progress_bar)
+    def encode_query(self, texts: Sequence[str], **_: object) -> np.ndarray:
+        return self._encode(texts, True)
 
-    def encode_document(self, texts: Sequence[str], batch_size: int = 32, show_progress_bar: bool = False,
-                        **_: object) -> np.ndarray:
-        return self._encode(texts, False, batch_size, show_progress_bar)
+    def encode_document(self, texts: Sequence[str], **_: object) -> np.ndarray:
+        return self._encode(texts, False)
 
-    def _encode(self, texts: Sequence[str], is_query: bool, batch_size: int, progress: bool) -> np.ndarray:
-        """Vectors come back L2-normalised from the engine; batches only feed the progress bar."""
+    def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
+        """Vectors come back L2-normalised from the engine, which bounds its own memory per call."""
         # The engine takes UTF-8: a lone surrogate (possible in JSON from a chat client) would not
         # encode, and an empty text gives it nothing to pool.
         texts = [t.encode("utf-8", "replace").decode("utf-8") if t.strip() else " " for t in texts]
-        out = np.zeros((len(texts), self.get_embedding_dimension()), dtype=np.float32)
-        starts = range(0, len(texts), batch_size)
-        for start in tqdm(starts, desc="embedding", unit="batch", disable=not progress):
-            batch = texts[start : start + batch_size]
-            out[start : start + len(batch)] = self._model.encode(batch, is_query).reshape(len(batch), -1)
-        return out
+        if not texts:
+            return np.zeros((0, self.get_embedding_dimension()), dtype=np.float32)
+        return np.asarray(self._model.encode(texts, is_query), dtype=np.float32).reshape(len(texts), -1)

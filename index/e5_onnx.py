@@ -15,7 +15,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from . import e5_export
 from .errors import ModelUnavailable
@@ -99,36 +98,33 @@ class OnnxE5:
     def get_embedding_dimension(self) -> int:
         return self._dim
 
-    def encode_query(self, texts: Sequence[str], batch_size: int = 32, show_progress_bar: bool = False,
-                     **_: object) -> np.ndarray:
-        return self._encode(texts, True, batch_size, show_progress_bar)
+    def encode_query(self, texts: Sequence[str], batch_size: int = 32, **_: object) -> np.ndarray:
+        return self._encode(texts, True, batch_size)
 
-    def encode_document(self, texts: Sequence[str], batch_size: int = 32, show_progress_bar: bool = False,
-                        **_: object) -> np.ndarray:
-        return self._encode(texts, False, batch_size, show_progress_bar)
+    def encode_document(self, texts: Sequence[str], batch_size: int = 32, **_: object) -> np.ndarray:
+        return self._encode(texts, False, batch_size)
 
-    def _encode(self, texts: Sequence[str], is_query: bool, batch_size: int, progress: bool) -> np.ndarray:
+    def _encode(self, texts: Sequence[str], is_query: bool, batch_size: int) -> np.ndarray:
         texts = [_clean(t) for t in texts]
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
         content = self.tokenizer.content_ids([PREFIXES[is_query] + t for t in texts])
         if len(content) == 1 and len(content[0]) <= WINDOW:
             return _normalised(self._run_one(content[0])[None, :])
-        return _normalised(self._pooled(content, batch_size, progress))
+        return _normalised(self._pooled(content, batch_size))
 
     def _run_one(self, content: list[int]) -> np.ndarray:
         """One short text (a question): no padding, no sorting, no mask beyond ones."""
         ids = np.array([[self.tokenizer.bos, *content, self.tokenizer.eos]], dtype=np.int64)
         return self._session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][0]
 
-    def _pooled(self, content: list[list[int]], batch_size: int, progress: bool) -> np.ndarray:
+    def _pooled(self, content: list[list[int]], batch_size: int) -> np.ndarray:
         """Windows of every text, run in batches of similar length, summed back per text."""
         windows = [(i, ids[a : a + WINDOW]) for i, ids in enumerate(content)
                    for a in range(0, max(len(ids), 1), WINDOW)]
         order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))
         sums = np.zeros((len(content), self._dim), dtype=np.float64)
-        batches = list(_batches(order, windows, 1 if self._alone else batch_size))
-        for batch in tqdm(batches, desc="embedding", unit="batch", disable=not progress):
+        for batch in _batches(order, windows, 1 if self._alone else batch_size):
             means = self._run_batch([windows[w][1] for w in batch])
             for w, mean in zip(batch, means):
                 text, ids = windows[w]

@@ -122,19 +122,19 @@ class Encoder:
         self.dim = int(dim) if dim else int(self.encode_queries(["x"]).shape[1])
         self.max_seq_length = int(getattr(self._model, "max_seq_length", 256) or 256)
 
-    def encode_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
         """Document side of the model (its document prompt, if any)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self._encode(self._model.encode_document, texts, progress)
+        return self._encode(self._model.encode_document, texts)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Query side of the model (its query prompt, if any)."""
-        return self._encode(self._model.encode_query, texts, False)
+        return self._encode(self._model.encode_query, texts)
 
-    def _encode(self, method, texts: Sequence[str], progress: bool) -> np.ndarray:
+    def _encode(self, method, texts: Sequence[str]) -> np.ndarray:
         vectors = method(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                         convert_to_numpy=True, show_progress_bar=progress)
+                         convert_to_numpy=True, show_progress_bar=False)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 

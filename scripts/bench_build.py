@@ -47,7 +47,7 @@ class TimedEncoder:
         self.identity = getattr(inner, "identity", inner.backend)
         self.calls: list[tuple[int, float]] = []
 
-    def encode_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
         started = time.perf_counter()
         out = self.inner.encode_documents(texts)
         self.calls.append((len(texts), time.perf_counter() - started))

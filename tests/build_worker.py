@@ -22,9 +22,9 @@ from tests.support.encoder import REPO, FakeEncoder  # noqa: E402
 class SlowFakeEncoder(FakeEncoder):
     """The fake encoder at a pace a test can interrupt."""
 
-    def encode_documents(self, texts, progress: bool = False):
+    def encode_documents(self, texts):
         time.sleep(0.1)
-        return super().encode_documents(texts, progress)
+        return super().encode_documents(texts)
 
 
 if __name__ == "__main__":

@@ -27,9 +27,9 @@ class CountingEncoder(FakeEncoder):
         super().__init__()
         self.texts: list[str] = []
 
-    def encode_documents(self, texts, progress: bool = False):
+    def encode_documents(self, texts):
         self.texts += list(texts)
-        return super().encode_documents(texts, progress)
+        return super().encode_documents(texts)
 
 
 def vectors(n: int, dim: int = 8, seed: int = 0) -> np.ndarray:

@@ -30,7 +30,7 @@ class FakeEncoder:
         norm = np.linalg.norm(vec)
         return vec / norm if norm else vec
 
-    def encode_documents(self, texts, progress: bool = False) -> np.ndarray:
+    def encode_documents(self, texts) -> np.ndarray:
         self.calls += len(texts)
         return np.array([self._vector(t) for t in texts], dtype=np.float32).reshape(len(texts), self.dim)
 
