@@ -5,6 +5,7 @@ Command-line flags override fields with ``settings.model_copy(update=...)``.
 """
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -27,6 +28,31 @@ class Settings(BaseSettings):
     index_dir: Path = Field(Path("var/index"), description="Directory holding the index")
     aliases_file: Path | None = Field(
         None, description="Extra alias table (TSV) merged over the bundled index/data/aliases.tsv"
+    )
+
+    # Fetching (python -m index fetch)
+    sources_file: Path = Field(
+        Path("sources.txt"), description="Feeds, sitemaps and article pages to fetch, one URL a line (# comments)"
+    )
+    fetch_user_agent: str = Field(
+        "article-qa/0.1 (news question answering; operator contact in the sources file)",
+        description="User-Agent sent with every request (robots.txt rules are matched against it)",
+    )
+    fetch_delay_seconds: float = Field(1.0, ge=0.0, description="Pause between two requests to the same host")
+    fetch_timeout_seconds: float = Field(20.0, gt=0.0, description="Timeout of one request (connect and read)")
+    fetch_max_page_bytes: int = Field(5_000_000, ge=1024, description="Larger pages and feeds are not read")
+    fetch_max_new_articles: int = Field(200, ge=1, description="New articles written per run; the rest wait for the next run")
+
+    # Dates
+    today: date | None = Field(
+        None, description="The date questions are asked on (YYYY-MM-DD): fixes 'hoy', 'ayer'… for tests, "
+        "evaluations and replaying an archive; default the real date"
+    )
+
+    # Near-duplicate articles (index.duplicates)
+    duplicate_threshold: float = Field(
+        0.5, ge=0.0, le=1.0, description="Two articles are one story when their word-shingle Jaccard "
+        "similarity (MinHash estimate) reaches this"
     )
 
     # Embedding
