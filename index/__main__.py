@@ -1,4 +1,4 @@
-"""``python -m index build|search|ask|eval``: a thin shell over the library.
+"""``python -m index build|search|ask|eval|fetch``: a thin shell over the library.
 
 Library errors become one clear line on stderr and an exit code; tracebacks only with -v.
 """
@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--top-k", type=int)
         cmd.add_argument("--json", action="store_true", help="one JSON object per question per line")
         cmd.add_argument("question", nargs="?", help="the question; without it, one per line on stdin")
+    fetch = sub.add_parser("fetch", help="fetch new articles from the feeds, sitemaps and pages of a sources file")
+    fetch.add_argument("--sources", type=Path, help="sources file, one URL a line (default: settings)")
+    fetch.add_argument("--articles", type=Path, help="folder the articles are written to (default: settings)")
     ev = sub.add_parser("eval", help="evaluate on a SQuAD-format file (--qa) or the news set (--news)")
     source = ev.add_mutually_exclusive_group(required=True)
     source.add_argument("--qa", type=Path, help="SQuAD-format file: its paragraphs are indexed in --work")
@@ -59,6 +62,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         updates["index_dir"] = args.index
     if getattr(args, "articles", None):
         updates["articles_dir"] = args.articles
+    if getattr(args, "sources", None):
+        updates["sources_file"] = args.sources
     return settings.model_copy(update=updates)
 
 
@@ -100,6 +105,26 @@ def _ask(engine: Engine, question: str, top_k: int | None) -> tuple[dict, str]:
     return answer.to_json(), answer_text(answer)
 
 
+def _fetch(settings: Settings) -> int:
+    """Exit 0 when at least one source was read, 1 when none was, 2 without sources, 3 when locked."""
+    from .fetch import run_fetch
+    from .fetch_state import FetchLocked
+    from .sources import NoSources
+
+    try:
+        report = run_fetch(settings)
+    except NoSources as exc:
+        log.error("%s", exc)
+        return 2
+    except FetchLocked as exc:
+        log.warning("%s", exc)
+        return 3
+    print(report.summary())
+    if report.exit_code():
+        log.error("no source could be read; nothing was fetched")
+    return report.exit_code()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     configure_logging(logging.DEBUG if args.verbose else logging.INFO)
@@ -111,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
             report = build_index(settings, full=args.full, progress=not args.no_progress)
             print(report.summary())
             return 0
+        if args.command == "fetch":
+            return _fetch(settings)
         if args.command == "search":
             return _serve(args, settings, lambda e, q: _search(e, q, args.top_k))
         if args.command == "ask":

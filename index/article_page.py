@@ -1,0 +1,114 @@
+"""One fetched web page turned into the fields of an article file, or a reason it holds none.
+
+The article's id is a short hash of its canonical URL, so the same article reached from two
+feeds, a sitemap, with tracking parameters or through a redirect is one file. The canonical URL
+is the page's own (``<link rel=canonical>`` / ``og:url``, as trafilatura reads it), else the
+final URL after redirects; either is normalised (courlan: lower-case host, default port and
+tracking parameters such as ``utm_*`` dropped, query sorted) and loses its fragment.
+
+A page whose main text is shorter than ``MIN_TEXT_CHARS`` is not an article for this project
+(a paywall's teaser, a cookie wall, a gallery): it is reported, not written.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from contextlib import contextmanager
+from datetime import date
+from typing import Iterator
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from courlan import normalize_url
+
+from .listings import Entry
+from .normalise import normalise_text, normalise_title
+from .sources import is_web_url
+
+log = logging.getLogger(__name__)
+
+MIN_TEXT_CHARS = 300
+ID_HEX_DIGITS = 16  # 64 bits: no collision expected below billions of articles
+
+
+class NoArticle(Exception):
+    """The page was fetched but holds no article this project can use."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def canonical_url(url: str) -> str:
+    """The URL that names an article, whatever link led to it."""
+    try:
+        url = normalize_url(url, strict=False, trailing_slash=True)
+    except ValueError:
+        pass  # courlan could not parse it: keep it as given, minus the fragment
+    return urldefrag(url)[0]
+
+
+def article_id(canonical: str) -> str:
+    """A stable, file-name-safe id: the first hex digits of the canonical URL's SHA-256."""
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:ID_HEX_DIGITS]
+
+
+@contextmanager
+def _quiet_trafilatura() -> Iterator[None]:
+    """Trafilatura warns about empty pages itself; the fetch reports each page once, in its words."""
+    loggers = [logging.getLogger(name) for name in ("trafilatura.core", "trafilatura.utils", "trafilatura.main_extractor")]
+    previous = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, previous):
+            logger.setLevel(level)
+
+
+def _iso_date(value: str | None) -> str | None:
+    try:
+        return date.fromisoformat(value[:10]).isoformat() if value else None
+    except ValueError:
+        return None
+
+
+def _page_url(doc_url: str | None, final_url: str) -> str:
+    """The page's canonical URL when it gives a usable one, else where the request ended."""
+    if doc_url:
+        candidate = urljoin(final_url, doc_url.strip())
+        if is_web_url(candidate):
+            return canonical_url(candidate)
+    return canonical_url(final_url)
+
+
+def extract_article(html: bytes, final_url: str, entry: Entry | None = None,
+                    listing_title: str | None = None) -> dict[str, str | None]:
+    """The article's fields (id, title, text, date, url, source), or NoArticle with the reason.
+
+    Title: the page's (trafilatura), else the listing's. Date: the listing's published or
+    updated date, else trafilatura's (page metadata such as ``article:published_time``, then a
+    date in the URL). Source: the feed's title, else the site name (``og:site_name``), else the host.
+    """
+    import trafilatura  # slow import, paid only when a page is fetched
+
+    with _quiet_trafilatura():
+        doc = trafilatura.bare_extraction(html, url=final_url, with_metadata=True, include_comments=False,
+                                          date_extraction_params={"extensive_search": False,
+                                                                  "original_date": True,
+                                                                  "deferred_url_extractor": True})
+    if doc is None:
+        raise NoArticle("no article text found (no body, or only boilerplate)")
+    title = normalise_title(doc.title or "") or (normalise_title(entry.title) if entry and entry.title else "")
+    lines = normalise_text(doc.text or "").split("\n")
+    if len(lines) > 1 and lines[0] == title:
+        lines = lines[1:]  # the page's <h1> repeats the title
+    text = "\n".join(lines)
+    if len(text) < MIN_TEXT_CHARS:
+        raise NoArticle(f"no article text: {len(text)} characters, under {MIN_TEXT_CHARS} "
+                        "(a paywall, a teaser or not an article)")
+    url = _page_url(doc.url, final_url)
+    source = listing_title or normalise_title(doc.sitename or "") or urlsplit(url).hostname
+    return {"id": article_id(url), "title": title or None, "text": text,
+            "date": (entry.date if entry else None) or _iso_date(doc.date),
+            "url": url, "source": source}
