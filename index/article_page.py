@@ -2,9 +2,10 @@
 
 The article's id is a short hash of its canonical URL, so the same article reached from two
 feeds, a sitemap, with tracking parameters or through a redirect is one file. The canonical URL
-is the page's own (``<link rel=canonical>`` / ``og:url``, as trafilatura reads it), else the
-final URL after redirects; either is normalised (courlan: lower-case host, default port and
-tracking parameters such as ``utm_*`` dropped, query sorted) and loses its fragment.
+is the page's own ``<link rel=canonical>`` (relative or not), else the URL trafilatura reads
+from its metadata (``og:url``…), else the final URL after redirects; it is normalised
+(courlan: lower-case host, default port and tracking parameters such as ``utm_*`` dropped,
+query sorted) and loses its fragment.
 
 A page whose main text is shorter than ``MIN_TEXT_CHARS`` is not an article for this project
 (a paywall's teaser, a cookie wall, a gallery): it is reported, not written.
@@ -55,7 +56,8 @@ def article_id(canonical: str) -> str:
 @contextmanager
 def _quiet_trafilatura() -> Iterator[None]:
     """Trafilatura warns about empty pages itself; the fetch reports each page once, in its words."""
-    loggers = [logging.getLogger(name) for name in ("trafilatura.core", "trafilatura.utils", "trafilatura.main_extractor")]
+    names = ("trafilatura.core", "trafilatura.utils", "trafilatura.main_extractor")
+    loggers = [logging.getLogger(name) for name in names]
     previous = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.ERROR)
@@ -73,12 +75,17 @@ def _iso_date(value: str | None) -> str | None:
         return None
 
 
-def _page_url(doc_url: str | None, final_url: str) -> str:
-    """The page's canonical URL when it gives a usable one, else where the request ended."""
-    if doc_url:
-        candidate = urljoin(final_url, doc_url.strip())
-        if is_web_url(candidate):
-            return canonical_url(candidate)
+_CANONICAL = "//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href"
+
+
+def _page_url(candidates: list[str | None], final_url: str) -> str:
+    """The first usable candidate (relative ones resolved against the page), else where the
+    request ended; normalised."""
+    for candidate in candidates:
+        if candidate:
+            absolute = urljoin(final_url, str(candidate).strip())
+            if is_web_url(absolute):
+                return canonical_url(absolute)
     return canonical_url(final_url)
 
 
@@ -92,8 +99,12 @@ def extract_article(html: bytes, final_url: str, entry: Entry | None = None,
     """
     import trafilatura  # slow import, paid only when a page is fetched
 
+    tree = trafilatura.load_html(html)  # decodes by the page's declared or detected charset
+    if tree is None:
+        raise NoArticle("not an HTML document")
+    link = [str(href) for href in tree.xpath(_CANONICAL)[:1]]  # read first: the extraction prunes the tree
     with _quiet_trafilatura():
-        doc = trafilatura.bare_extraction(html, url=final_url, with_metadata=True, include_comments=False,
+        doc = trafilatura.bare_extraction(tree, url=final_url, with_metadata=True, include_comments=False,
                                           date_extraction_params={"extensive_search": False,
                                                                   "original_date": True,
                                                                   "deferred_url_extractor": True})
@@ -107,7 +118,7 @@ def extract_article(html: bytes, final_url: str, entry: Entry | None = None,
     if len(text) < MIN_TEXT_CHARS:
         raise NoArticle(f"no article text: {len(text)} characters, under {MIN_TEXT_CHARS} "
                         "(a paywall, a teaser or not an article)")
-    url = _page_url(doc.url, final_url)
+    url = _page_url([*link, doc.url], final_url)  # <link rel=canonical>, else trafilatura's (og:url…)
     source = listing_title or normalise_title(doc.sitename or "") or urlsplit(url).hostname
     return {"id": article_id(url), "title": title or None, "text": text,
             "date": (entry.date if entry else None) or _iso_date(doc.date),

@@ -22,7 +22,7 @@ from .article_page import NoArticle, extract_article
 from .errors import IndexError_
 from .fetch_state import FetchState, fetch_lock
 from .listings import Entry, Listing, kind_of, parse_feed, parse_sitemap, unpack
-from .polite_http import FetchFailed, Fetched, PoliteClient
+from .polite_http import Fetched, FetchFailed, PoliteClient
 from .settings import Settings
 from .sources import read_sources
 

@@ -20,7 +20,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from .polite_http import FetchFailed, Fetched
+from .polite_http import Fetched, FetchFailed
 from .sources import is_web_url
 
 Kind = Literal["feed", "sitemap", "sitemapindex", "page"]

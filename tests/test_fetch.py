@@ -6,6 +6,7 @@ one, a redirect) and a robots.txt that disallows /privado/. All text is made up 
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from pathlib import Path
@@ -162,15 +163,16 @@ def test_changed_article_is_rewritten_and_dropped_one_kept(tmp_path: Path, site:
     folder = tmp_path / "articles"
     old = articles(folder)
     title, paragraphs = made_up_article(1)
-    site.routes["/noticias/1"] = Route(article_html(title, [*paragraphs, "Actualización: el pleno aprobó la "
-                                                                       "propuesta por unanimidad."]))
+    update = "Actualización: el pleno aprobó la propuesta por unanimidad."
+    site.routes["/noticias/1"] = Route(article_html(title, [*paragraphs, update]))
     site.routes["/rss.xml"] = Route(rss("El Diario Inventado - Portada", [
         {"link": site.url("/noticias/1"), "title": "Uno", "date": "2024-03-01", "description": "actualizada"},
     ]), RSS_TYPE, etag='"rss-2"')
     report = run_fetch(settings)
     new = articles(folder)
     assert new["noticias/1"]["id"] == old["noticias/1"]["id"]
-    assert new["noticias/1"]["text"].endswith("por unanimidad.") and new["noticias/1"]["text"] != old["noticias/1"]["text"]
+    assert new["noticias/1"]["text"] == old["noticias/1"]["text"] + "\nActualización: el pleno aprobó la propuesta " \
+        "por unanimidad."
     assert new["noticias/2"] == old["noticias/2"]  # gone from the feed, kept on disk
     assert (report.results[0].changed, report.results[0].new) == (1, 0)
     assert not list(folder.glob(".*.tmp"))
@@ -203,7 +205,7 @@ def test_delay_between_requests_to_one_host(tmp_path: Path) -> None:
         run_fetch(settings_for(tmp_path, server, ["/rss.xml"], fetch_delay_seconds=0.2))
         arrivals = [r.at for r in server.requests]
         assert len(arrivals) == 5  # robots.txt, the feed, three pages
-        gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
+        gaps = [b - a for a, b in itertools.pairwise(arrivals)]
         assert min(gaps) >= 0.2, gaps
 
 

@@ -13,8 +13,8 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from email.utils import format_datetime
 from datetime import datetime, timezone
+from email.utils import format_datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -171,9 +171,10 @@ def atom(title: str, entries: list[dict]) -> bytes:
     parts = []
     for entry in entries:
         updated = entry.get("updated", entry["date"])
-        parts.append(f'<entry><title>{escape(entry["title"])}</title><link rel="alternate" href="{escape(entry["link"])}"/>'
-                     f'<id>{escape(entry["link"])}</id><published>{entry["date"]}T08:00:00Z</published>'
-                     f'<updated>{updated}T08:00:00Z</updated><summary>{escape(entry.get("summary", ""))}</summary></entry>')
+        link, summary = escape(entry["link"]), escape(entry.get("summary", ""))
+        parts.append(f'<entry><title>{escape(entry["title"])}</title><link rel="alternate" href="{link}"/>'
+                     f'<id>{link}</id><published>{entry["date"]}T08:00:00Z</published>'
+                     f'<updated>{updated}T08:00:00Z</updated><summary>{summary}</summary></entry>')
     return (f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
             f'<title>{escape(title)}</title><id>urn:feed</id><updated>2024-01-01T00:00:00Z</updated>'
             f'{"".join(parts)}</feed>').encode("utf-8")
