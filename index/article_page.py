@@ -1,34 +1,28 @@
 """One fetched web page turned into the fields of an article file, or a reason it holds none.
 
-The article's id is a short hash of its canonical URL, so the same article reached from two
-feeds, a sitemap, with tracking parameters or through a redirect is one file. The canonical URL
-is the page's own ``<link rel=canonical>`` (relative or not), else the URL trafilatura reads
-from its metadata (``og:url``…), else the final URL after redirects; it is normalised
-(courlan: lower-case host, default port and tracking parameters such as ``utm_*`` dropped,
-query sorted) and loses its fragment.
+The article's id is a short hash of its canonical URL (``index.web_urls``), so the same article
+reached from two feeds, a sitemap, with tracking parameters or through a redirect is one file.
+The canonical URL is the page's own ``<link rel=canonical>`` (relative or not), else the URL
+trafilatura reads from its metadata (``og:url``…), else the final URL after redirects.
 
 A page whose main text is shorter than ``MIN_TEXT_CHARS`` is not an article for this project
 (a paywall's teaser, a cookie wall, a gallery): it is reported, not written.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 from contextlib import contextmanager
 from datetime import date
 from typing import Iterator
-from urllib.parse import urldefrag, urljoin, urlsplit
-
-from courlan import normalize_url
+from urllib.parse import urljoin, urlsplit
 
 from .listings import Entry
 from .normalise import normalise_text, normalise_title
-from .sources import is_web_url
+from .web_urls import article_id, canonical_url, is_web_url
 
 log = logging.getLogger(__name__)
 
 MIN_TEXT_CHARS = 300
-ID_HEX_DIGITS = 16  # 64 bits: no collision expected below billions of articles
 
 
 class NoArticle(Exception):
@@ -37,20 +31,6 @@ class NoArticle(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def canonical_url(url: str) -> str:
-    """The URL that names an article, whatever link led to it."""
-    try:
-        url = normalize_url(url, strict=False, trailing_slash=True)
-    except ValueError:
-        pass  # courlan could not parse it: keep it as given, minus the fragment
-    return urldefrag(url)[0]
-
-
-def article_id(canonical: str) -> str:
-    """A stable, file-name-safe id: the first hex digits of the canonical URL's SHA-256."""
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:ID_HEX_DIGITS]
 
 
 @contextmanager
@@ -89,13 +69,27 @@ def _page_url(candidates: list[str | None], final_url: str) -> str:
     return canonical_url(final_url)
 
 
+def _site_name(name: str | None, urls: list[str | None]) -> str | None:
+    """The site's name from the page, or None when trafilatura only had the host to offer."""
+    name = normalise_title(name or "")
+    hosts = set()
+    for url in filter(None, urls):
+        parts = urlsplit(url)
+        hosts |= {parts.netloc.lower(), (parts.hostname or "").lower()}
+    hosts |= {host.removeprefix("www.") for host in hosts}
+    return None if not name or name.lower() in hosts else name
+
+
 def extract_article(html: bytes, final_url: str, entry: Entry | None = None,
                     listing_title: str | None = None) -> dict[str, str | None]:
     """The article's fields (id, title, text, date, url, source), or NoArticle with the reason.
 
     Title: the page's (trafilatura), else the listing's. Date: the listing's published or
     updated date, else trafilatura's (page metadata such as ``article:published_time``, then a
-    date in the URL). Source: the feed's title, else the site name (``og:site_name``), else the host.
+    date in the URL). Source: the site's name (``og:site_name``, else what trafilatura reads
+    from the page), else the feed's title, else the host. The site's name comes first because
+    a feed's title names a section ("Portada", "Deportes"): an article in two feeds would
+    otherwise change source, and be rewritten, with the feed it was last read from.
     """
     import trafilatura  # slow import, paid only when a page is fetched
 
@@ -119,7 +113,7 @@ def extract_article(html: bytes, final_url: str, entry: Entry | None = None,
         raise NoArticle(f"no article text: {len(text)} characters, under {MIN_TEXT_CHARS} "
                         "(a paywall, a teaser or not an article)")
     url = _page_url([*link, doc.url], final_url)  # <link rel=canonical>, else trafilatura's (og:url…)
-    source = listing_title or normalise_title(doc.sitename or "") or urlsplit(url).hostname
+    source = _site_name(doc.sitename, [doc.url, url]) or listing_title or urlsplit(url).hostname
     return {"id": article_id(url), "title": title or None, "text": text,
             "date": (entry.date if entry else None) or _iso_date(doc.date),
             "url": url, "source": source}

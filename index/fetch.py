@@ -98,6 +98,7 @@ class _Run:
     def __init__(self, settings: Settings, client: PoliteClient, state: FetchState, folder: Path) -> None:
         self.client, self.state, self.folder = client, state, folder
         self.cap, self.max_bytes, self.new_total = settings.fetch_max_new_articles, settings.fetch_max_page_bytes, 0
+        self.attempted: dict[str, bool] = {}  # article URL -> settled, for listings that overlap in one run
 
     def source(self, url: str) -> SourceResult:
         result = SourceResult(url)
@@ -124,7 +125,7 @@ class _Run:
         if result.kind == "page":
             complete = self._page_source(fetched, body, result)
         else:
-            complete = self._listing(fetched, body, result, depth=0)
+            complete = self._listing(url, fetched, body, result, depth=0)
         self.state.answered(url, result.kind, fetched.etag, fetched.last_modified, complete, result.name)
 
     def _cap_reached(self) -> bool:
@@ -146,14 +147,14 @@ class _Run:
         self._store(fields, result)
         return True
 
-    def _listing(self, fetched: Fetched, body: bytes, result: SourceResult, depth: int) -> bool:
+    def _listing(self, url: str, fetched: Fetched, body: bytes, result: SourceResult, depth: int) -> bool:
         """A feed, sitemap or sitemap index; True when every article it lists was dealt with."""
         listing = parse_feed(fetched, body) if result.kind == "feed" else parse_sitemap(fetched, body)
         result.name = result.name or listing.title
         if listing.kind == "sitemapindex":
             self._sitemaps(listing.sitemaps, result, depth + 1)
             return False  # always read again: its sitemaps are asked conditionally one by one
-        return self._entries(listing, result)
+        return self._entries(url, listing, result)
 
     def _sitemaps(self, urls: list[str], result: SourceResult, depth: int) -> None:
         for url in urls:
@@ -171,7 +172,7 @@ class _Run:
                 if kind not in ("sitemap", "sitemapindex"):
                     raise FetchFailed("a sitemap index names something that is not a sitemap")
                 child = SourceResult(url, kind)
-                complete = self._listing(fetched, body, child, depth)
+                complete = self._listing(url, fetched, body, child, depth)
                 self.state.answered(url, kind, fetched.etag, fetched.last_modified, complete)
                 self._merge(result, child)
             except FetchFailed as err:
@@ -183,21 +184,28 @@ class _Run:
             setattr(into, key, getattr(into, key) + getattr(child, key))
         into.failures.update(child.failures)
 
-    def _entries(self, listing: Listing, result: SourceResult) -> bool:
+    def _entries(self, listing_url: str, listing: Listing, result: SourceResult) -> bool:
+        """Fetch what the listing names that is new or listed differently; True when all was dealt with."""
         complete = True
         for entry in listing.entries:
-            known = self.state.entry(entry.url)
-            if known is not None and known.get("signature") == entry.signature:
+            if self.state.signed(entry.url, listing_url, entry.signature):
                 result.unchanged += 1
                 self.state.listed(entry.url)
-            elif known is None and self._cap_reached():
+            elif entry.url in self.attempted:  # another listing named it earlier in this run
+                result.unchanged += 1
+                if self.attempted[entry.url]:
+                    self.state.sign(entry.url, listing_url, entry.signature)
+                complete = complete and self.attempted[entry.url]
+            elif self.state.entry(entry.url) is None and self._cap_reached():
                 result.left += 1
                 complete = False
             else:
-                complete = self._article(entry, listing.title, result) and complete
+                settled = self._article(listing_url, entry, listing.title, result)
+                self.attempted[entry.url] = settled
+                complete = complete and settled
         return complete
 
-    def _article(self, entry: Entry, listing_title: str | None, result: SourceResult) -> bool:
+    def _article(self, listing_url: str, entry: Entry, listing_title: str | None, result: SourceResult) -> bool:
         """Fetch and store one listed article; False when it failed in a way worth retrying."""
         try:
             fetched = self.client.get(entry.url)
@@ -208,10 +216,10 @@ class _Run:
             result.fail(entry.url, err.reason)
             transient = getattr(err, "transient", False)
             if not transient:
-                self.state.settle(entry.url, entry.signature, f"failed: {err.reason}")
+                self.state.settle(entry.url, listing_url, entry.signature, f"failed: {err.reason}")
             return not transient
         outcome = self._store(fields, result)
-        self.state.settle(entry.url, entry.signature, outcome, fields["id"])
+        self.state.settle(entry.url, listing_url, entry.signature, outcome, fields["id"])
         return True
 
 

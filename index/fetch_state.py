@@ -1,9 +1,9 @@
 """What the fetcher remembers between runs, in ``.fetch-state.json`` inside the article folder.
 
 Per fetched listing or page URL: its validators (ETag, Last-Modified) for a conditional GET and
-when it last answered. Per article URL named by a feed or sitemap: the entry's signature (its
-dates, title and summary as listed) and the outcome, so a second run requests nothing that has
-not changed. The name starts with a dot because ingest ignores hidden files: the build never
+when it last answered. Per article URL named by a feed or sitemap: each listing's signature of
+it (its dates, title and summary as listed there) and the outcome, so a second run requests
+nothing that has not changed. The name starts with a dot because ingest ignores hidden files: the build never
 takes it for an article. It is written atomically (temporary file, fsync, rename), so a run
 killed mid-write leaves the previous state; a lost or unreadable state only costs requests,
 never articles: pages are fetched again and identical articles are left untouched on disk.
@@ -139,7 +139,21 @@ class FetchState:
         if url in self.entries:
             self.entries[url]["listed"] = now_iso()[:10]
 
-    def settle(self, url: str, signature: str, outcome: str, article_id: str | None = None) -> None:
-        """The entry was dealt with for good (written, unchanged, or a lasting failure)."""
-        self.entries[url] = {"signature": signature, "outcome": outcome, "id": article_id,
-                             "fetched_at": now_iso(), "listed": now_iso()[:10]}
+    def signed(self, url: str, listing: str, signature: str) -> bool:
+        """Whether this listing named the article this way when it was last dealt with."""
+        return self.entries.get(url, {}).get("signatures", {}).get(listing) == signature
+
+    def sign(self, url: str, listing: str, signature: str) -> None:
+        """Another listing names an article already dealt with: remember how, fetch nothing."""
+        if url in self.entries:
+            self.entries[url].setdefault("signatures", {})[listing] = signature
+            self.listed(url)
+
+    def settle(self, url: str, listing: str, signature: str, outcome: str, article_id: str | None = None) -> None:
+        """The entry was dealt with for good (written, unchanged, or a lasting failure).
+
+        Signatures are kept per listing: two feeds describe one article differently, and one
+        feed's view must not make the other fetch it again on every run."""
+        signatures = self.entries.get(url, {}).get("signatures", {})
+        self.entries[url] = {"signatures": {**signatures, listing: signature}, "outcome": outcome,
+                             "id": article_id, "fetched_at": now_iso(), "listed": now_iso()[:10]}

@@ -21,7 +21,7 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from .polite_http import Fetched, FetchFailed
-from .sources import is_web_url
+from .web_urls import canonical_url, is_web_url
 
 Kind = Literal["feed", "sitemap", "sitemapindex", "page"]
 FEED_ROOTS = {"rss", "feed", "RDF", "channel"}
@@ -124,6 +124,7 @@ def parse_feed(fetched: Fetched, body: bytes) -> Listing:
         url = urljoin(fetched.url, link.strip()) if link else ""
         if not is_web_url(url):
             continue
+        url = canonical_url(url)  # no tracking parameters requested, one state entry per article
         title = (item.get("title") or "").strip() or None
         # dict.get: the raw fields, without feedparser's deprecated updated -> published fallback
         signature = _signature(url, dict.get(item, "updated"), dict.get(item, "published"), title,
@@ -158,6 +159,7 @@ def parse_sitemap(fetched: Fetched, body: bytes) -> Listing:
         url = urljoin(fetched.url, _text(element, "{*}loc") or "")
         if not is_web_url(url):
             continue
+        url = canonical_url(url)
         lastmod = _text(element, "{*}lastmod")
         published = _text(element, "{*}news/{*}publication_date")
         title = _text(element, "{*}news/{*}title")

@@ -18,13 +18,13 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import Callable
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 from urllib.robotparser import RobotFileParser
 
 import httpx
 
 from .settings import Settings
-from .sources import is_web_url
+from .web_urls import is_web_url, origin
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +51,6 @@ class Fetched:
     content_type: str  # the media type, lower case, without parameters
     etag: str | None
     last_modified: str | None
-
-
-def origin(url: str) -> str:
-    """scheme://host[:port], the scope of one robots.txt and of the pause between requests."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 class PoliteClient:

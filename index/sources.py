@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from .errors import IndexError_
+from .web_urls import is_web_url
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +36,6 @@ def _strip_comment(line: str) -> str:
     for marker in (" #", "\t#"):
         line = line.split(marker, 1)[0]
     return line.strip()
-
-
-def is_web_url(url: str) -> bool:
-    """An absolute http or https URL with a host: the only kind the fetcher requests."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in url
 
 
 def read_sources(path: Path) -> list[Source]:

@@ -39,7 +39,7 @@ def build_site(server: NewsServer) -> None:
     routes["/noticias/2"] = page(2)
     routes["/noticias/stub"] = Route(article_html("Exclusiva", STUB))
     routes["/privado/7"] = page(7)
-    routes["/noticias/3"] = page(3)
+    routes["/noticias/3"] = page(3, site_name=None)
     routes["/antigua/4"] = Route(status=301, location=url("/noticias/4"))
     routes["/noticias/4"] = page(4)
     routes["/2024/02/29/noticias/5"] = page(5, published="2024-02-28")
@@ -102,10 +102,11 @@ def test_first_run_writes_each_article_once_with_its_fields(tmp_path: Path, site
     title, paragraphs = made_up_article(1)
     assert one["title"] == title and one["text"] == "\n".join(paragraphs)
     assert one["url"] == site.url("/noticias/1")  # the canonical URL without its tracking parameters
-    assert one["date"] == "2024-03-01" and one["source"] == "El Diario Inventado - Portada"
+    assert one["date"] == "2024-03-01" and one["source"] == "El Diario Inventado"  # og:site_name, not the feed's title
     assert one["fetched_at"].endswith("Z")
     assert (tmp_path / "articles" / f"{one['id']}.json").is_file()
-    assert written["noticias/3"]["source"] == "Gaceta de Pruebas" and written["noticias/3"]["date"] == "2024-03-03"
+    assert written["noticias/3"]["source"] == "Gaceta de Pruebas"  # no site name on the page: the feed's title
+    assert written["noticias/3"]["date"] == "2024-03-03"
     assert written["noticias/4"]["url"] == site.url("/noticias/4")  # followed the 301
     five = written["2024/02/29/noticias/5"]
     assert five["date"] == "2024-02-28"  # article:published_time, not the date in the URL
@@ -250,3 +251,25 @@ def test_single_page_source_and_its_conditional_get(tmp_path: Path) -> None:
         assert (first.results[0].kind, first.results[0].new) == ("page", 1)
         assert second.results[0].not_modified and second.results[0].unchanged == 1
         assert server.seen("/n/40")[-1].headers.get("If-Modified-Since") == "Tue, 05 Mar 2024 10:00:00 GMT"
+
+
+def test_an_article_in_two_listings_is_one_file_and_one_request(tmp_path: Path) -> None:
+    with NewsServer() as server:
+        server.routes["/n/90"] = page(90)
+        server.routes["/n/91"] = page(91)
+        link = server.url("/n/90")
+        feed_a = [{"link": link + "?utm_source=rss#arriba", "title": "Noventa", "date": "2024-03-09"}]
+        feed_b = [{"link": link, "title": "Noventa (otra sección)", "date": "2024-03-09"}]
+        server.routes["/a.xml"] = Route(rss("Portada", feed_a), RSS_TYPE)
+        server.routes["/b.atom"] = Route(atom("Local", feed_b), ATOM_TYPE)
+        server.routes["/mapa"] = Route(sitemap([(link, "2024-03-09")]), XML_TYPE)
+        settings = settings_for(tmp_path, server, ["/a.xml", "/b.atom", "/mapa"])
+        first = run_fetch(settings)
+        assert [(r.new, r.unchanged) for r in first.results] == [(1, 0), (0, 1), (0, 1)]
+        assert [p for p in server.paths() if p.startswith("/n/")] == ["/n/90"]  # no tracking parameters asked
+        # The listings change (no validators: every run reads them), each still naming /n/90 its own way.
+        feed_a.append({"link": server.url("/n/91"), "title": "Noventa y uno", "date": "2024-03-10"})
+        server.routes["/a.xml"] = Route(rss("Portada", feed_a), RSS_TYPE)
+        second = run_fetch(settings)
+        assert [(r.new, r.unchanged) for r in second.results] == [(1, 1), (0, 1), (0, 1)]
+        assert len(server.seen("/n/90")) == 1 and len(list((tmp_path / "articles").glob("[!.]*.json"))) == 2

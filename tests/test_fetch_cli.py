@@ -103,7 +103,7 @@ def test_rebuild_with_sources_fetches_then_builds(env: Path, server: NewsServer,
 
     engine = Engine.open(fake_settings.model_copy(update={"index_dir": env / "index"}), FakeEncoder())
     hits = engine.search("presupuesto de la propuesta 50", 1)
-    assert hits and hits[0].url == server.url("/n/50") and hits[0].source == "Diario CLI"
+    assert hits and hits[0].url == server.url("/n/50") and hits[0].source == "El Diario Inventado"
 
 
 def test_rebuild_builds_what_is_there_when_the_fetch_fails(env: Path, monkeypatch, caplog) -> None:

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 from index.article_files import write_article
-from index.article_page import NoArticle, article_id, canonical_url, extract_article
+from index.article_page import NoArticle, extract_article
 from index.fetch import run_fetch
 from index.fetch_state import STATE_NAME, FetchState
 from index.listings import kind_of
 from index.polite_http import Fetched
 from index.settings import Settings
 from index.sources import NoSources, read_sources
+from index.web_urls import article_id, canonical_url
 from tests.support.news_server import NewsServer, Route, article_html, atom, made_up_article, rss, sitemap
 
 
@@ -93,7 +94,7 @@ def test_unreadable_state_starts_afresh_without_rewriting(tmp_path: Path, caplog
     (tmp_path / STATE_NAME).write_text("{no es json", encoding="utf-8")
     state = FetchState.load(tmp_path)
     assert state.entries == {} and "unreadable" in caplog.text
-    state.settle("http://x.example/n", "sig", "new", "abc")
+    state.settle("http://x.example/n", "http://x.example/rss", "sig", "new", "abc")
     state.save()
     assert FetchState.load(tmp_path).entry("http://x.example/n")["id"] == "abc"
 
