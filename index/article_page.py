@@ -80,8 +80,19 @@ def _site_name(name: str | None, urls: list[str | None]) -> str | None:
     return None if not name or name.lower() in hosts else name
 
 
+def _decoded(html: bytes, charset: str | None) -> bytes | str:
+    """Text by the HTTP charset when the server gave one; else the bytes, for trafilatura to decode
+    by the page's ``<meta charset>`` or a guess."""
+    if charset:
+        try:
+            return html.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass  # a wrong or unknown charset: let trafilatura read the page's own declaration
+    return html
+
+
 def extract_article(html: bytes, final_url: str, entry: Entry | None = None,
-                    listing_title: str | None = None) -> dict[str, str | None]:
+                    listing_title: str | None = None, charset: str | None = None) -> dict[str, str | None]:
     """The article's fields (id, title, text, date, url, source), or NoArticle with the reason.
 
     Title: the page's (trafilatura), else the listing's. Date: the listing's published or
@@ -93,7 +104,7 @@ def extract_article(html: bytes, final_url: str, entry: Entry | None = None,
     """
     import trafilatura  # slow import, paid only when a page is fetched
 
-    tree = trafilatura.load_html(html)  # decodes by the page's declared or detected charset
+    tree = trafilatura.load_html(_decoded(html, charset))
     if tree is None:
         raise NoArticle("not an HTML document")
     link = [str(href) for href in tree.xpath(_CANONICAL)[:1]]  # read first: the extraction prunes the tree

@@ -139,7 +139,7 @@ class _Run:
 
     def _page_source(self, fetched: Fetched, body: bytes, result: SourceResult) -> bool:
         """A sources-file line that is one article page; True when it was dealt with."""
-        fields = extract_article(body, fetched.url)
+        fields = extract_article(body, fetched.url, charset=fetched.charset)
         result.name = fields["source"]
         if self._cap_reached() and not article_path(self.folder, fields["id"]).exists():
             result.left += 1
@@ -211,7 +211,7 @@ class _Run:
             fetched = self.client.get(entry.url)
             if kind_of(fetched.body, fetched.content_type) != "page":
                 raise FetchFailed(f"not an HTML page ({fetched.content_type or 'no content type'})")
-            fields = extract_article(fetched.body, fetched.url, entry, listing_title)
+            fields = extract_article(fetched.body, fetched.url, entry, listing_title, fetched.charset)
         except (FetchFailed, NoArticle) as err:
             result.fail(entry.url, err.reason)
             transient = getattr(err, "transient", False)

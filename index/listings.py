@@ -116,7 +116,10 @@ def parse_feed(fetched: Fetched, body: bytes) -> Listing:
     well-formed is a failure (``broken feed``), a well-formed empty feed is just empty."""
     import feedparser  # imported here: only a fetch run pays for it
 
-    headers = {"content-location": fetched.url, "content-type": fetched.content_type or "application/xml"}
+    content_type = fetched.content_type or "application/xml"
+    if fetched.charset:
+        content_type += f"; charset={fetched.charset}"
+    headers = {"content-location": fetched.url, "content-type": content_type}
     feed = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False)
     entries = []
     for item in feed.entries:

@@ -51,6 +51,7 @@ class Fetched:
     content_type: str  # the media type, lower case, without parameters
     etag: str | None
     last_modified: str | None
+    charset: str | None = None  # the Content-Type's charset, which outranks what the body says
 
 
 class PoliteClient:
@@ -133,7 +134,8 @@ class PoliteClient:
     def _fetched(self, response: httpx.Response, body: bytes) -> Fetched:
         media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         return Fetched(url=str(response.url), status=response.status_code, body=body, content_type=media,
-                       etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"))
+                       etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"),
+                       charset=response.charset_encoding)
 
     def _read(self, response: httpx.Response) -> bytes:
         """The body, up to the size limit and within the deadline; past either, not read further."""

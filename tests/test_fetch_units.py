@@ -12,7 +12,6 @@ from index.article_page import NoArticle, extract_article
 from index.fetch import run_fetch
 from index.fetch_state import STATE_NAME, FetchState
 from index.listings import kind_of
-from index.polite_http import Fetched
 from index.settings import Settings
 from index.sources import NoSources, read_sources
 from index.web_urls import article_id, canonical_url
@@ -46,10 +45,6 @@ def test_canonical_url_and_id() -> None:
     assert {canonical_url(v) for v in variants} == {plain}
     assert article_id(plain) == article_id(canonical_url(variants[0])) and len(article_id(plain)) == 16
     assert article_id(plain) != article_id("https://diario.example/2024/03/lluvias?id=8")
-
-
-def fetched(body: bytes, content_type: str, url: str = "http://x.example/f") -> Fetched:
-    return Fetched(url, 200, body, content_type, None, None)
 
 
 @pytest.mark.parametrize(("body", "content_type", "kind"), [
@@ -148,3 +143,20 @@ def test_announced_size_over_the_limit_is_not_read(tmp_path: Path) -> None:
         server.routes["/grande"] = Route(b"x" * 20_000)
         report = run_fetch(_settings(tmp_path, server, "/grande", fetch_max_page_bytes=10_000))
         assert report.results[0].error == "20,000 bytes announced, over the 10,000-byte limit; not read"
+
+
+def test_latin1_page_and_feed_by_their_http_charset(tmp_path: Path) -> None:
+    """Older Spanish sites still send ISO-8859-1 and say so only in the Content-Type header."""
+    with NewsServer() as server:
+        title, paragraphs = made_up_article(95)
+        paragraphs[0] = "Año tras año, la señora Muñoz pidió más atención al camión de la basura. " + paragraphs[0]
+        html = article_html(title, paragraphs).decode("utf-8").replace('<meta charset="utf-8">', "")
+        server.routes["/n/95"] = Route(html.encode("latin-1"), "text/html; charset=ISO-8859-1")
+        feed = rss("Crónicas del Año", [{"link": server.url("/n/95"), "title": "Señales"}]).decode("utf-8")
+        feed = feed.replace(' encoding="utf-8"', "")
+        server.routes["/rss.xml"] = Route(feed.encode("latin-1"), "application/rss+xml; charset=ISO-8859-1")
+        run_fetch(_settings(tmp_path, server, "/rss.xml"))
+        (record,) = [json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / "articles").glob("[!.]*.json")]
+        assert record["text"].startswith("Año tras año, la señora Muñoz") and record["source"] == "El Diario Inventado"
+        state = json.loads((tmp_path / "articles" / STATE_NAME).read_text(encoding="utf-8"))
+        assert state["sources"][server.url("/rss.xml")]["name"] == "Crónicas del Año"
