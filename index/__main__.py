@@ -128,7 +128,7 @@ def _fetch(settings: Settings) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     configure_logging(logging.DEBUG if args.verbose else logging.INFO)
-    for noisy in ("sentence_transformers", "httpx", "trafilatura", "bm25s"):
+    for noisy in ("sentence_transformers", "httpx", "httpcore", "trafilatura", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = _settings(args)
     try:

@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="print only warnings and errors")
     args = parser.parse_args(argv)
     configure_logging(logging.WARNING if args.quiet else logging.INFO)
-    for noisy in ("sentence_transformers", "bm25s", "trafilatura", "httpx"):
+    for noisy in ("sentence_transformers", "bm25s", "trafilatura", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = Settings()
     updates = {k: v for k, v in (("articles_dir", args.articles), ("index_dir", args.index)) if v}
