@@ -1,4 +1,4 @@
-"""``python -m index build|search|ask|eval|fetch``: a thin shell over the library.
+"""``python -m index build|search|ask|latest|eval|fetch``: a thin shell over the library.
 
 Library errors become one clear line on stderr and an exit code; tracebacks only with -v.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .build import build_index
-from .cli_output import answer_text, hits_text
+from .cli_output import answer_text, hits_text, latest_text
 from .engine import Engine
 from .errors import IndexError_, NothingToIndex
 from .logsafe import configure_logging
@@ -40,11 +40,19 @@ def _parser() -> argparse.ArgumentParser:
     fetch = sub.add_parser("fetch", help="fetch new articles from the feeds, sitemaps and pages of a sources file")
     fetch.add_argument("--sources", type=Path, help="sources file, one URL a line (default: settings)")
     fetch.add_argument("--articles", type=Path, help="folder the articles are written to (default: settings)")
-    ev = sub.add_parser("eval", help="evaluate on a SQuAD-format file (--qa) or the news set (--news)")
+    latest = sub.add_parser("latest", help="the newest articles, optionally about a topic")
+    latest.add_argument("--index", type=Path)
+    latest.add_argument("--about", default="", help="only articles about this topic (found by the normal search)")
+    latest.add_argument("--page", type=int, default=1, help="page number (from 1)")
+    latest.add_argument("--page-size", type=int, default=10, help="articles per page")
+    latest.add_argument("--json", action="store_true", help="the page as one JSON object")
+    ev = sub.add_parser("eval", help="evaluate on a SQuAD-format file (--qa), the news set (--news) "
+                        "or the date set (--dates)")
     source = ev.add_mutually_exclusive_group(required=True)
     source.add_argument("--qa", type=Path, help="SQuAD-format file: its paragraphs are indexed in --work")
     source.add_argument("--news", type=Path, help="news evaluation set (eval/news_dev.jsonl) asked of --index")
-    ev.add_argument("--index", type=Path, help="with --news: the index of the set's corpus (default: settings)")
+    source.add_argument("--dates", type=Path, help="date evaluation set (eval/dates_dev.jsonl) asked of --index")
+    ev.add_argument("--index", type=Path, help="with --news or --dates: the index of the set's corpus (default: settings)")
     ev.add_argument("--no-noise", action="store_true", help="with --news: skip the noisy variants")
     ev.add_argument("--top-k", type=int, default=10)
     ev.add_argument("--json", type=Path, dest="json_out", help="write the metrics (and per-question rows) here")
@@ -142,6 +150,15 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args, settings, lambda e, q: _search(e, q, args.top_k))
         if args.command == "ask":
             return _serve(args, settings, lambda e, q: _ask(e, q, args.top_k))
+        if args.command == "latest":
+            page = Engine.open(settings).latest(args.about, args.page, max(1, args.page_size))
+            print(json.dumps(page.to_json(), ensure_ascii=False) if args.json else latest_text(page))
+            return 0
+        if args.dates:
+            from .date_eval import run_date_eval
+
+            run_date_eval(Engine.open(settings), args.dates, args.split, args.json_out, args.limit)
+            return 0
         if args.news:
             from .news_eval import run_news_eval
 

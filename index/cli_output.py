@@ -4,6 +4,7 @@ An answer's outcome is worded as in the bot (``index.wording``); the layout is t
 """
 from __future__ import annotations
 
+from .latest import LatestPage
 from .records import Answer, Hit
 from .wording import CLOSEST_IN_ARTICLE, CLOSEST_TITLES, NEEDS_SUBJECT, NOT_FOUND, not_in_article
 
@@ -38,4 +39,12 @@ def answer_text(answer: Answer) -> str:
         lines.append(NOT_FOUND)
         if answer.closest_titles:
             lines.append(f"{CLOSEST_TITLES} " + "; ".join(answer.closest_titles))
+    return "\n".join(lines)
+
+
+def latest_text(page: LatestPage) -> str:
+    """``python -m index latest``: one line per article, newest first, then where the page is."""
+    lines = [" · ".join(p for p in (a.date or "(sin fecha)", a.title, a.source, a.url) if p) for a in page.articles]
+    about = f" sobre «{page.about}»" if page.about else ""
+    lines.append(f"({page.total} artículos{about}; página {page.page} de {page.pages})")
     return "\n".join(lines)

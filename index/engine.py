@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Sequence
 
@@ -22,11 +23,13 @@ from .answer import AnswerWeights, Evidence, conclude, nothing_to_search, score_
 from .embedding import Encoder, QueryCache
 from .errors import IndexError_, IndexNotFound
 from .followup import FOLLOWUP_BOOST, answer_pool, from_story, resolve_query, rests_on_story, thread_vector
+from .latest import LatestPage, about_articles, page_of
 from .noise import strip_noise
 from .records import Answer, ArticleInfo, Hit, IndexInfo, Turn
 from .search import search_passages, to_hit
 from .settings import Settings
 from .store import StoredIndex
+from .timeframe import Timeframe, parse_timeframe, today_of
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +85,28 @@ class Engine:
             log.info("now serving index %s", target)
             return True
 
+    def today(self) -> date:
+        """The date questions are asked on (ARTICLE_QA_TODAY, else the real date)."""
+        return today_of(self.settings)
+
+    def timeframe(self, question: str) -> Timeframe:
+        """The question's time expression relative to today (``index.timeframe``)."""
+        return parse_timeframe(question, self.today())
+
     def search(self, question: str, top_k: int | None = None) -> list[Hit]:
-        """Passages only, best first, near-duplicates removed."""
+        """Passages only, best first, near-duplicates removed; a time expression favours its dates."""
         stored = self._index()
         question = question[:MAX_QUESTION_CHARS]
+        k = top_k or self.settings.top_k
+        when = self.timeframe(question)
+        if when.active:
+            text = when.text_without_expression
+            passages = search_passages(stored, self.settings, text, self.queries.encode_queries([text])[0], k,
+                                       when=when)
+            if passages and _used(when, passages[0][1].date):
+                return [to_hit(c, chunk) for c, chunk in passages]
         vector = self.queries.encode_queries([question])[0]
-        passages = search_passages(stored, self.settings, question, vector, top_k or self.settings.top_k)
+        passages = search_passages(stored, self.settings, question, vector, k, when=None)
         return [to_hit(c, chunk) for c, chunk in passages]
 
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Answer:
@@ -103,15 +122,28 @@ class Engine:
 
     def _ask(self, question: str, history: Sequence[Turn], k: int) -> Answer:
         stored = self._index()  # one index for the whole question, even if a reload swaps it meanwhile
-        found = self._evidence(stored, question, history, k)
+        found = self._timed_evidence(stored, question, history, k)
         return found if isinstance(found, Answer) else conclude(stored, self.settings, found)
 
     def evidence(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Evidence | Answer:
         """The candidate sentences and passages ``ask`` decides from (or its answer when there is
         nothing to search for); the tuning scripts read the sentences' features from here."""
-        return self._evidence(self._index(), question, history, top_k or self.settings.top_k)
+        return self._timed_evidence(self._index(), question, history, top_k or self.settings.top_k)
 
-    def _evidence(self, stored: StoredIndex, question: str, history: Sequence[Turn], k: int) -> Evidence | Answer:
+    def _timed_evidence(self, stored: StoredIndex, question: str, history: Sequence[Turn],
+                        k: int) -> Evidence | Answer:
+        """A question with a time expression is searched and analysed without its time words,
+        favouring its dates; when that finds nothing of its dates (or asks for nothing), it is
+        answered as asked, exactly as a question without one (docs/dates.md)."""
+        when = self.timeframe(question)
+        if when.active:
+            found = self._evidence(stored, when.text_without_expression, history, k, when)
+            if isinstance(found, Evidence) and found.passages and _used(when, found.passages[0][1].date):
+                return found
+        return self._evidence(stored, question, history, k)
+
+    def _evidence(self, stored: StoredIndex, question: str, history: Sequence[Turn], k: int,
+                  when: Timeframe | None = None) -> Evidence | Answer:
         s = self.settings
         resolution = resolve_query(question, history, stored.analyzer)
         early = nothing_to_search(question, stored.analyzer, bool(resolution.thread))
@@ -119,7 +151,8 @@ class Engine:
             return early
         vectors = self.queries.encode_queries([question, *resolution.thread])
         vector = thread_vector(vectors, resolution)
-        passages = search_passages(stored, s, resolution.text, vector, k, resolution.article_ids, FOLLOWUP_BOOST)
+        passages = search_passages(stored, s, resolution.text, vector, k, resolution.article_ids, FOLLOWUP_BOOST,
+                                   when)
         if not passages:
             return Evidence(question, resolution.text, [], [])
         pool = answer_pool(stored, s, question, vectors[0], passages, resolution.article_ids, k)
@@ -130,9 +163,25 @@ class Engine:
         sentences = score_sentences(stored, question, vectors[0], candidates, self.weights, resolution.said)
         return Evidence(question, resolution.text, sentences, pool.shown, in_story=pool.in_story)
 
+    def latest(self, about: str = "", page: int = 1, size: int = 10) -> LatestPage:
+        """/ultimas: page ``page`` of the newest articles, of the whole index or about a topic."""
+        stored = self._index()
+        about = " ".join(strip_noise(about[:MAX_QUESTION_CHARS]).split())
+        if not about:
+            total = int(stored.info().articles)
+            return page_of("", None, total, page, size, stored.list_articles)
+        found = about_articles(stored, self.settings, about, self.queries.encode_queries([about])[0])
+        return page_of(about, found, len(found), page, size)
+
     def info(self) -> IndexInfo:
         return self._index().info()
 
     def list_articles(self, offset: int = 0, limit: int = 10) -> list[ArticleInfo]:
         """Newest first; undated articles last, by title."""
         return self._index().list_articles(offset, limit)
+
+
+def _used(when: Timeframe, first_date: str | None) -> bool:
+    """Whether the time expression decided the first passage: "lo último" always does; a range
+    does when the first passage is of its dates."""
+    return when.latest or when.contains(first_date)

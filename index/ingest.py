@@ -19,6 +19,7 @@ from typing import Any, Iterator
 
 from .logsafe import safe_id
 from .normalise import CONTROL, content_hash, is_link_line, normalise_text, normalise_title, title_from_text
+from .pubdate import publication_date
 from .records import Article, Skipped
 
 log = logging.getLogger(__name__)
@@ -287,6 +288,8 @@ class _Collector:
         self.first_seen[article_id] = f"{where}:{line}" if line is not None else str(where)
         title = normalise_title(fields["title"]) or title_from_text(text)
         meta = {key: fields.get(key) for key in ("date", "url", "source")}
+        # ISO of the precision known, from the record or else the URL (index.pubdate)
+        meta["date"] = publication_date(meta["date"], meta["url"], self.first_seen[article_id])
         self.articles.append(Article(id=article_id, title=title, text=text, path=rel,
                                      content_hash=content_hash(title, text, **meta), **meta))
 

@@ -11,6 +11,7 @@ held-out development split (scripts/tune_search.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Iterable
 
 import numpy as np
@@ -19,6 +20,13 @@ from .coverage import best_coverage
 from .records import Hit
 from .settings import Settings
 from .store import ChunkRow, StoredIndex
+from .timeframe import Timeframe, date_span
+
+# Dates (docs/dates.md; chosen on the tune half of eval/dates_dev.jsonl by scripts/tune_dates.py).
+DATE_BOOST = 1.0  # added to the fused score of a candidate published inside the question's range
+DATE_MIN_SHARE = 0.5  # ...when the best such candidate scores at least this share of the best overall
+LATEST_MARGIN = 0.15  # "lo último": among passages this close to the best, the newest leads
+TIE_EPSILON = 1e-3  # no time expression: of two passages this close, the newer leads
 
 
 @dataclass(frozen=True)
@@ -162,16 +170,83 @@ def rerank(stored: StoredIndex, text: str, passages: list[Ranked], weight: float
     return sorted(scored, key=lambda p: -p[0].fused)
 
 
+def favour_dates(stored: StoredIndex, ranked: list[Candidate], when: Timeframe,
+                 boost: float | None = None, min_share: float | None = None) -> list[Candidate]:
+    """Candidates published inside the question's range moved up by ``boost``, re-ranked.
+
+    Only when the best of them is relevant enough (``min_share`` of the best fused score): a
+    date alone must not bring up an article about something else. Undated articles and those
+    outside the range keep their score (a month-precision date counts when its month overlaps).
+    """
+    boost = DATE_BOOST if boost is None else boost
+    min_share = DATE_MIN_SHARE if min_share is None else min_share
+    if not ranked or not when.has_range or not boost:
+        return ranked
+    dates = {c.row: c.date for c in stored.chunks([c.row for c in ranked])}
+    inside = [when.contains(dates.get(c.row)) for c in ranked]
+    best_inside = max((c.fused for c, ok in zip(ranked, inside) if ok), default=None)
+    if best_inside is None or best_inside < min_share * ranked[0].fused:
+        return ranked
+    moved = [replace(c, fused=c.fused + boost) if ok else c for c, ok in zip(ranked, inside)]
+    return sorted(moved, key=lambda c: -c.fused)
+
+
+def _start(passage: Ranked, until: date | None = None) -> str:
+    """The first day an article's date may stand for, as sortable text ('' when undated, or
+    when after ``until``: not published yet on the day asked)."""
+    span = date_span(passage[1].date)
+    return span[0].isoformat() if span and (until is None or span[0] <= until) else ""
+
+
+def newest_first(passages: list[Ranked], until: date | None = None, margin: float | None = None) -> list[Ranked]:
+    """"Lo último sobre…": the passages within ``margin`` of the best, newest first (up to
+    ``until``; undated last among them), then the rest in their order."""
+    margin = LATEST_MARGIN if margin is None else margin
+    if not passages:
+        return passages
+    top = passages[0][0].fused
+    close = [p for p in passages if p[0].fused >= top - margin]
+    rest = [p for p in passages if p[0].fused < top - margin]
+    return sorted(close, key=lambda p: _start(p, until), reverse=True) + rest  # stable sort
+
+
+def newer_on_ties(passages: list[Ranked], epsilon: float = TIE_EPSILON) -> list[Ranked]:
+    """Of two neighbouring passages whose scores are within ``epsilon``, the newer comes first;
+    anything further apart keeps its order (a question without a time expression is answered as
+    before, only an exact tie goes to the newer story)."""
+    out = list(passages)
+    for i in range(1, len(out)):
+        j = i
+        while j > 0 and out[j - 1][0].fused - out[j][0].fused <= epsilon and _start(out[j]) > _start(out[j - 1]):
+            out[j - 1], out[j] = out[j], out[j - 1]
+            j -= 1
+    return out
+
+
 def search_passages(stored: StoredIndex, settings: Settings, text: str, vector: np.ndarray, k: int,
-                    boost_articles: Iterable[str] = (), boost: float = 0.0) -> list[Ranked]:
+                    boost_articles: Iterable[str] = (), boost: float = 0.0,
+                    when: Timeframe | None = None) -> list[Ranked]:
     """The best k passages for a query: retrieved, fused, near-duplicates removed, then re-ranked.
 
     Why a fixed pool: re-ranking only the k shown would let a passage lead for top_k=10
     and not for top_k=5, so the bot's first passage would differ from the evaluated one;
     passages beyond the pool follow in retrieval order, so a larger k changes nothing above.
+    ``when``, the question's time expression, favours articles of its range and orders the pool
+    by date (``favour_dates``, ``order_by_date``).
     """
     ranked = retrieve(stored, stored.analyzer.terms(text), vector, settings.candidates, settings.dense_weight,
                       settings.sentence_weight, boost_articles, boost)
+    if when is not None:
+        ranked = favour_dates(stored, ranked, when)
     size = settings.rerank_pool
     passages = diverse(stored, ranked, max(k, size))
-    return (rerank(stored, text, passages[:size], settings.rerank_weight) + passages[size:])[:k]
+    ordered = rerank(stored, text, passages[:size], settings.rerank_weight)
+    return (order_by_date(ordered, when) + passages[size:])[:k]
+
+
+def order_by_date(passages: list[Ranked], when: Timeframe | None) -> list[Ranked]:
+    """The re-ranked pool's order by date: newest first among the best for "lo último", the
+    newer of two tied passages otherwise."""
+    if when is not None and when.latest:
+        return newest_first(passages, when.end)
+    return passages if when is not None and when.active else newer_on_ties(passages)
