@@ -25,8 +25,8 @@ from .timeframe import Timeframe, date_span
 # Dates (docs/dates.md; chosen on the tune half of eval/dates_dev.jsonl by scripts/tune_dates.py).
 DATE_BOOST = 1.0  # added to the fused score of a candidate published inside the question's range
 DATE_MIN_SHARE = 0.5  # ...when the best such candidate scores at least this share of the best overall
-LATEST_MARGIN = 0.15  # "lo último": among passages this close to the best, the newest leads
-TIE_EPSILON = 1e-3  # no time expression: of two passages this close, the newer leads
+LATEST_MIN_SHARE = 0.6  # "lo último": among articles scoring this share of the best, the newest leads
+TIE_EPSILON = 1e-4  # no time expression: of passages this close to the first, the newest leads
 
 
 @dataclass(frozen=True)
@@ -191,36 +191,47 @@ def favour_dates(stored: StoredIndex, ranked: list[Candidate], when: Timeframe,
     return sorted(moved, key=lambda c: -c.fused)
 
 
-def _start(passage: Ranked, until: date | None = None) -> str:
+def _start(article_date: str | None, until: date | None = None) -> str:
     """The first day an article's date may stand for, as sortable text ('' when undated, or
     when after ``until``: not published yet on the day asked)."""
-    span = date_span(passage[1].date)
+    span = date_span(article_date)
     return span[0].isoformat() if span and (until is None or span[0] <= until) else ""
 
 
-def newest_first(passages: list[Ranked], until: date | None = None, margin: float | None = None) -> list[Ranked]:
-    """"Lo último sobre…": the passages within ``margin`` of the best, newest first (up to
-    ``until``; undated last among them), then the rest in their order."""
-    margin = LATEST_MARGIN if margin is None else margin
-    if not passages:
+def favour_newest(stored: StoredIndex, ranked: list[Candidate], until: date | None,
+                  min_share: float | None = None, boost: float | None = None) -> list[Candidate]:
+    """"Lo último sobre…": of the articles with a candidate scoring ``min_share`` of the best,
+    the newest dated one (up to ``until``) has its candidates moved up by ``boost``.
+
+    Why articles and not passages: one long article can fill the whole passage pool, and the
+    question asks which story is the newest, not which window of it.
+    """
+    min_share = LATEST_MIN_SHARE if min_share is None else min_share
+    boost = DATE_BOOST if boost is None else boost
+    if not ranked:
+        return ranked
+    close = [c for c in ranked if c.fused >= min_share * ranked[0].fused]
+    chunks = stored.chunks([c.row for c in close])
+    dated = [(_start(ch.date, until), ch.article_id) for ch in chunks]
+    newest = max(dated, key=lambda d: d[0], default=("", ""))  # max keeps the best ranked of equals
+    if not newest[0]:
+        return ranked
+    rows = {ch.row for ch in stored.chunks([c.row for c in ranked]) if ch.article_id == newest[1]}
+    moved = [replace(c, fused=c.fused + boost) if c.row in rows else c for c in ranked]
+    return sorted(moved, key=lambda c: -c.fused)
+
+
+def newer_on_ties(passages: list[Ranked], epsilon: float | None = None) -> list[Ranked]:
+    """Of the passages whose scores are within ``epsilon`` of the first's, the newest leads;
+    everything else keeps its order (a question without a time expression is answered as
+    before, only an exact tie for the first place goes to the newer story)."""
+    epsilon = TIE_EPSILON if epsilon is None else epsilon
+    if len(passages) < 2:
         return passages
     top = passages[0][0].fused
-    close = [p for p in passages if p[0].fused >= top - margin]
-    rest = [p for p in passages if p[0].fused < top - margin]
-    return sorted(close, key=lambda p: _start(p, until), reverse=True) + rest  # stable sort
-
-
-def newer_on_ties(passages: list[Ranked], epsilon: float = TIE_EPSILON) -> list[Ranked]:
-    """Of two neighbouring passages whose scores are within ``epsilon``, the newer comes first;
-    anything further apart keeps its order (a question without a time expression is answered as
-    before, only an exact tie goes to the newer story)."""
-    out = list(passages)
-    for i in range(1, len(out)):
-        j = i
-        while j > 0 and out[j - 1][0].fused - out[j][0].fused <= epsilon and _start(out[j]) > _start(out[j - 1]):
-            out[j - 1], out[j] = out[j], out[j - 1]
-            j -= 1
-    return out
+    tied = [p for p in passages if top - p[0].fused <= epsilon]
+    newest = max(tied, key=lambda p: _start(p[1].date))  # the first of equally dated: the best
+    return passages if newest is passages[0] else [newest] + [p for p in passages if p is not newest]
 
 
 def search_passages(stored: StoredIndex, settings: Settings, text: str, vector: np.ndarray, k: int,
@@ -232,12 +243,13 @@ def search_passages(stored: StoredIndex, settings: Settings, text: str, vector: 
     and not for top_k=5, so the bot's first passage would differ from the evaluated one;
     passages beyond the pool follow in retrieval order, so a larger k changes nothing above.
     ``when``, the question's time expression, favours articles of its range and orders the pool
-    by date (``favour_dates``, ``order_by_date``).
+    by date (``favour_dates``, ``favour_newest``, ``order_by_date``).
     """
     ranked = retrieve(stored, stored.analyzer.terms(text), vector, settings.candidates, settings.dense_weight,
                       settings.sentence_weight, boost_articles, boost)
     if when is not None:
         ranked = favour_dates(stored, ranked, when)
+        ranked = favour_newest(stored, ranked, when.end) if when.latest else ranked
     size = settings.rerank_pool
     passages = diverse(stored, ranked, max(k, size))
     ordered = rerank(stored, text, passages[:size], settings.rerank_weight)
@@ -245,8 +257,6 @@ def search_passages(stored: StoredIndex, settings: Settings, text: str, vector: 
 
 
 def order_by_date(passages: list[Ranked], when: Timeframe | None) -> list[Ranked]:
-    """The re-ranked pool's order by date: newest first among the best for "lo último", the
-    newer of two tied passages otherwise."""
-    if when is not None and when.latest:
-        return newest_first(passages, when.end)
+    """Without a time expression, the newer of two tied passages first (with one, the dates
+    already decided through ``favour_dates`` / ``favour_newest``)."""
     return passages if when is not None and when.active else newer_on_ties(passages)

@@ -94,6 +94,9 @@ _MONTH = (r"(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|seti
           r"|diciembre)")
 _WEEKDAY = r"(?:lunes|martes|miercoles|jueves|viernes|sabado|domingo)"
 _YEAR = r"(?:19[89]\d|20[0-4]\d)"
+# A month or a year named in a question is often when the event happened; the news of it may be
+# published a few days later ("¿Cuántos migrantes llegaron a Italia en 2020?", told on 4 January).
+REPORT_GRACE_DAYS = 7
 _DAY = r"(?:[12]\d|3[01]|0?[1-9]|primero|1o|1º)"
 _NUMBER_WORDS = {"un": 1, "una": 1, "uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6,
                  "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "quince": 15,
@@ -217,7 +220,10 @@ def _resolve(kind: str, words: str, today: date) -> tuple[date, date] | None:
     found = data.date_obj.date()
     if kind == "weekday" and words.startswith("este ") and (today - found).days == 7:
         found = today  # "el lunes" said on a Monday is last week's; "este lunes", today
-    start, end = _span(found, data.period or "day")
+    period = data.period or "day"
+    start, end = _span(found, period)
+    if period in ("month", "year"):
+        end += timedelta(days=REPORT_GRACE_DAYS)  # "en 2020": told in the first days of 2021 too
     if words == "anoche":
         end = today  # last night's news may be dated today
     if words.startswith("desde "):
