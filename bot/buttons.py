@@ -9,6 +9,7 @@ is ``kind:part:part`` within Telegram's 64 bytes:
 - ``m:<answer>:<n>``   post the further passages from offset n (``Más pasajes``)
 - ``v:<answer>:up|down`` vote on the answer (👍 / 👎)
 - ``f:<page>``         turn the /fuentes message to that page (◀ / ▶)
+- ``u:<page>:<topic>`` turn the /ultimas message to that page (the topic clipped to fit)
 
 Buttons are plain data (``Button``); the transports turn them into inline keyboards or
 numbered choices, and ``Conversation.press`` acts on a decoded ``Press``.
@@ -20,13 +21,14 @@ from dataclasses import dataclass
 from . import wording
 
 __all__ = [
-    "CALLBACK_LIMIT", "PASSAGE", "MORE", "VOTE", "SOURCES", "UP", "DOWN", "VOTES", "Button", "Keyboard", "Press",
-    "callback", "parse_callback", "decode", "answer_keyboard", "more_keyboard", "sources_keyboard",
+    "CALLBACK_LIMIT", "PASSAGE", "MORE", "VOTE", "SOURCES", "LATEST", "UP", "DOWN", "VOTES", "Button", "Keyboard",
+    "Press", "callback", "parse_callback", "decode", "answer_keyboard", "more_keyboard", "sources_keyboard",
+    "latest_keyboard", "fit_topic",
 ]
 
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
 
-PASSAGE, MORE, VOTE, SOURCES = "p", "m", "v", "f"
+PASSAGE, MORE, VOTE, SOURCES, LATEST = "p", "m", "v", "f", "u"
 UP, DOWN = "up", "down"
 VOTES = (UP, DOWN)
 _ON_ANSWER = (PASSAGE, MORE, VOTE)  # kinds whose first part names a stored answer
@@ -45,7 +47,8 @@ Keyboard = tuple[tuple[Button, ...], ...]
 
 @dataclass(frozen=True)
 class Press:
-    """A decoded button press. ``answer_id`` names the stored answer (empty for SOURCES);
+    """A decoded button press. ``answer_id`` names the stored answer (empty for SOURCES, the
+    topic for LATEST);
     ``arg`` is the kind's argument as sent, still to be checked by whoever acts on it, because
     callback data comes back from the client and may be stale or forged."""
 
@@ -84,6 +87,8 @@ def decode(data: str) -> Press | None:
     kind, parts = parse_callback(data)
     if kind == SOURCES and parts:
         return Press(kind, "", parts[0])
+    if kind == LATEST and parts:
+        return Press(kind, ":".join(parts[1:]), parts[0])  # answer_id holds the topic here
     if kind in _ON_ANSWER and len(parts) == 2:
         return Press(kind, parts[0], parts[1])
     return None
@@ -123,4 +128,27 @@ def sources_keyboard(page: int, pages: int) -> Keyboard:
         row.append(Button(wording.PAGE_BACK, callback(SOURCES, page - 1)))
     if page < pages:
         row.append(Button(wording.PAGE_NEXT, callback(SOURCES, page + 1)))
+    return (tuple(row),) if row else ()
+
+
+_LATEST_ROOM = CALLBACK_LIMIT - len("u:999999:")
+
+
+def fit_topic(topic: str) -> str:
+    """The /ultimas topic cut (at a word when it can) to what a page button can carry, so every
+    page of one listing searches the same words."""
+    topic = " ".join(topic.split())
+    if len(topic.encode("utf-8")) <= _LATEST_ROOM:
+        return topic
+    cut = topic.encode("utf-8")[:_LATEST_ROOM].decode("utf-8", "ignore")
+    return cut.rsplit(" ", 1)[0] if " " in cut else cut
+
+
+def latest_keyboard(page: int, pages: int, topic: str) -> Keyboard:
+    """◀ / ▶ for /ultimas (carrying its topic); nothing when there is one page."""
+    row = []
+    if page > 1:
+        row.append(Button(wording.PAGE_BACK, callback(LATEST, page - 1, topic)))
+    if page < pages:
+        row.append(Button(wording.PAGE_NEXT, callback(LATEST, page + 1, topic)))
     return (tuple(row),) if row else ()

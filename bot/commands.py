@@ -1,10 +1,10 @@
-"""The slash commands: /start, /ayuda, /buscar, /fuentes, /nuevo and, for admins, /estado and
-/recargar.
+"""The slash commands: /start, /ayuda, /buscar, /fuentes, /ultimas, /nuevo and, for admins,
+/estado and /recargar.
 
 Why apart from ``bot.conversation``: the conversation decides whether a message gets in and
 what it is (a question, a command, a button); this module carries out a command once it is
-one, with one small method per command found by name in a table. The /fuentes page buttons
-reuse ``sources_page``.
+one, with one small method per command found by name in a table. The /fuentes and /ultimas
+page buttons reuse ``sources_page`` and ``latest_page``.
 """
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 
 Busy = Callable[[], Awaitable[None]]
 
-ALIASES = {"help": "ayuda", "new": "nuevo", "sources": "fuentes", "search": "buscar"}
-NEEDS_INDEX = frozenset({"start", "buscar", "fuentes", "estado"})  # commands that read the index
+ALIASES = {"help": "ayuda", "new": "nuevo", "sources": "fuentes", "search": "buscar", "latest": "ultimas",
+           "últimas": "ultimas"}
+NEEDS_INDEX = frozenset({"start", "buscar", "fuentes", "ultimas", "estado"})  # commands that read the index
 
 
 def parse_command(text: str, bot_username: str | None = None) -> tuple[str, str] | None:
@@ -76,6 +77,7 @@ class Commands:
             "ayuda": self._help,
             "buscar": self._search,
             "fuentes": self._sources,
+            "ultimas": self._latest,
             "nuevo": self._forget,
             "estado": self._status,
             "recargar": self._reload,
@@ -105,6 +107,13 @@ class Commands:
         articles = await asyncio.to_thread(self.engine.list_articles, (page - 1) * size, size)
         text = render.sources_text(articles, page, pages, total, self.fmt)
         return render.replies(text, self.fmt, buttons.sources_keyboard(page, pages))
+
+    async def latest_page(self, topic: str, page: int = 1) -> list[Reply]:
+        """/ultimas page ``page`` (clamped) of the newest articles, about ``topic`` if any, with ◀ / ▶."""
+        topic = buttons.fit_topic(clean_question(topic, self.settings.max_question_chars))
+        found = await asyncio.to_thread(self.engine.latest, topic, page, self.settings.sources_page_size)
+        text = render.latest_text(found, self.fmt)
+        return render.replies(text, self.fmt, buttons.latest_keyboard(found.page, found.pages, topic))
 
     async def _run(self, name: str, call: Call) -> list[Reply]:
         """The command's method from the table; admin commands only for admins."""
@@ -149,6 +158,12 @@ class Commands:
     async def _sources(self, call: Call) -> list[Reply]:
         """/fuentes [página]: the indexed articles, newest first."""
         return await self.sources_page(call.args)
+
+    async def _latest(self, call: Call) -> list[Reply]:
+        """/ultimas [tema]: the newest articles, about the topic if one is given."""
+        if call.busy and call.args.strip():
+            await call.busy()
+        return await self.latest_page(call.args)
 
     async def _forget(self, call: Call) -> list[Reply]:
         """/nuevo: the next question follows nothing said before."""

@@ -155,7 +155,7 @@ class Conversation:
         return await self.commands.run(name, Call(sender.chat_id, self.is_admin(sender), args, busy))
 
     async def press(self, sender: Sender, data: str) -> ButtonResult:
-        """A button press (callback data from ``bot.buttons``): page /fuentes, or act on an answer."""
+        """A button press (callback data from ``bot.buttons``): page /fuentes or /ultimas, or act on an answer."""
         if not self.local and self.allowlist.check(sender.user_id, sender.chat_id) != "allow":
             return ButtonResult()
         press = buttons.decode(data)
@@ -163,6 +163,8 @@ class Conversation:
             return ButtonResult()
         if press.kind == buttons.SOURCES:
             return await self._turn_page(press.arg)
+        if press.kind == buttons.LATEST:
+            return await self._turn_page(press.arg, press.answer_id)
         stored = self.answers.get(sender.chat_id, press.answer_id)
         if stored is None:
             return ButtonResult(notice=wording.EXPIRED)
@@ -209,12 +211,15 @@ class Conversation:
 
     # ------------------------------------------------------------------ buttons
 
-    async def _turn_page(self, arg: str) -> ButtonResult:
-        """◀ / ▶ under /fuentes: the pressed message now shows that page."""
+    async def _turn_page(self, arg: str, topic: str | None = None) -> ButtonResult:
+        """◀ / ▶ under /fuentes (or /ultimas, with its ``topic``): the pressed message now shows that page."""
         if not self.ready:
             return ButtonResult(notice=wording.NOT_READY)
         try:
-            page = await self.commands.sources_page(arg)
+            if topic is None:
+                page = await self.commands.sources_page(arg)
+            else:
+                page = await self.commands.latest_page(topic, int(arg) if arg.isascii() and arg.isdigit() else 1)
         except IndexNotFound:
             return ButtonResult(notice=wording.NOT_READY)
         return ButtonResult(edit=page[0])

@@ -54,14 +54,17 @@ def trim(text: str, max_chars: int) -> str:
 
 
 def format_date(value: str | None) -> str:
-    """'2024-03-05…' → '5 de marzo de 2024'; anything else is shown as given."""
+    """'2024-03-05…' → '5 de marzo de 2024'; '2024-03' (only the month known) → 'marzo de 2024';
+    anything else is shown as given."""
     if not value:
         return ""
-    m = re.match(r"^(\d{4})-(\d{2})-(\d{2})", value.strip())
+    m = re.match(r"^(\d{4})-(\d{2})(?:-(\d{2}))?(?!\d)", value.strip())
     if m:
-        year, month, day = int(m[1]), int(m[2]), int(m[3])
-        if 1 <= month <= 12 and 1 <= day <= 31:
-            return wording.DATE.format(day=day, month=wording.MONTHS[month - 1], year=year)
+        year, month = int(m[1]), int(m[2])
+        if m[3] and 1 <= month <= 12 and 1 <= int(m[3]) <= 31:
+            return wording.DATE.format(day=int(m[3]), month=wording.MONTHS[month - 1], year=year)
+        if not m[3] and 1 <= month <= 12:
+            return wording.MONTH_DATE.format(month=wording.MONTHS[month - 1], year=year)
     return value.strip()
 
 
@@ -252,18 +255,32 @@ def sources_text(articles: Sequence[object], page: int, pages: int, total: int, 
     if not articles:
         return wording.NO_ARTICLES
     head = wording.ARTICLES_PAGE.format(total=total, page=page, pages=pages)
-    lines = [head, ""]
-    for art in articles:
-        title = fmt.esc(trim(getattr(art, "title", "") or wording.UNTITLED, 200))
-        url = _safe_url(getattr(art, "url", None))
-        label = fmt.link(title, url) if url and fmt.html else title
-        meta = [fmt.esc(trim(getattr(art, "source", "") or "", 80)), fmt.esc(format_date(getattr(art, "date", None)))]
-        meta = [m for m in meta if m]
-        line = f"• {label}" + (f" ({', '.join(meta)})" if meta else "")
-        if url and not fmt.html:
-            line += f"\n  {clean_text(url)}"
-        lines.append(line)
-    return "\n".join(lines)
+    return "\n".join([head, ""] + [article_line(art, fmt) for art in articles])
+
+
+def article_line(art: object, fmt: Format) -> str:
+    """One listed article: its title (linked), outlet and date."""
+    title = fmt.esc(trim(getattr(art, "title", "") or wording.UNTITLED, 200))
+    url = _safe_url(getattr(art, "url", None))
+    label = fmt.link(title, url) if url and fmt.html else title
+    meta = [fmt.esc(trim(getattr(art, "source", "") or "", 80)), fmt.esc(format_date(getattr(art, "date", None)))]
+    meta = [m for m in meta if m]
+    line = f"• {label}" + (f" ({', '.join(meta)})" if meta else "")
+    if url and not fmt.html:
+        line += f"\n  {clean_text(url)}"
+    return line
+
+
+def latest_text(page: object, fmt: Format) -> str:
+    """/ultimas [tema]: one page of the newest articles (about the topic, if one was given)."""
+    about = getattr(page, "about", "")
+    articles = getattr(page, "articles", ())
+    if not articles:
+        return wording.NO_LATEST_ABOUT.format(about=fmt.esc(trim(about, 80))) if about else wording.NO_ARTICLES
+    numbers = {"total": getattr(page, "total", 0), "page": getattr(page, "page", 1), "pages": getattr(page, "pages", 1)}
+    head = (wording.LATEST_ABOUT_PAGE.format(about=fmt.esc(trim(about, 80)), **numbers) if about
+            else wording.LATEST_PAGE.format(**numbers))
+    return "\n".join([head, ""] + [article_line(art, fmt) for art in articles])
 
 
 def start_text(info: object, fmt: Format) -> str:

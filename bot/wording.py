@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "ayuda": "Cómo usar el bot",
     "buscar": "Buscar pasajes: /buscar texto",
     "fuentes": "Artículos que conozco",
+    "ultimas": "Las noticias más recientes: /ultimas [tema]",
     "nuevo": "Empezar una conversación nueva",
 }
 ADMIN_COMMANDS: dict[str, str] = {
@@ -82,6 +83,10 @@ MONTHS = (
     "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
 )
 DATE = "{day} de {month} de {year}"
+MONTH_DATE = "{month} de {year}"  # an article dated only to the month
+LATEST_PAGE = "Últimos artículos ({total}), página {page} de {pages}:"
+LATEST_ABOUT_PAGE = "Últimos artículos sobre «{about}» ({total}), página {page} de {pages}:"
+NO_LATEST_ABOUT = "No encuentro artículos sobre «{about}». Prueba con otras palabras o mira /ultimas."
 
 EXAMPLE_QUESTION = "¿Qué ha anunciado el Gobierno sobre la vivienda?"
 SPAN_FROM = ", del {first}"
@@ -101,9 +106,11 @@ START_BUILDING = (
     "/ayuda muestra todos los comandos."
 )
 HELP = (
-    "Pregúntame lo que quieras saber de los artículos, con tus palabras.\n\n"
+    "Pregúntame lo que quieras saber de los artículos, con tus palabras. Entiendo fechas como "
+    "«ayer», «el lunes», «en enero», «en 2020» o «lo último sobre…».\n\n"
     "/buscar texto — pasajes que contienen ese texto, sin respuesta resumida\n"
     "/fuentes — los artículos que conozco, los más recientes primero\n"
+    "/ultimas [tema] — las noticias más recientes, sobre un tema si lo dices (/ultimas vacunas)\n"
     "/nuevo — empezar de cero (olvido la conversación)\n"
     "/ayuda — esta ayuda"
 )

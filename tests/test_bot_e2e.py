@@ -124,7 +124,7 @@ async def test_commands_registered_in_spanish(fake: FakeTelegram, start_bot: Sta
     calls = await fake.wait_for("setMyCommands", 2)
     public = next(c for c in calls if "scope" not in c.params)
     names = {c["command"]: c["description"] for c in public.params["commands"]}
-    assert set(names) == {"start", "ayuda", "buscar", "fuentes", "nuevo"}
+    assert set(names) == {"start", "ayuda", "buscar", "fuentes", "ultimas", "nuevo"}
     assert names["fuentes"] == "Artículos que conozco"
     admin = next(c for c in calls if "scope" in c.params)
     assert admin.params["scope"] == {"type": "chat", "chat_id": ADMIN}

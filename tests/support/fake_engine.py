@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from index.latest import LatestPage, page_of
 from index.records import Answer, ArticleInfo, Hit, IndexInfo, Passage, Turn
 
 NASTY_TITLE = 'Precios <b>sin</b> control & "récords" 📈🔥 <script>alert(1)</script> & más'
@@ -114,6 +115,7 @@ class FakeEngine:
     reload_result: bool = False
     asks: list[AskCall] = field(default_factory=list)
     searches: list[str] = field(default_factory=list)
+    latests: list[str] = field(default_factory=list)
     reloads: int = 0
     fail_with: Exception | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -166,6 +168,16 @@ class FakeEngine:
     def list_articles(self, offset: int = 0, limit: int = 10) -> list[ArticleInfo]:
         ordered = sorted(self.articles, key=lambda a: (a.date or "", a.id), reverse=True)
         return [ArticleInfo(a.id, a.title, a.date, a.url, a.source) for a in ordered[offset: offset + limit]]
+
+    def latest(self, about: str = "", page: int = 1, size: int = 10) -> LatestPage:
+        """As ``Engine.latest``: the articles sharing a word with ``about`` (all without one), newest first."""
+        with self._lock:
+            self.latests.append(about)
+        query = _words(about)
+        chosen = [a for a in self.articles if not query or query & (_words(a.title) | _words(a.text))]
+        ordered = sorted(chosen, key=lambda a: (a.date or "", a.id), reverse=True)
+        infos = [ArticleInfo(a.id, a.title, a.date, a.url, a.source) for a in ordered]
+        return page_of(about, infos, len(infos), page, size)
 
     def reload_if_changed(self) -> bool:
         with self._lock:
