@@ -29,7 +29,7 @@ from .records import Answer, ArticleInfo, Hit, IndexInfo, Turn
 from .search import search_passages, to_hit
 from .settings import Settings
 from .store import StoredIndex
-from .timeframe import Timeframe, parse_timeframe, today_of
+from .timeframe import Timeframe, date_span, parse_timeframe, today_of
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +182,6 @@ class Engine:
 
 
 def _used(when: Timeframe, first_date: str | None) -> bool:
-    """Whether the time expression decided the first passage: "lo último" always does; a range
-    does when the first passage is of its dates."""
-    return when.latest or when.contains(first_date)
+    """Whether the time expression decided the first passage: it is of the range's dates, or
+    dated at all for "lo último" (among undated articles the expression can decide nothing)."""
+    return when.contains(first_date) or (when.latest and date_span(first_date) is not None)

@@ -182,6 +182,8 @@ def _parser(today: date):
 
 def _for_dateparser(kind: str, words: str) -> str:
     """The matched words as dateparser reads them: no articles or prepositions around, numbers in digits."""
+    if words in _CANONICAL_DAY:
+        return _CANONICAL_DAY[words]
     words = re.sub(r"^(?:desde |en |durante |de |del |el |este |esta |la |dia |pasado |mes de |ano )+", "", words)
     words = re.sub(r"(?: pasado)$", "", words) if kind == "weekday" else words
     words = re.sub(r"\b(?:unos|unas) ", "", words)
@@ -191,7 +193,7 @@ def _for_dateparser(kind: str, words: str) -> str:
         words = re.sub(rf"^(?:el |pasado |dia )*{_WEEKDAY} ", "", words)
     if kind == "ago":
         words = re.sub(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", lambda m: str(_NUMBER_WORDS[m[1]]), words)
-    return _CANONICAL_DAY.get(words, words)
+    return words
 
 
 def _span(day: date, period: str) -> tuple[date, date]:
@@ -214,7 +216,7 @@ def _resolve(kind: str, words: str, today: date) -> tuple[date, date] | None:
                   "el pasado ano": "el ano pasado"}.get(phrase, phrase)
     else:
         phrase = _for_dateparser(kind, words)
-    data = _parser(today).get_date_data(phrase.replace("ano", "año"))
+    data = _parser(today).get_date_data(re.sub(r"\bano\b", "año", phrase))
     if data is None or data.date_obj is None:
         return None
     found = data.date_obj.date()
