@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from index.records import Answer, Hit, Passage
+from index.wording import ALSO_IN
 
 from . import wording
 from .buttons import Keyboard
@@ -139,14 +140,26 @@ def _safe_url(url: str | None) -> str | None:
     return url
 
 
+def also_in(hit: Hit, fmt: Format) -> str:
+    """'También en: Outlet B, Outlet C': the story's other outlets, linked in HTML when they have
+    a link (the console shows the names only: its source line already has one link)."""
+    names = []
+    for other in hit.also_in:
+        name = fmt.esc(trim(other.source, 60))
+        url = _safe_url(other.url)
+        names.append(fmt.link(name, url) if url and fmt.html else name)
+    return f"{ALSO_IN} " + ", ".join(names) if names else ""
+
+
 def source_line(hit: Hit, fmt: Format, number: int | None = None) -> str:
-    """'1. <b>Title</b>' then 'Outlet · 5 de marzo de 2024 · link' (unknown parts left out)."""
+    """'1. <b>Title</b>' then 'Outlet · 5 de marzo de 2024 · link · También en: …' (unknown parts left out)."""
     title = fmt.bold(fmt.esc(trim(hit.title or wording.UNTITLED, 300)))
     head = f"{number}. {title}" if number is not None else f"📰 {title}"
     details = [fmt.esc(trim(hit.source, 100)) if hit.source else "", fmt.esc(format_date(hit.date))]
     url = _safe_url(hit.url)
     if url:
         details.append(fmt.link(wording.OPEN_ARTICLE, url))
+    details.append(also_in(hit, fmt))
     details = [d for d in details if d]
     return head + ("\n" + " · ".join(details) if details else "")
 

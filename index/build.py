@@ -2,7 +2,9 @@
 
 Incremental by content hash: an article whose hash is unchanged keeps its stored vectors;
 added or changed articles are embedded; removed ones simply are not carried over. A change
-of model, chunking or format forces a full build. BM25 is always rebuilt (it is cheap).
+of model, chunking or format forces a full build. BM25 is always rebuilt (it is cheap), and
+so are the near-duplicate stories (``index.duplicates``, under a second for a thousand
+articles): an older version of an article is neither embedded nor stored.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import numpy as np
 
 from . import store
 from .chunking import article_sentences, chunk_article
+from .duplicates import NUM_PERM, SHINGLE_WORDS, Stories, find_stories
 from .build_vectors import embed_documents
 from .embed_cache import EmbeddingCache
 from .embedding import Encoder
@@ -58,6 +61,9 @@ class BuildReport:
     cached: int = 0
     seconds: float = 0.0
     full_reason: str = ""
+    superseded: dict[str, str] = field(default_factory=dict)  # older version -> the version indexed
+    stories: int = 0  # stories carried by several indexed articles
+    duplicate_seconds: float = 0.0
 
     def summary(self) -> str:
         lines = [
@@ -68,6 +74,8 @@ class BuildReport:
             f"removed {len(self.removed)}, unchanged {len(self.unchanged)}, skipped {len(self.skipped)})",
             f"chunks: {self.chunks}; sentences: {self.sentences}",
             f"texts embedded: {self.embedded}; from the cache: {self.cached}; seconds: {self.seconds:.1f}",
+            f"duplicates: {self.stories} stories in several articles; {len(self.superseded)} older versions "
+            f"not indexed; seconds: {self.duplicate_seconds:.1f}",
         ]
         lines += [f"skipped {escape(s.describe())}" for s in self.skipped]  # one line each, whatever the file name
         return "\n".join(lines)
@@ -163,14 +171,16 @@ def _faiss_index(vectors: np.ndarray, settings: Settings) -> tuple[faiss.Index, 
     return make_vector_index(vectors, settings)
 
 
-def _write_metadata(path: Path, prepared: list[_Prepared]) -> None:
+def _write_metadata(path: Path, prepared: list[_Prepared], stories: Stories | None = None) -> None:
+    story = stories.story if stories else {}
     db = sqlite3.connect(path)
     try:
         db.executescript(store.SCHEMA)
         db.executemany(
-            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?)",
             [(p.article.id, p.article.title, p.article.date, p.article.url, p.article.source,
-              p.article.path, p.article.content_hash, p.article.text) for p in prepared],
+              p.article.path, p.article.content_hash, p.article.text, story.get(p.article.id, p.article.id))
+             for p in prepared],
         )
         chunk_rows = (c for p in prepared for c in p.chunks)
         db.executemany(
@@ -239,13 +249,20 @@ def chunk_sentence_spans(prepared: list[_Prepared]) -> np.ndarray:
     return spans
 
 
+def duplicates_manifest(stories: Stories | None, settings: Settings) -> dict:
+    """How the stories were found and what was left out, for the operator reading the manifest."""
+    return {"threshold": settings.duplicate_threshold, "shingle_words": SHINGLE_WORDS, "num_perm": NUM_PERM,
+            "stories": len(stories.members()) if stories else 0,
+            "superseded": dict(sorted(stories.superseded.items())) if stories else {}}
+
+
 def _write_build(tmp: Path, prepared: list[_Prepared], encoder: Encoder, settings: Settings,
-                 alias_text: str, started: float) -> None:
+                 alias_text: str, started: float, stories: Stories | None = None) -> None:
     tmp.mkdir(parents=True)
     faiss_info, n_chunks = _write_vectors(tmp / store.VECTORS, prepared, settings)
     n_sentences = _write_sentence_vectors(tmp / store.SENTENCE_VECTORS, prepared, encoder.dim)
     np.save(tmp / store.CHUNK_SENTENCES, chunk_sentence_spans(prepared), allow_pickle=False)
-    _write_metadata(tmp / store.METADATA, prepared)
+    _write_metadata(tmp / store.METADATA, prepared, stories)
     analyzer = Analyzer(alias_text, spanish_lemmas(), alias_parts=True)
     Bm25Index.build([analyzer.document_terms(c.embedding_text()) for p in prepared for c in p.chunks]).save(tmp / store.BM25_DIR)
     (tmp / store.ALIASES).write_text(alias_text, encoding="utf-8")
@@ -260,6 +277,7 @@ def _write_build(tmp: Path, prepared: list[_Prepared], encoder: Encoder, setting
         "counts": {"articles": len(prepared), "chunks": n_chunks, "sentences": n_sentences},
         "dates": {"min": dates[0] if dates else None, "max": dates[-1] if dates else None},
         "articles": {p.article.id: p.article.content_hash for p in prepared},
+        "duplicates": duplicates_manifest(stories, settings),
         "versions": _versions(),
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "build_seconds": round(time.monotonic() - started, 3),
@@ -267,6 +285,20 @@ def _write_build(tmp: Path, prepared: list[_Prepared], encoder: Encoder, setting
     }
     (tmp / store.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     store.fsync_tree(tmp)
+
+
+def _one_version_each(prepared: list[_Prepared], settings: Settings,
+                      report: BuildReport) -> tuple[list[_Prepared], Stories]:
+    """Group all articles into stories (every build, over every article: a new copy can join an
+    old story) and drop the older versions of an article, before anything is embedded."""
+    started = time.monotonic()
+    stories = find_stories([p.article for p in prepared], settings.duplicate_threshold)
+    report.duplicate_seconds = time.monotonic() - started
+    report.superseded = dict(stories.superseded)
+    report.stories = len(stories.members())
+    for old, new in sorted(stories.superseded.items()):
+        log.info("article %s is an older version of %s: not indexed", escape(old), escape(new))
+    return [p for p in prepared if p.article.id not in stories.superseded], stories
 
 
 def build_index(settings: Settings, articles: Path | None = None, full: bool = False,
@@ -302,6 +334,7 @@ def _build_index(settings: Settings, articles: Path | None, full: bool, encoder:
                 report.skipped.append(Skipped(p.article.path or p.article.id, "no text to index"))
         if not prepared:
             raise NothingToIndex(f"no article could be indexed from {articles or settings.articles_dir}")
+        prepared, stories = _one_version_each(prepared, settings, report)
         encoder = encoder or Encoder(settings, threads=settings.build_threads)
         old, report.full_reason = _previous(settings, full, encoder.backend)
         report.full = old is None
@@ -315,7 +348,7 @@ def _build_index(settings: Settings, articles: Path | None, full: bool, encoder:
             else:
                 report.unchanged.append(aid)
         kept = {p.article.id for p in prepared}
-        report.removed = sorted(a for a in old_hashes if a not in kept)
+        report.removed = sorted(a for a in old_hashes if a not in kept and a not in stories.superseded)
         if old is not None:
             old.close()
         cache = embed_cache(settings, encoder.dim)
@@ -328,7 +361,7 @@ def _build_index(settings: Settings, articles: Path | None, full: bool, encoder:
         tmp = index_dir / store.BUILDS / f".tmp-{build_id}"
         final = index_dir / store.BUILDS / build_id
         try:
-            _write_build(tmp, prepared, encoder, settings, read_alias_text(settings.aliases_file), started)
+            _write_build(tmp, prepared, encoder, settings, read_alias_text(settings.aliases_file), started, stories)
             tmp.rename(final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from .latest import LatestPage
 from .records import Answer, Hit
-from .wording import CLOSEST_IN_ARTICLE, CLOSEST_TITLES, NEEDS_SUBJECT, NOT_FOUND, not_in_article
+from .wording import ALSO_IN, CLOSEST_IN_ARTICLE, CLOSEST_TITLES, NEEDS_SUBJECT, NOT_FOUND, not_in_article
 
 
 def source_line(hit: Hit) -> str:
     parts = [hit.title]
     parts += [p for p in (hit.source, hit.date, hit.url) if p]
+    if hit.also_in:
+        parts.append(f"{ALSO_IN} " + ", ".join(a.source for a in hit.also_in))
     return " · ".join(parts)
 
 

@@ -62,6 +62,17 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class AlsoIn:
+    """Another outlet that carries the same story (a near-duplicate article), for "También en"."""
+
+    source: str
+    url: str | None = None
+
+    def to_json(self) -> dict:
+        return {"source": self.source, "url": self.url}
+
+
+@dataclass(frozen=True)
 class Hit:
     """One retrieved chunk with its fused score and its article's metadata."""
 
@@ -77,6 +88,7 @@ class Hit:
     end: int = 0
     lexical: float = 0.0
     dense: float = 0.0
+    also_in: tuple[AlsoIn, ...] = ()  # the story's other outlets (index.duplicates)
 
     def to_json(self) -> dict:
         return {
@@ -88,6 +100,7 @@ class Hit:
             "url": self.url,
             "source": self.source,
             "date": self.date,
+            "also_in": [a.to_json() for a in self.also_in],
         }
 
 

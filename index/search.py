@@ -46,7 +46,7 @@ Ranked = tuple[Candidate, ChunkRow]  # a passage as the answer layer sees it: it
 def to_hit(cand: Candidate, chunk: ChunkRow) -> Hit:
     """The record a caller gets for a ranked passage."""
     return Hit(chunk.article_id, chunk.chunk_id, chunk.title, chunk.text, cand.fused, chunk.url,
-               chunk.source, chunk.date, chunk.start, chunk.end, cand.lexical, cand.dense)
+               chunk.source, chunk.date, chunk.start, chunk.end, cand.lexical, cand.dense, chunk.also_in)
 
 
 def _top_rows(scores: np.ndarray, n: int) -> np.ndarray:
@@ -139,13 +139,18 @@ def _overlap(a: ChunkRow, b: ChunkRow) -> float:
 
 def diverse(stored: StoredIndex, ranked: list[Candidate], k: int,
             max_overlap: float = 0.5) -> list[Ranked]:
-    """The best k chunks, skipping near-duplicates: overlapping windows or identical texts."""
+    """The best k chunks, skipping near-duplicates: overlapping windows, identical texts, and
+    passages of another copy of a story already shown (its first-ranked article speaks for it;
+    the source line names the other outlets)."""
     chosen: list[Ranked] = []
     seen_texts: set[str] = set()
+    story_article: dict[str, str] = {}  # story -> the article whose passages represent it
     window = ranked[: max(4 * k, k + 10)]
     for cand, chunk in zip(window, stored.chunks([c.row for c in window])):
         key = " ".join(chunk.text.split()).casefold()
         if key in seen_texts or any(_overlap(chunk, other) > max_overlap for _, other in chosen):
+            continue
+        if story_article.setdefault(chunk.story or chunk.article_id, chunk.article_id) != chunk.article_id:
             continue
         chosen.append((cand, chunk))
         seen_texts.add(key)

@@ -33,13 +33,14 @@ import numpy as np
 from .errors import BuildLocked, IndexCorrupt, IndexMismatch, IndexNotFound
 from .lemmas import fingerprint as lemma_fingerprint, spanish_lemmas
 from .lexical import Analyzer, Bm25Index
-from .records import ArticleInfo, IndexInfo
+from .duplicates import MAX_ALSO_IN, outlet_name
+from .records import AlsoIn, ArticleInfo, IndexInfo
 from .rowfile import RowFile
 from .vectors import tune_for_search
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: chunk_sentences.npy
+FORMAT_VERSION = 3  # 2: chunk_sentences.npy; 3: articles.story (near-duplicate stories)
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 SENTENCE_VECTORS = "sentences.npy"
@@ -55,7 +56,7 @@ REBUILD_HINT = "rebuild it with `python -m index build --full`"
 
 SCHEMA = """
 CREATE TABLE articles (id TEXT PRIMARY KEY, title TEXT NOT NULL, date TEXT, url TEXT,
-    source TEXT, path TEXT, content_hash TEXT NOT NULL, text TEXT NOT NULL);
+    source TEXT, path TEXT, content_hash TEXT NOT NULL, text TEXT NOT NULL, story TEXT NOT NULL);
 CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL, article_id TEXT NOT NULL,
     position INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL);
 CREATE TABLE sentences (row INTEGER PRIMARY KEY, article_id TEXT NOT NULL,
@@ -63,6 +64,7 @@ CREATE TABLE sentences (row INTEGER PRIMARY KEY, article_id TEXT NOT NULL,
 CREATE INDEX chunks_article ON chunks(article_id, position);
 CREATE INDEX sentences_article ON sentences(article_id, start);
 CREATE INDEX articles_date ON articles(date);
+CREATE INDEX articles_story ON articles(story);
 """
 
 
@@ -196,6 +198,8 @@ class ChunkRow:
     date: str | None
     url: str | None
     source: str | None
+    story: str = ""  # the story's id: its representative article's id (index.duplicates)
+    also_in: tuple[AlsoIn, ...] = ()  # the story's other outlets
 
 
 class StoredIndex:
@@ -222,6 +226,27 @@ class StoredIndex:
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._db_lock = threading.Lock()
         self._check_counts()
+        self.also_in = self._also_in()
+
+    def _also_in(self) -> dict[str, tuple[AlsoIn, ...]]:
+        """For each article of a story carried by several outlets, the other outlets (named once,
+        not the article's own, at most ``MAX_ALSO_IN``). Loaded once: few articles have any."""
+        rows = self.query(
+            "SELECT id, story, source, url FROM articles WHERE story IN "
+            "(SELECT story FROM articles GROUP BY story HAVING COUNT(*) > 1) ORDER BY story, id != story, id"
+        )
+        stories: dict[str, list[tuple[str, str | None, str | None]]] = {}
+        for aid, story, source, url in rows:
+            stories.setdefault(story, []).append((aid, outlet_name(source, url), url))
+        out: dict[str, tuple[AlsoIn, ...]] = {}
+        for members in stories.values():
+            for aid, own, _ in members:
+                named: dict[str, AlsoIn] = {}
+                for other, name, url in members:
+                    if other != aid and name and name != own and name not in named:
+                        named[name] = AlsoIn(name, url)
+                out[aid] = tuple(named.values())[:MAX_ALSO_IN]
+        return out
 
     def _check_counts(self) -> None:
         counts = self.manifest.get("counts", {})
@@ -264,11 +289,11 @@ class StoredIndex:
         marks = ",".join("?" * len(rows))
         found = self.query(
             f'SELECT c.row, c.chunk_id, c.article_id, c.position, c.start, c."end", c.text, '
-            f"a.title, a.date, a.url, a.source FROM chunks c JOIN articles a ON a.id = c.article_id "
+            f"a.title, a.date, a.url, a.source, a.story FROM chunks c JOIN articles a ON a.id = c.article_id "
             f"WHERE c.row IN ({marks})",
             tuple(int(r) for r in rows),
         )
-        by_row = {r[0]: ChunkRow(*r) for r in found}
+        by_row = {r[0]: ChunkRow(*r, also_in=self.also_in.get(r[2], ())) for r in found}
         return [by_row[int(r)] for r in rows if int(r) in by_row]
 
     def article_chunks(self, article_id: str) -> list[ChunkRow]:

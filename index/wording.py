@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CLOSEST_IN_ARTICLE", "CLOSEST_TITLES", "NEEDS_SUBJECT", "NOT_FOUND", "not_in_article"]
+__all__ = ["ALSO_IN", "CLOSEST_IN_ARTICLE", "CLOSEST_TITLES", "NEEDS_SUBJECT", "NOT_FOUND", "not_in_article"]
 
 # The articles do not hold the answer.
 NOT_FOUND = "No lo encuentro en los artículos."
@@ -28,6 +28,8 @@ NOT_IN_ARTICLE = "El artículo «{title}» habla de esto, pero no dice {what}."
 NOT_IN_ARTICLE_VAGUE = "El artículo «{title}» habla de esto, pero no dice lo que preguntas."
 # Heads the article's closest sentence, shown as context (never as the answer).
 CLOSEST_IN_ARTICLE = "Lo más cercano que dice:"
+# On a source line: the other outlets that carry the same story (index.duplicates).
+ALSO_IN = "También en:"
 
 # Question words that carry an accent in an indirect question ("no dice cuántos años…").
 _ACCENTED = {"que": "qué", "quien": "quién", "quienes": "quiénes", "cuando": "cuándo", "donde": "dónde",

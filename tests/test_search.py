@@ -100,7 +100,7 @@ def test_search_api_returns_hits_with_metadata(stored: StoredIndex, fake_setting
     hits = engine.search("misil corea", top_k=3)
     assert 1 <= len(hits) <= 3
     data = hits[0].to_json()
-    assert set(data) == {"article_id", "chunk_id", "title", "text", "score", "url", "source", "date"}
+    assert set(data) == {"article_id", "chunk_id", "title", "text", "score", "url", "source", "date", "also_in"}
     assert data["chunk_id"].startswith(data["article_id"] + "#")
 
 

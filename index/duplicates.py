@@ -1,0 +1,196 @@
+"""Near-duplicate articles: the same story in several copies is grouped into one story.
+
+Two articles are one story when the Jaccard similarity of their sets of word shingles (runs
+of ``SHINGLE_WORDS`` words of the normalised text) reaches ``Settings.duplicate_threshold``.
+Candidates come from MinHash LSH (datasketch), so a build never compares all pairs; each
+candidate pair is then checked with its exact Jaccard (cheap for one pair), and grouping is
+transitive (union-find): A~B and B~C put A, B and C in one story.
+
+Why shingles of normalised words: a wire copy in another outlet differs in its header,
+footer and spelling of numbers ("24" or "*NUMBER*" in the masked corpus), not in its running
+text; folding case, accents and every number to one token leaves only that running text.
+
+Inside a story, members from one outlet (same source or host) or with the same title are
+versions of one article: only the newest is indexed, the older are *superseded*. Members
+from other outlets all stay and name each other ("También en …"). The story's id is its
+representative's article id: the newest member kept.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Sequence
+from urllib.parse import urlsplit
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+from datasketch.hashfunc import sha1_hash32
+
+from .records import Article
+
+SHINGLE_WORDS = 5  # words per shingle: long enough that common phrases rarely match by chance
+NUM_PERM = 128  # MinHash permutations: a Jaccard estimate within about ±0.04 near 0.5
+SEED = 1
+MAX_ALSO_IN = 3  # outlets named in "También en": a source line, not a list
+
+_NUMBER = re.compile(r"\*number\*|\d+(?:[.,]\d+)*")
+_WORD = re.compile(r"\w+")
+
+
+def _fold(text: str) -> str:
+    """Casefolded, accents removed: "Árbol" and "arbol" are one word."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words(text: str) -> list[str]:
+    """The text's words, folded, with every number (or the corpus' ``*NUMBER*`` mask) as "0"."""
+    return _WORD.findall(_NUMBER.sub(" 0 ", _fold(text)))
+
+
+def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> np.ndarray:
+    """Sorted distinct 32-bit hashes of the text's word shingles (one shingle if it is shorter)."""
+    tokens = words(text)
+    if not tokens:
+        return np.zeros(0, dtype=np.uint32)
+    grams = {" ".join(tokens[i : i + size]) for i in range(max(1, len(tokens) - size + 1))}
+    return np.unique(np.fromiter((sha1_hash32(g.encode("utf-8")) for g in grams), dtype=np.uint32))
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Exact Jaccard similarity of two sorted sets of distinct hashes."""
+    if not len(a) and not len(b):
+        return 1.0
+    common = len(np.intersect1d(a, b, assume_unique=True))
+    return common / (len(a) + len(b) - common)
+
+
+def _identity(value: int) -> int:
+    """The shingles arrive already hashed (their hashes also give the exact Jaccard)."""
+    return value
+
+
+def minhashes(hashes: Sequence[np.ndarray]) -> list[MinHash]:
+    """One MinHash per article, from its shingle hashes."""
+    return list(MinHash.generator(hashes, num_perm=NUM_PERM, seed=SEED, hashfunc=_identity))
+
+
+class _UnionFind:
+    """Disjoint sets over 0..n-1; what makes the grouping transitive."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, i: int, j: int) -> None:
+        ri, rj = self.find(i), self.find(j)
+        if ri != rj:
+            self.parent[max(ri, rj)] = min(ri, rj)
+
+
+def group_texts(texts: Sequence[str], threshold: float) -> list[int]:
+    """A group number per text (the smallest index in its group): texts whose shingle Jaccard
+    reaches ``threshold``, found by MinHash LSH and checked exactly, grouped transitively."""
+    hashes = [shingle_hashes(t) for t in texts]
+    sets = _UnionFind(len(texts))
+    if threshold <= 0.0:  # everything is one story; LSH cannot be tuned for 0
+        for i in range(1, len(texts)):
+            sets.union(0, i)
+        return [sets.find(i) for i in range(len(texts))]
+    signatures = minhashes(hashes)
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    with lsh.insertion_session() as session:
+        for i, m in enumerate(signatures):
+            session.insert(i, m, check_duplication=False)
+    for i, m in enumerate(signatures):
+        for j in lsh.query(m):
+            # A pair already in one group needs no check: grouping is transitive anyway.
+            if j > i and sets.find(i) != sets.find(j) and jaccard(hashes[i], hashes[j]) >= threshold:
+                sets.union(i, j)
+    return [sets.find(i) for i in range(len(texts))]
+
+
+# --------------------------------------------------------------------------- stories and versions
+
+
+def host(url: str | None) -> str | None:
+    """The URL's host without "www.", or None."""
+    if not url:
+        return None
+    try:
+        name = urlsplit(url.strip()).hostname
+    except ValueError:
+        return None
+    return name.removeprefix("www.") if name else None
+
+
+def outlet_name(source: str | None, url: str | None) -> str | None:
+    """How an outlet is named to the reader: its source, else its URL's host."""
+    return (source or "").strip() or host(url)
+
+
+def same_version(a: Article, b: Article) -> bool:
+    """Same outlet (source or host) or same title: two versions of one article, not two outlets."""
+    if a.source and b.source and _fold(a.source).strip() == _fold(b.source).strip():
+        return True
+    if host(a.url) and host(a.url) == host(b.url):
+        return True
+    return bool(a.title) and " ".join(words(a.title)) == " ".join(words(b.title))
+
+
+@dataclass(frozen=True)
+class Stories:
+    """The build's grouping: each indexed article's story and the versions it superseded."""
+
+    story: dict[str, str]  # indexed article id -> story id (the representative's article id)
+    superseded: dict[str, str]  # older version's id -> id of the newer version indexed instead
+
+    def members(self) -> dict[str, list[str]]:
+        """Story id -> its indexed articles, only for stories of several."""
+        out: dict[str, list[str]] = {}
+        for aid, story in self.story.items():
+            out.setdefault(story, []).append(aid)
+        return {s: m for s, m in out.items() if len(m) > 1}
+
+
+def _newest_first(members: list[int], articles: Sequence[Article]) -> list[int]:
+    """Newest first: by date (an undated article counts as oldest), then the later in build
+    order (the later file, or the later line of one file)."""
+    return sorted(members, key=lambda i: (articles[i].date or "", i), reverse=True)
+
+
+def _versions(members: list[int], articles: Sequence[Article]) -> tuple[list[int], dict[int, int]]:
+    """The members kept (newest first) and, for each superseded member, the member kept instead."""
+    kept: list[int] = []
+    superseded: dict[int, int] = {}
+    for i in _newest_first(members, articles):
+        newer = next((k for k in kept if same_version(articles[k], articles[i])), None)
+        if newer is None:
+            newer = next((superseded_by for old, superseded_by in superseded.items()
+                          if same_version(articles[old], articles[i])), None)
+        if newer is None:
+            kept.append(i)
+        else:
+            superseded[i] = newer
+    return kept, superseded
+
+
+def find_stories(articles: Sequence[Article], threshold: float) -> Stories:
+    """Group the build's articles into stories and pick the version of each article to index."""
+    groups: dict[int, list[int]] = {}
+    for i, root in enumerate(group_texts([a.text for a in articles], threshold)):
+        groups.setdefault(root, []).append(i)
+    story: dict[str, str] = {}
+    superseded: dict[str, str] = {}
+    for members in groups.values():
+        kept, older = _versions(members, articles)
+        for i in kept:
+            story[articles[i].id] = articles[kept[0]].id
+        superseded.update({articles[i].id: articles[k].id for i, k in older.items()})
+    return Stories(story, superseded)
