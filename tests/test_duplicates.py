@@ -155,3 +155,22 @@ def test_outlet_names() -> None:
     assert outlet_name(None, "https://www.bbc.com/mundo/x") == "bbc.com"
     assert outlet_name("  ", None) is None
     assert duplicates.host("not a url") is None
+
+
+def test_the_labelled_pairs_file_has_its_documented_shape() -> None:
+    """eval/duplicate_pairs.jsonl (eval/README.md), checked without the corpus."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "eval" / "duplicate_pairs.jsonl"
+    pairs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert len(pairs) >= 50
+    kinds = {"exact_copy", "version", "contaminated", "follow_up", "same_topic", "same_outlet", "easy"}
+    for p in pairs:
+        assert {"a", "b", "file", "duplicate", "kind", "split", "note"} <= set(p) <= {*p, "file_b"}
+        assert p["kind"] in kinds and p["split"] in {"tune", "holdout"} and p["note"].strip()
+        assert p["duplicate"] is (p["kind"] in {"exact_copy", "version"})
+    for split in ("tune", "holdout"):
+        labels = {p["duplicate"] for p in pairs if p["split"] == split}
+        assert labels == {True, False}
+    assert len({(p["a"], p["b"], p["file"], p.get("file_b")) for p in pairs}) == len(pairs)
