@@ -150,7 +150,7 @@ def test_cli_search_json_reads_stdin_one_line_each(sample_index: Settings) -> No
     assert [line["question"] for line in lines] == ["¿Qué acusa EE. UU.?", "", "hola"]
     results = lines[0]["results"]
     assert 1 <= len(results) <= 3
-    assert set(results[0]) == {"article_id", "chunk_id", "title", "text", "score", "url", "source", "date"}
+    assert set(results[0]) == {"article_id", "chunk_id", "title", "text", "score", "url", "source", "date", "also_in"}
     assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
     assert any(ACCUSATION in r["text"] for r in results)
 
