@@ -137,3 +137,23 @@ def test_no_also_in_no_words() -> None:
     assert "También en" not in render.source_line(hit_with(()), render.HTML)
     assert "También en" not in cli_output.source_line(hit_with(()))
     assert hit_with(()).to_json()["also_in"] == []
+
+
+def test_an_index_from_before_stories_is_refused_then_rebuilt_in_full(fake_settings: Settings) -> None:
+    """Format 2 had no articles.story: serving it fails with the rebuild hint, building replaces it."""
+    import pytest
+
+    from index import store
+    from index.errors import IndexMismatch
+
+    write_jsonl(fake_settings.articles_dir / "a.jsonl", [FIRE_ONE, FIRE_TWO])
+    build_index(fake_settings, encoder=FakeEncoder())
+    manifest_path = store.current_build(fake_settings.index_dir) / store.MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    manifest["format_version"] = 2
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="format version 2.*rebuild"):
+        Engine.open(fake_settings, FakeEncoder())
+    report = build_index(fake_settings, encoder=FakeEncoder())
+    assert report.full and "format version 2" in report.full_reason and report.stories == 1
+    assert Engine.open(fake_settings, FakeEncoder()).search("incendio mercado San Juan")[0].also_in
