@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from index.records import Answer, Hit, Passage
-from index.wording import ALSO_IN
+
 
 from . import wording
 from .buttons import Keyboard
@@ -148,7 +148,7 @@ def also_in(hit: Hit, fmt: Format) -> str:
         name = fmt.esc(trim(other.source, 60))
         url = _safe_url(other.url)
         names.append(fmt.link(name, url) if url and fmt.html else name)
-    return f"{ALSO_IN} " + ", ".join(names) if names else ""
+    return f"{wording.ALSO_IN} " + ", ".join(names) if names else ""
 
 
 def source_line(hit: Hit, fmt: Format, number: int | None = None) -> str:
@@ -200,11 +200,12 @@ def passage_block(passage: Passage, fmt: Format, number: int, mark: bool = False
 
 def answer_text(answer: Answer, sources: Sequence[int], fmt: Format) -> str:
     """The answer sentence(s) first, then one source line per supporting passage."""
+    note = f"{fmt.italic(fmt.esc(wording.outside_dates(answer.outside_dates)))}\n" if answer.outside_dates else ""
     if answer.outcome == "not_in_article":
-        return not_in_article_text(answer, sources, fmt)
+        return note + not_in_article_text(answer, sources, fmt)
     if not answer.answered:
         return refusal_text(answer, fmt)
-    lines = [fmt.esc(answer.answer.strip() or "…")]
+    lines = [note + fmt.esc(answer.answer.strip() or "…")]
     if sources:
         lines.append("")
         numbered = len(sources) > 1

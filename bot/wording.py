@@ -9,7 +9,9 @@ come from ``index.wording``, so ``python -m index ask`` says the same as the bot
 from __future__ import annotations
 
 # Re-exported: bot code reads every string from this module.
-from index.wording import CLOSEST_IN_ARTICLE, CLOSEST_TITLES, NEEDS_SUBJECT, NOT_FOUND, not_in_article  # noqa: F401
+from index.wording import (  # noqa: F401
+    ALSO_IN, CLOSEST_IN_ARTICLE, CLOSEST_TITLES, NEEDS_SUBJECT, NOT_FOUND, not_in_article, outside_dates,
+)
 
 # --------------------------------------------------------------------------- commands
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from .latest import LatestPage
 from .records import Answer, Hit
-from .wording import ALSO_IN, CLOSEST_IN_ARTICLE, CLOSEST_TITLES, NEEDS_SUBJECT, NOT_FOUND, not_in_article
+from .wording import (
+    ALSO_IN, CLOSEST_IN_ARTICLE, CLOSEST_TITLES, NEEDS_SUBJECT, NOT_FOUND, not_in_article, outside_dates,
+)
 
 
 def source_line(hit: Hit) -> str:
@@ -27,6 +29,8 @@ def hits_text(question: str, hits: list[Hit]) -> str:
 
 def answer_text(answer: Answer) -> str:
     lines = [f"? {answer.question}"]
+    if answer.outside_dates:
+        lines.append(outside_dates(answer.outside_dates))
     if answer.answered:
         lines.append(answer.answer)
         if answer.passages:

@@ -22,7 +22,9 @@ from . import store
 from .answer import AnswerWeights, Evidence, conclude, nothing_to_search, score_sentences, with_article
 from .embedding import Encoder, QueryCache
 from .errors import IndexError_, IndexNotFound
-from .followup import FOLLOWUP_BOOST, answer_pool, from_story, resolve_query, rests_on_story, thread_vector
+from .followup import (
+    FOLLOWUP_BOOST, answer_pool, from_story, points_back, resolve_query, rests_on_story, thread_vector,
+)
 from .latest import LatestPage, about_articles, page_of
 from .noise import strip_noise
 from .records import Answer, ArticleInfo, Hit, IndexInfo, Turn
@@ -122,25 +124,39 @@ class Engine:
 
     def _ask(self, question: str, history: Sequence[Turn], k: int) -> Answer:
         stored = self._index()  # one index for the whole question, even if a reload swaps it meanwhile
-        found = self._timed_evidence(stored, question, history, k)
-        return found if isinstance(found, Answer) else conclude(stored, self.settings, found)
+        found, missed = self._timed_evidence(stored, question, history, k)
+        answer = found if isinstance(found, Answer) else conclude(stored, self.settings, found)
+        if missed and answer.outcome in ("answered", "not_in_article"):
+            # Said, not hidden: "ayer" found nothing of its dates, so the reply comes from other days.
+            answer = replace(answer, outside_dates=missed)
+        return answer
 
     def evidence(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Evidence | Answer:
         """The candidate sentences and passages ``ask`` decides from (or its answer when there is
         nothing to search for); the tuning scripts read the sentences' features from here."""
-        return self._timed_evidence(self._index(), question, history, top_k or self.settings.top_k)
+        return self._timed_evidence(self._index(), question, history, top_k or self.settings.top_k)[0]
 
     def _timed_evidence(self, stored: StoredIndex, question: str, history: Sequence[Turn],
-                        k: int) -> Evidence | Answer:
-        """A question with a time expression is searched and analysed without its time words,
-        favouring its dates; when that finds nothing of its dates (or asks for nothing), it is
-        answered as asked, exactly as a question without one (docs/dates.md)."""
+                        k: int) -> tuple[Evidence | Answer, str]:
+        """The evidence, and the question's time expression when it found nothing of its dates.
+
+        A question with a time expression is searched and analysed without its time words,
+        favouring its dates. When that finds nothing of its dates, a question with a range ("ayer",
+        "en 2020") is answered as asked, exactly as one without (its words may be the topic's:
+        "los migrantes que llegaron en 2020"), and the expression is returned so the reply can say
+        the answer is from other dates; "lo último sobre…" is answered without its words, which
+        are never the topic's (docs/dates.md)."""
         when = self.timeframe(question)
-        if when.active:
-            found = self._evidence(stored, when.text_without_expression, history, k, when)
-            if isinstance(found, Evidence) and found.passages and _used(when, found.passages[0][1].date):
-                return found
-        return self._evidence(stored, question, history, k)
+        if not when.active:
+            return self._evidence(stored, question, history, k), ""
+        if when.latest and not points_back(when.text_without_expression, stored.analyzer):
+            history = ()  # "lo último sobre el coronavirus" names its topic, however short
+        found = self._evidence(stored, when.text_without_expression, history, k, when)
+        if isinstance(found, Evidence) and found.passages and _used(when, found.passages[0][1].date):
+            return found, ""
+        if when.latest:
+            return self._evidence(stored, when.text_without_expression, history, k), ""
+        return self._evidence(stored, question, history, k), when.expression
 
     def _evidence(self, stored: StoredIndex, question: str, history: Sequence[Turn], k: int,
                   when: Timeframe | None = None) -> Evidence | Answer:

@@ -152,6 +152,9 @@ class Answer:
     needs_subject: bool = False
     outcome: str = ""
     closest: str = ""
+    # The question's time expression ("ayer") when nothing of its dates was about it: the answer
+    # comes from other dates, and the reply says so before it.
+    outside_dates: str = ""
 
     def __post_init__(self) -> None:
         if not self.outcome:
@@ -167,6 +170,7 @@ class Answer:
             "answered": self.answered,
             "answer": self.answer,
             "closest": self.closest,
+            "outside_dates": self.outside_dates,
             "needs_subject": self.needs_subject,
             "confidence": round(float(self.confidence), 6),
             "closest_titles": list(self.closest_titles),

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ALSO_IN", "CLOSEST_IN_ARTICLE", "CLOSEST_TITLES", "NEEDS_SUBJECT", "NOT_FOUND", "not_in_article"]
+__all__ = ["ALSO_IN", "CLOSEST_IN_ARTICLE", "CLOSEST_TITLES", "NEEDS_SUBJECT", "NOT_FOUND", "not_in_article",
+           "outside_dates"]
 
 # The articles do not hold the answer.
 NOT_FOUND = "No lo encuentro en los artículos."
@@ -30,6 +31,14 @@ NOT_IN_ARTICLE_VAGUE = "El artículo «{title}» habla de esto, pero no dice lo 
 CLOSEST_IN_ARTICLE = "Lo más cercano que dice:"
 # On a source line: the other outlets that carry the same story (index.duplicates).
 ALSO_IN = "También en:"
+# Before an answer from other dates: the question's time expression found nothing about it.
+OUTSIDE_DATES = "No encuentro nada sobre esto con esa fecha («{expression}»). Lo más cercano, de otra fecha:"
+
+
+def outside_dates(expression: str) -> str:
+    """'No encuentro nada sobre esto con esa fecha («ayer»)…': said before the answer, so a reader
+    never takes a story of another day for the one asked about."""
+    return OUTSIDE_DATES.format(expression=" ".join(expression.split()))
 
 # Question words that carry an accent in an indirect question ("no dice cuántos años…").
 _ACCENTED = {"que": "qué", "quien": "quién", "quienes": "quiénes", "cuando": "cuándo", "donde": "dónde",

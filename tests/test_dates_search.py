@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from index.build import build_index
+from index.cli_output import answer_text
 from index.engine import Engine
 from index.search import Candidate, newer_on_ties
+from index.records import Turn
 from index.settings import Settings
 from index.store import ChunkRow
 from tests.support.encoder import FakeEncoder
@@ -73,6 +75,30 @@ def test_the_date_does_not_bring_up_another_topic(engine: Engine) -> None:
 def test_nothing_in_the_range_answers_the_question_as_asked(engine: Engine) -> None:
     dated = engine.ask("¿Qué pasó hoy con la lava del volcán de La Palma?")
     assert dated.passages[0].hit.article_id == "undated"  # the same as without the date
+
+
+def test_an_answer_from_other_dates_says_so(engine: Engine) -> None:
+    """Nothing of today is about the volcano: the answer comes from another day, and says which
+    expression found nothing, so the reader does not take it for today's news. (Off-topic
+    refusals are switched off: the fake encoder's scores are not what the thresholds are for.)"""
+    engine = Engine(engine.settings.model_copy(update={"refusal_threshold": float("-inf"),
+                                                       "refusal_min_coverage": 0.0}), engine.encoder)
+    engine.reload_if_changed()
+    other = engine.ask("¿Qué pasó hoy con la lava del volcán de La Palma?")
+    assert other.answered and other.outside_dates == "hoy"
+    assert other.to_json()["outside_dates"] == "hoy"
+    assert "«hoy»" in answer_text(other)
+    assert engine.ask("¿Qué pasó ayer con la lava del volcán de La Palma?").outside_dates == ""
+    assert engine.ask("¿Qué pasa con la lava del volcán de La Palma?").outside_dates == ""
+
+
+def test_latest_about_a_topic_is_not_a_follow_up(engine: Engine) -> None:
+    """"Lo último sobre la lava" after a football question names its own topic, one word or not."""
+    football = engine.ask("¿Qué pasó con el Real Madrid y el Cádiz?")
+    history = [Turn(football.question, football.answer, (football.passages[0].hit.article_id,))]
+    latest = engine.ask("lo último sobre la lava", history)
+    assert latest.passages[0].hit.article_id == "tuesday"
+    assert latest.outside_dates == ""
 
 
 def test_latest_takes_the_newest_relevant_story(engine: Engine) -> None:

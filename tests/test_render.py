@@ -33,6 +33,21 @@ def test_answer_escapes_every_piece_of_article_text() -> None:
     assert "&#x27;" not in text and "&#39;" not in text
 
 
+@pytest.mark.parametrize("outcome", ["answered", "not_in_article"])
+def test_an_answer_from_other_dates_says_so_first(outcome: str) -> None:
+    """"¿Qué pasó ayer…?" answered from another day: the note leads, in italics, escaped."""
+    answered = outcome == "answered"
+    answer = Answer("q", answered, "La lava llega al mar." if answered else "", (Passage(hit()),),
+                    outcome=outcome, closest="" if answered else "La lava llega al mar.", outside_dates="<ayer>")
+    text = render.answer_text(answer, (0,), render.HTML)
+    visible = parse_html(text)
+    assert visible.startswith("No encuentro nada sobre esto con esa fecha («<ayer>»)")
+    assert text.startswith("<i>No encuentro") and "&lt;ayer&gt;" in text
+    plain = render.answer_text(answer, (0,), render.TEXT)
+    assert plain.startswith("No encuentro nada sobre esto con esa fecha («<ayer>»)")
+    assert "No encuentro" not in render.answer_text(Answer("q", True, "x", (Passage(hit()),)), (0,), render.HTML)
+
+
 def test_highlight_marks_answer_spans_with_escaped_pieces() -> None:
     passage = Passage(hit(text="Antes <x>. La respuesta & más. Después."), ((11, 30),))
     text = render.passage_text(passage, render.HTML)
