@@ -92,6 +92,8 @@ def date_span(value: str | None) -> tuple[date, date] | None:
 _PREP = r"(?:sobre|de|del|acerca de|en torno a|respecto a|con|en)"
 _MONTH = (r"(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre"
           r"|diciembre)")
+# Short month names as people type them ("el 4 de dic"); only after a day number, where "mar" is March.
+_MONTH_ABBR = r"(?:ene|feb|mar|abr|jun|jul|ago|sep|sept|oct|nov|dic)\.?"
 _WEEKDAY = r"(?:lunes|martes|miercoles|jueves|viernes|sabado|domingo)"
 _YEAR = r"(?:19[89]\d|20[0-4]\d)"
 # A month or a year named in a question is often when the event happened; the news of it may be
@@ -101,7 +103,7 @@ _DAY = r"(?:[12]\d|3[01]|0?[1-9]|primero|1o|1º)"
 _NUMBER_WORDS = {"un": 1, "una": 1, "uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6,
                  "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "quince": 15,
                  "veinte": 20, "treinta": 30}
-_NUMBER = r"(?:\d{1,3}|" + "|".join(_NUMBER_WORDS) + ")"
+_NUMBER = r"(?:\d{1,3}|un par de|" + "|".join(_NUMBER_WORDS) + ")"
 _UNIT = r"(?:dias?|semanas?|mes(?:es)?|anos?)"
 
 # Asking for the newest news: the flag, and these words (with the preposition that tied them
@@ -118,10 +120,18 @@ _LATEST = [
 ]
 # (pattern, kind); the first that matches (left to right among kinds, in this order) is used.
 _DATES = [
-    ("relative", r"\b(?:(?:en|durante) )?(?:esta semana(?! santa)|la semana pasada|la pasada semana|este mes"
-                 r"|el mes pasado|el pasado mes|este ano|el ano pasado|el pasado ano)\b"),
+    ("relative", r"\b(?:(?:en|durante) )?(?:esta semana(?! santa)|la semana (?:pasada|anterior)|la pasada semana"
+                 r"|este mes|el mes (?:pasado|anterior)|el pasado mes|este ano|el ano (?:pasado|anterior)"
+                 r"|el pasado ano)\b"),
+    ("weekend", r"\b(?:(?:en|durante) )?(?:este|el) (?:pasado )?(?:fin de semana|finde)(?: pasado)?\b"),
+    ("recent", rf"\b(?:(?:en|durante) )?(?:la ultima semana|los ultimos {_NUMBER} dias|los ultimos dias"
+               rf"|estos (?:ultimos )?dias)\b"),
+    ("recent", r"\bhace (?:unos|pocos|algunos) dias\b"),
+    ("numeric", r"\b(?:(?:el|del) (?:dia )?|dia )(?:[12]\d|3[01]|0?[1-9])/(?:1[0-2]|0?[1-9])(?:/(?:\d{4}|\d{2}))?\b"),
+    ("month_of_year", rf"\b(?:(?:en|durante|desde|de) )?(?:(?:el )?mes de )?{_MONTH} (?:de|del) (?:ano pasado|pasado ano"
+                  rf"|este ano|ano anterior)\b"),
     ("ago", rf"\bhace (?:(?:unos|unas) )?{_NUMBER} {_UNIT}\b"),
-    ("day_month", rf"\b(?:(?:desde )?(?:el|del) )?(?:(?:pasado|dia) )?(?:{_WEEKDAY} )?{_DAY} de {_MONTH}"
+    ("day_month", rf"\b(?:(?:desde )?(?:el|del) )?(?:(?:pasado|dia) )?(?:{_WEEKDAY} )?{_DAY} de (?:{_MONTH}|{_MONTH_ABBR})"
                   rf"(?: (?:de|del) (?:ano )?{_YEAR})?\b"),
     ("month", rf"\b(?:(?:en|durante|desde|de) )?(?:(?:el )?mes de )?{_MONTH} (?:de|del) (?:ano )?{_YEAR}\b"),
     ("month", rf"\b(?:(?:en|durante|desde) (?:el mes de )?|(?:el|este) (?:pasado )?mes de |el pasado ){_MONTH}\b"),
@@ -191,7 +201,10 @@ def _for_dateparser(kind: str, words: str) -> str:
     words = re.sub(r"\b(?:del|de) ano\b", "de", words).replace(" del ", " de ")
     if kind == "day_month":
         words = re.sub(rf"^(?:el |pasado |dia )*{_WEEKDAY} ", "", words)
+    if kind == "day_month":
+        words = re.sub(rf"\b({_MONTH_ABBR[3:-4]})\b\.?", lambda m: _MONTH_NAMES[m[1]], words)
     if kind == "ago":
+        words = words.replace("un par de", "2")
         words = re.sub(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", lambda m: str(_NUMBER_WORDS[m[1]]), words)
     return words
 
@@ -208,12 +221,72 @@ def _span(day: date, period: str) -> tuple[date, date]:
     return day, day
 
 
+_MONTH_NAMES = {"ene": "enero", "feb": "febrero", "mar": "marzo", "abr": "abril", "jun": "junio", "jul": "julio",
+                "ago": "agosto", "sep": "septiembre", "sept": "septiembre", "oct": "octubre", "nov": "noviembre",
+                "dic": "diciembre"}
+_MONTH_NUMBER = {name: i for i, name in enumerate(
+    ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre",
+     "diciembre"], 1)} | {"setiembre": 9}
+
+
+def _weekend(today: date) -> tuple[date, date]:
+    """The last Saturday and Sunday up to today (this one when asked on a weekend)."""
+    sunday = today + timedelta(days=6 - today.weekday()) if today.weekday() >= 5 else \
+        today - timedelta(days=today.weekday() + 1)
+    return sunday - timedelta(days=1), min(sunday, today)
+
+
+def _recent(words: str, today: date) -> tuple[date, date]:
+    """"Los últimos 3 días" (the number given), "la última semana", "hace unos días" (a week): the
+    days up to today."""
+    count = re.search(r"ultimos (\d{1,3}|\w+) dias", words)
+    number = count[1] if count else ""
+    days = int(number) if number.isdigit() else _NUMBER_WORDS.get(number, 7)
+    return today - timedelta(days=days), today
+
+
+def _numeric(words: str, today: date) -> tuple[date, date] | None:
+    """"El 4/12" (day first, as in Spanish), the last such day up to today, or "4/12/2020"."""
+    m = re.search(r"(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?", words)
+    if not m:
+        return None
+    day, month = int(m[1]), int(m[2])
+    try:
+        if m[3]:
+            year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
+            found = date(year, month, day)
+        else:
+            found = date(today.year, month, day)
+            if found > today:
+                found = date(today.year - 1, month, day)
+    except ValueError:
+        return None
+    return found, found
+
+
+def _month_of_year(words: str, today: date) -> tuple[date, date]:
+    """"Marzo del año pasado", "marzo de este año": that month, reaching a few days past its end."""
+    name = next(n for n in _MONTH_NUMBER if re.search(rf"\b{n}\b", words))
+    year = today.year if "este ano" in words else today.year - 1
+    month = _MONTH_NUMBER[name]
+    start = date(year, month, 1)
+    end = date(year, month, calendar.monthrange(year, month)[1]) + timedelta(days=REPORT_GRACE_DAYS)
+    return start, min(end, today) if start <= today else end
+
+
+_COMPUTED = {"weekend": lambda words, today: _weekend(today), "recent": _recent, "numeric": _numeric,
+             "month_of_year": _month_of_year}
+
+
 def _resolve(kind: str, words: str, today: date) -> tuple[date, date] | None:
     """The range of one matched expression, or None when dateparser cannot read it."""
+    if kind in _COMPUTED:  # spans dateparser has no period for (a weekend, the last days) or misreads
+        return _COMPUTED[kind](words, today)
     if kind == "relative":  # "la semana pasada", "este mes": keep the article dateparser expects
         phrase = re.sub(r"^(?:en|durante) ", "", words)
         phrase = {"la pasada semana": "la semana pasada", "el pasado mes": "el mes pasado",
-                  "el pasado ano": "el ano pasado"}.get(phrase, phrase)
+                  "el pasado ano": "el ano pasado", "la semana anterior": "la semana pasada",
+                  "el mes anterior": "el mes pasado", "el ano anterior": "el ano pasado"}.get(phrase, phrase)
     else:
         phrase = _for_dateparser(kind, words)
     data = _parser(today).get_date_data(re.sub(r"\bano\b", "año", phrase))

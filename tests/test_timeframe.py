@@ -45,6 +45,21 @@ def d(text: str) -> date:
     ("¿Qué dijo el Papa hace tres días?", "2019-05-12", "2019-05-12", "¿Qué dijo el Papa?"),
     ("¿Qué dijo el Papa hace 3 días?", "2019-05-12", "2019-05-12", "¿Qué dijo el Papa?"),
     ("¿Qué ocurrió hace una semana en Chile?", "2019-05-06", "2019-05-12", "¿Qué ocurrió en Chile?"),
+    # As people also say it: synonyms, short forms, the weekend, the last days, numeric dates.
+    ("que paso la semana anterior con fauci", "2019-05-06", "2019-05-12", "que paso con fauci"),
+    ("que dijo AMLO el mes anterior", "2019-04-01", "2019-05-07", "que dijo AMLO"),
+    ("¿Qué pasó este fin de semana en Madrid?", "2019-05-11", "2019-05-12", "¿Qué pasó en Madrid?"),
+    ("que paso el finde", "2019-05-11", "2019-05-12", "que paso"),
+    ("¿Qué pasó el fin de semana pasado?", "2019-05-11", "2019-05-12", "¿Qué pasó?"),
+    ("¿Qué pasó en los últimos 3 días?", "2019-05-12", "2019-05-15", "¿Qué pasó?"),
+    ("¿Qué dijo Maduro en la última semana?", "2019-05-08", "2019-05-15", "¿Qué dijo Maduro?"),
+    ("¿Qué dijo Maduro hace unos días?", "2019-05-08", "2019-05-15", "¿Qué dijo Maduro?"),
+    ("¿Qué dijo el Papa hace un par de días?", "2019-05-13", "2019-05-13", "¿Qué dijo el Papa?"),
+    ("¿Qué pasó en marzo del año pasado?", "2018-03-01", "2018-04-07", "¿Qué pasó?"),
+    ("¿Qué pasó en marzo de este año?", "2019-03-01", "2019-04-07", "¿Qué pasó?"),
+    ("¿Qué dijo el Papa el 4/12?", "2018-12-04", "2018-12-04", "¿Qué dijo el Papa?"),
+    ("¿Qué dijo el Papa el 4/12/2016?", "2016-12-04", "2016-12-04", "¿Qué dijo el Papa?"),
+    ("¿Qué pasó el 4 de dic en Venezuela?", "2018-12-04", "2018-12-04", "¿Qué pasó en Venezuela?"),
 ])
 def test_each_expression_kind_gives_its_range(question: str, start: str, end: str, without: str) -> None:
     when = parse_timeframe(question, TODAY)
@@ -87,6 +102,9 @@ def test_latest_with_a_range_keeps_both() -> None:
     "¿Qué hizo Domingo Perón?",
     "¿Qué acusa EE. UU. a Corea del Norte?",
     "¿Cuántos jugadores hay en un equipo de beisbol?",
+    "¿Qué pasó en el mar de Cortés?",  # "mar" is March only after a day number
+    "¿Cuántos goles marcó 3/4 del equipo?",  # no day/month
+    "¿Qué pasó el 31/02?",  # no such day
 ])
 def test_questions_without_an_expression_come_back_untouched(question: str) -> None:
     assert parse_timeframe(question, TODAY) == Timeframe(None, None, False, question)
