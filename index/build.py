@@ -3,8 +3,9 @@
 Incremental by content hash: an article whose hash is unchanged keeps its stored vectors;
 added or changed articles are embedded; removed ones simply are not carried over. A change
 of model, chunking or format forces a full build. BM25 is always rebuilt (it is cheap), and
-so are the near-duplicate stories (``index.duplicates``, under a second for a thousand
-articles): an older version of an article is neither embedded nor stored.
+so are the near-duplicate stories (``index.duplicates``) from each text's sketch, kept by the
+text's hash in the embedding cache file (``index.sketch_cache``), so only new texts are
+sketched: an older version of an article is neither embedded nor stored.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ import numpy as np
 from . import store
 from .chunking import article_sentences, chunk_article
 from .duplicates import NUM_PERM, SHINGLE_WORDS, Stories, find_stories
+from .sketch_cache import SketchCache, sketches_of
 from .build_vectors import embed_documents
 from .embed_cache import EmbeddingCache
 from .embedding import Encoder
@@ -64,6 +66,7 @@ class BuildReport:
     superseded: dict[str, str] = field(default_factory=dict)  # older version -> the version indexed
     stories: int = 0  # stories carried by several indexed articles
     duplicate_seconds: float = 0.0
+    sketched: int = 0  # article texts sketched for grouping (the others' sketches were kept)
 
     def summary(self) -> str:
         lines = [
@@ -75,7 +78,7 @@ class BuildReport:
             f"chunks: {self.chunks}; sentences: {self.sentences}",
             f"texts embedded: {self.embedded}; from the cache: {self.cached}; seconds: {self.seconds:.1f}",
             f"duplicates: {self.stories} stories in several articles; {len(self.superseded)} older versions "
-            f"not indexed; seconds: {self.duplicate_seconds:.1f}",
+            f"not indexed; texts sketched: {self.sketched}; seconds: {self.duplicate_seconds:.1f}",
         ]
         lines += [f"skipped {escape(s.describe())}" for s in self.skipped]  # one line each, whatever the file name
         return "\n".join(lines)
@@ -135,12 +138,22 @@ def _prepare(articles: list[Article], settings: Settings) -> list[_Prepared]:
     ]
 
 
+def _cache_path(settings: Settings) -> Path:
+    return settings.embed_cache_file or Path(settings.index_dir) / "embed-cache.sqlite"
+
+
 def embed_cache(settings: Settings, dim: int) -> EmbeddingCache | None:
     """The build's embedding cache, or None when switched off (ARTICLE_QA_EMBED_CACHE_MAX_TEXTS=0)."""
     if settings.embed_cache_max_texts <= 0:
         return None
-    path = settings.embed_cache_file or Path(settings.index_dir) / "embed-cache.sqlite"
-    return EmbeddingCache(path, dim, settings.embed_cache_max_texts)
+    return EmbeddingCache(_cache_path(settings), dim, settings.embed_cache_max_texts)
+
+
+def sketch_cache(settings: Settings) -> SketchCache | None:
+    """The duplicate sketches kept in the embedding cache's file, bounded and switched off with it."""
+    if settings.embed_cache_max_texts <= 0:
+        return None
+    return SketchCache(_cache_path(settings), settings.embed_cache_max_texts)
 
 
 def _embed_missing(prepared: list[_Prepared], encoder: Encoder, cache: EmbeddingCache | None,
@@ -287,12 +300,19 @@ def _write_build(tmp: Path, prepared: list[_Prepared], encoder: Encoder, setting
     store.fsync_tree(tmp)
 
 
-def _one_version_each(prepared: list[_Prepared], settings: Settings,
+def one_version_each(prepared: list[_Prepared], settings: Settings,
                       report: BuildReport) -> tuple[list[_Prepared], Stories]:
     """Group all articles into stories (every build, over every article: a new copy can join an
-    old story) and drop the older versions of an article, before anything is embedded."""
+    old story) and drop the older versions of an article, before anything is embedded. Only
+    texts without a kept sketch are sketched."""
     started = time.monotonic()
-    stories = find_stories([p.article for p in prepared], settings.duplicate_threshold)
+    cache = sketch_cache(settings)
+    try:
+        sketches, report.sketched = sketches_of([p.article.text for p in prepared], cache)
+    finally:
+        if cache is not None:
+            cache.close()
+    stories = find_stories([p.article for p in prepared], settings.duplicate_threshold, sketches)
     report.duplicate_seconds = time.monotonic() - started
     report.superseded = dict(stories.superseded)
     report.stories = len(stories.members())
@@ -334,7 +354,7 @@ def _build_index(settings: Settings, articles: Path | None, full: bool, encoder:
                 report.skipped.append(Skipped(p.article.path or p.article.id, "no text to index"))
         if not prepared:
             raise NothingToIndex(f"no article could be indexed from {articles or settings.articles_dir}")
-        prepared, stories = _one_version_each(prepared, settings, report)
+        prepared, stories = one_version_each(prepared, settings, report)
         encoder = encoder or Encoder(settings, threads=settings.build_threads)
         old, report.full_reason = _previous(settings, full, encoder.backend)
         report.full = old is None

@@ -24,7 +24,7 @@ from typing import Sequence
 from urllib.parse import urlsplit
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 from datasketch.hashfunc import sha1_hash32
 
 from .records import Article
@@ -32,6 +32,8 @@ from .records import Article
 SHINGLE_WORDS = 5  # words per shingle: long enough that common phrases rarely match by chance
 NUM_PERM = 128  # MinHash permutations: a Jaccard estimate within about ±0.04 near 0.5
 SEED = 1
+SCHEME = "affine32"  # datasketch's permutation scheme, named so kept signatures read back as made
+SKETCH_VERSION = 1  # bump when words(), the shingles or the signature change: kept sketches then miss
 MAX_ALSO_IN = 3  # outlets named in "También en": a source line, not a list
 # LSH tuned to miss few pairs (false positives are cheap: each candidate is checked exactly):
 # a pair at the threshold becomes a candidate with p = 0.97, 0.05 above it 0.99 (at 0.5).
@@ -80,6 +82,22 @@ def minhashes(hashes: Sequence[np.ndarray]) -> list[MinHash]:
     return list(MinHash.generator(hashes, num_perm=NUM_PERM, seed=SEED, hashfunc=_identity))
 
 
+@dataclass(frozen=True)
+class Sketch:
+    """All that grouping needs of one text, so that it can be kept (``index.sketch_cache``) and
+    the text not hashed again: the shingle hashes give a candidate pair's exact Jaccard, the
+    MinHash signature the LSH candidates."""
+
+    shingles: np.ndarray  # sorted distinct uint32 shingle hashes
+    signature: np.ndarray  # NUM_PERM MinHash values (datasketch's SCHEME, uint32)
+
+
+def sketch_texts(texts: Sequence[str]) -> list[Sketch]:
+    """The sketch of each text: nearly all of grouping's cost (hashing every shingle in Python)."""
+    hashes = [shingle_hashes(t) for t in texts]
+    return [Sketch(h, m.hashvalues) for h, m in zip(hashes, minhashes(hashes))]
+
+
 class _UnionFind:
     """Disjoint sets over 0..n-1; what makes the grouping transitive."""
 
@@ -98,16 +116,18 @@ class _UnionFind:
             self.parent[max(ri, rj)] = min(ri, rj)
 
 
-def group_texts(texts: Sequence[str], threshold: float) -> list[int]:
-    """A group number per text (the smallest index in its group): texts whose shingle Jaccard
+def _all_one(n: int) -> list[int]:
+    """Threshold 0: everything is one story (LSH cannot be tuned for 0)."""
+    return [0] * n
+
+
+def group_sketches(sketches: Sequence[Sketch], threshold: float) -> list[int]:
+    """A group number per sketch (the smallest index in its group): texts whose shingle Jaccard
     reaches ``threshold``, found by MinHash LSH and checked exactly, grouped transitively."""
-    hashes = [shingle_hashes(t) for t in texts]
-    sets = _UnionFind(len(texts))
-    if threshold <= 0.0:  # everything is one story; LSH cannot be tuned for 0
-        for i in range(1, len(texts)):
-            sets.union(0, i)
-        return [sets.find(i) for i in range(len(texts))]
-    signatures = minhashes(hashes)
+    if threshold <= 0.0:
+        return _all_one(len(sketches))
+    sets = _UnionFind(len(sketches))
+    signatures = [LeanMinHash(seed=SEED, hashvalues=s.signature, scheme=SCHEME) for s in sketches]
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM, weights=LSH_WEIGHTS)
     with lsh.insertion_session() as session:
         for i, m in enumerate(signatures):
@@ -115,9 +135,15 @@ def group_texts(texts: Sequence[str], threshold: float) -> list[int]:
     for i, m in enumerate(signatures):
         for j in lsh.query(m):
             # A pair already in one group needs no check: grouping is transitive anyway.
-            if j > i and sets.find(i) != sets.find(j) and jaccard(hashes[i], hashes[j]) >= threshold:
+            if j > i and sets.find(i) != sets.find(j) and \
+                    jaccard(sketches[i].shingles, sketches[j].shingles) >= threshold:
                 sets.union(i, j)
-    return [sets.find(i) for i in range(len(texts))]
+    return [sets.find(i) for i in range(len(sketches))]
+
+
+def group_texts(texts: Sequence[str], threshold: float) -> list[int]:
+    """``group_sketches`` of the texts, sketched here (a build passes kept sketches instead)."""
+    return _all_one(len(texts)) if threshold <= 0.0 else group_sketches(sketch_texts(texts), threshold)
 
 
 # --------------------------------------------------------------------------- stories and versions
@@ -185,10 +211,14 @@ def _versions(members: list[int], articles: Sequence[Article]) -> tuple[list[int
     return kept, superseded
 
 
-def find_stories(articles: Sequence[Article], threshold: float) -> Stories:
-    """Group the build's articles into stories and pick the version of each article to index."""
+def find_stories(articles: Sequence[Article], threshold: float,
+                 sketches: Sequence[Sketch] | None = None) -> Stories:
+    """Group the build's articles into stories and pick the version of each article to index.
+    ``sketches``: the sketches of the articles' texts, in order, when the build kept them."""
+    texts = [a.text for a in articles]
+    roots = group_texts(texts, threshold) if sketches is None else group_sketches(sketches, threshold)
     groups: dict[int, list[int]] = {}
-    for i, root in enumerate(group_texts([a.text for a in articles], threshold)):
+    for i, root in enumerate(roots):
         groups.setdefault(root, []).append(i)
     story: dict[str, str] = {}
     superseded: dict[str, str] = {}

@@ -33,6 +33,22 @@ CREATE INDEX IF NOT EXISTS vectors_used ON vectors(used);
 """
 
 
+def open_cache_file(path: Path, schema: str, table: str) -> sqlite3.Connection:
+    """The cache file with ``schema`` in place (WAL: a killed build keeps what it committed);
+    a corrupt file fails here, on a count of ``table``, not in the middle of a build."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=30)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(schema)
+        db.execute(f"SELECT count(*) FROM {table}").fetchone()
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db
+
+
 def text_key(identity: str, text: str) -> bytes:
     """The cache key of ``text`` embedded by the model (and runtime, and side) named ``identity``."""
     return hashlib.blake2b(f"{identity}\0{text}".encode("utf-8", "surrogatepass"), digest_size=20).digest()
@@ -52,17 +68,7 @@ class EmbeddingCache:
             self._disable("cannot open", exc)
 
     def _open(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(SCHEMA)
-            db.execute("SELECT count(*) FROM vectors").fetchone()  # a corrupt file fails here, not mid-build
-        except sqlite3.Error:
-            db.close()
-            raise
-        return db
+        return open_cache_file(self.path, SCHEMA, "vectors")
 
     @property
     def enabled(self) -> bool:

@@ -11,7 +11,8 @@ middle of the range of thresholds with the best F1 on the tune half.
 ``--candidates`` prints the distribution of the exact Jaccard similarity over all pairs of the
 corpus and the most similar pairs of each band: where the labelled pairs were picked from.
 ``--bench`` times the grouping (what a build adds) on the corpus and on scripts/bench_scale.py's
-replicated corpus (``--scale-chunks``).
+replicated corpus (``--scale-chunks``), as a build runs it: with the sketch cache off (every text
+sketched), on a first build (empty cache), on a rebuild with nothing new and with one article added.
 
     python scripts/eval_duplicates.py --data ../shared/data/news_es
     python scripts/eval_duplicates.py --data ../shared/data/news_es --candidates
@@ -23,6 +24,7 @@ import argparse
 import dataclasses
 import json
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from itertools import combinations
@@ -36,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_common import machine  # noqa: E402
-from index.duplicates import find_stories, group_texts, jaccard, shingle_hashes  # noqa: E402
+from index.duplicates import group_texts, jaccard, shingle_hashes  # noqa: E402
 from index.ingest import load_articles  # noqa: E402
 from index.records import Article  # noqa: E402
 from index.settings import Settings  # noqa: E402
@@ -171,20 +173,40 @@ def scale_articles(data: Path, chunks: int) -> list[Article]:
     return [p.article for p in replicate(base, chunks, 0, 0.10, 0.0)]
 
 
+def timed_grouping(articles: list[Article], settings: Settings) -> dict[str, Any]:
+    """One build's grouping, exactly as ``build_index`` runs it (sketches kept in the cache file
+    of ``settings``, or none when the cache is off)."""
+    from index.build import BuildReport, _Prepared, one_version_each
+
+    build = BuildReport()
+    started = time.perf_counter()
+    one_version_each([_Prepared(a, [], []) for a in articles], settings, build)
+    seconds = time.perf_counter() - started
+    return {"articles": len(articles), "seconds": round(seconds, 2),
+            "ms_per_article": round(1000 * seconds / max(1, len(articles)), 3), "sketched": build.sketched,
+            "stories_of_several": build.stories, "superseded": len(build.superseded)}
+
+
+def bench_builds(articles: list[Article], threshold: float) -> dict[str, Any]:
+    """The grouping of a build without kept sketches (the cache off: every text sketched), of a
+    first build (an empty cache), of a rebuild with nothing new and of one with one article added."""
+    with tempfile.TemporaryDirectory() as tmp:
+        on = Settings(_env_file=None, index_dir=Path(tmp) / "index", duplicate_threshold=threshold)
+        off = on.model_copy(update={"embed_cache_max_texts": 0})
+        before, last = articles[:-1], articles
+        out = {"cache_off": timed_grouping(before, off), "empty_cache": timed_grouping(before, on),
+               "no_change": timed_grouping(before, on), "one_added": timed_grouping(last, on)}
+        cache = Path(tmp) / "index" / "embed-cache.sqlite"
+        out["cache_file_mb"] = round(cache.stat().st_size / 2**20, 1) if cache.exists() else 0.0
+        return out
+
+
 def bench(args: argparse.Namespace, articles: list[Article]) -> dict[str, Any]:
-    out = {}
     corpus = [a for a in articles if a.id.startswith(FILES[0] + ":")]
     sets = {"corpus": corpus}
     if args.scale_chunks:
         sets[f"scale_{args.scale_chunks}_chunks"] = scale_articles(args.data, args.scale_chunks)
-    for name, arts in sets.items():
-        started = time.perf_counter()
-        stories = find_stories(arts, args.threshold)
-        seconds = time.perf_counter() - started
-        out[name] = {"articles": len(arts), "seconds": round(seconds, 2),
-                     "ms_per_article": round(1000 * seconds / max(1, len(arts)), 3),
-                     "stories_of_several": len(stories.members()), "superseded": len(stories.superseded)}
-    return out
+    return {name: bench_builds(arts, args.threshold) for name, arts in sets.items()}
 
 
 def report(result: dict[str, Any]) -> str:
@@ -216,9 +238,14 @@ def report(result: dict[str, Any]) -> str:
             lines += [f"    {p['jaccard']:.3f} {p['a']} [{p['a_source']}] {p['a_title']} || {p['b']} "
                       f"[{p['b_source']}] {p['b_title']}" for p in band["top"]]
     if "bench" in result:
-        for name, b in result["bench"].items():
-            lines.append(f"grouping {name}: {b['articles']} articles in {b['seconds']} s ({b['ms_per_article']} ms "
-                         f"each); {b['stories_of_several']} stories of several, {b['superseded']} superseded")
+        for name, runs in result["bench"].items():
+            for run, b in runs.items():
+                if run == "cache_file_mb":
+                    continue
+                lines.append(f"grouping {name}, {run.replace('_', ' ')}: {b['articles']} articles in {b['seconds']} s "
+                             f"({b['ms_per_article']} ms each), {b['sketched']} sketched; "
+                             f"{b['stories_of_several']} stories of several, {b['superseded']} superseded")
+            lines.append(f"grouping {name}: cache file {runs['cache_file_mb']} MB")
     return "\n".join(lines)
 
 

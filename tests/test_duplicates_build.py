@@ -157,3 +157,39 @@ def test_an_index_from_before_stories_is_refused_then_rebuilt_in_full(fake_setti
     report = build_index(fake_settings, encoder=FakeEncoder())
     assert report.full and "format version 2" in report.full_reason and report.stories == 1
     assert Engine.open(fake_settings, FakeEncoder()).search("incendio mercado San Juan")[0].also_in
+
+
+# --------------------------------------------------------------------------- kept sketches
+
+
+def stories_of(settings: Settings) -> dict[str, str]:
+    """Each indexed article's story, as the served index stores it."""
+    from index import store
+
+    index = store.StoredIndex.open(settings.index_dir, settings.model)
+    try:
+        return dict(index.query("SELECT id, story FROM articles"))
+    finally:
+        index.close()
+
+
+def test_a_rebuild_sketches_only_the_new_article_and_groups_as_a_full_build(fake_settings: Settings,
+                                                                             tmp_path: Path) -> None:
+    folder = fake_settings.articles_dir
+    write_jsonl(folder / "a.jsonl", [FIRE_ONE, ECONOMY_ART, OLD, NEW])
+    first = build_index(fake_settings, encoder=FakeEncoder())
+    assert first.sketched == 4 and "texts sketched: 4" in first.summary()
+    again = build_index(fake_settings, encoder=FakeEncoder())
+    assert again.sketched == 0 and again.unchanged
+    write_jsonl(folder / "b.jsonl", [FIRE_TWO])
+    added = build_index(fake_settings, encoder=FakeEncoder())
+    assert added.added == ["fire-dos"] and added.sketched == 1
+    full = build_index(fake_settings, encoder=FakeEncoder(), full=True)  # --full keeps the sketches too
+    assert full.full and full.sketched == 0
+
+    scratch = fake_settings.model_copy(update={"index_dir": tmp_path / "scratch", "embed_cache_max_texts": 0})
+    fresh = build_index(scratch, encoder=FakeEncoder())  # no cache: every text sketched
+    assert fresh.sketched == 5
+    assert (added.superseded, added.stories) == (fresh.superseded, fresh.stories) == ({"bodega-v1": "bodega-v2"}, 1)
+    assert stories_of(fake_settings) == stories_of(scratch)
+    assert stories_of(scratch)["fire-uno"] == stories_of(scratch)["fire-dos"]
