@@ -101,7 +101,8 @@ class Commands:
         """/fuentes page ``arg`` (clamped to the pages there are) with its ◀ / ▶ buttons."""
         size = self.settings.sources_page_size
         info = await asyncio.to_thread(self.engine.info)
-        total = int(getattr(info, "articles", 0) or 0)
+        stories = getattr(info, "stories", None)  # a story in several outlets is listed once
+        total = int((stories if stories is not None else getattr(info, "articles", 0)) or 0)
         pages = max(1, math.ceil(total / size))
         page = min(max(1, _page_number(arg)), pages)
         articles = await asyncio.to_thread(self.engine.list_articles, (page - 1) * size, size)

@@ -140,11 +140,12 @@ def _safe_url(url: str | None) -> str | None:
     return url
 
 
-def also_in(hit: Hit, fmt: Format) -> str:
-    """'También en: Outlet B, Outlet C': the story's other outlets, linked in HTML when they have
-    a link (the console shows the names only: its source line already has one link)."""
+def also_in(item: object, fmt: Format) -> str:
+    """'También en: Outlet B, Outlet C': the other outlets of a hit's or a listed article's story,
+    linked in HTML when they have a link (the console shows the names only: its source line
+    already has one link)."""
     names = []
-    for other in hit.also_in:
+    for other in getattr(item, "also_in", ()):
         name = fmt.esc(trim(other.source, 60))
         url = _safe_url(other.url)
         names.append(fmt.link(name, url) if url and fmt.html else name)
@@ -273,13 +274,16 @@ def sources_text(articles: Sequence[object], page: int, pages: int, total: int, 
 
 
 def article_line(art: object, fmt: Format) -> str:
-    """One listed article: its title (linked), outlet and date."""
+    """One listed story: its title (linked), outlet and date, and its other outlets."""
     title = fmt.esc(trim(getattr(art, "title", "") or wording.UNTITLED, 200))
     url = _safe_url(getattr(art, "url", None))
     label = fmt.link(title, url) if url and fmt.html else title
     meta = [fmt.esc(trim(getattr(art, "source", "") or "", 80)), fmt.esc(format_date(getattr(art, "date", None)))]
     meta = [m for m in meta if m]
     line = f"• {label}" + (f" ({', '.join(meta)})" if meta else "")
+    others = also_in(art, fmt)
+    if others:
+        line += f" · {others}"
     if url and not fmt.html:
         line += f"\n  {clean_text(url)}"
     return line

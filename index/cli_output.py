@@ -5,17 +5,20 @@ An answer's outcome is worded as in the bot (``index.wording``); the layout is t
 from __future__ import annotations
 
 from .latest import LatestPage
-from .records import Answer, Hit
+from .records import AlsoIn, Answer, Hit
 from .wording import (
     ALSO_IN, CLOSEST_IN_ARTICLE, CLOSEST_TITLES, NEEDS_SUBJECT, NOT_FOUND, not_in_article, outside_dates,
 )
 
 
+def also_in_text(also_in: tuple[AlsoIn, ...]) -> str:
+    """'También en: Outlet B, Outlet C' (names only: the line already has its own link), or ''."""
+    return f"{ALSO_IN} " + ", ".join(a.source for a in also_in) if also_in else ""
+
+
 def source_line(hit: Hit) -> str:
     parts = [hit.title]
-    parts += [p for p in (hit.source, hit.date, hit.url) if p]
-    if hit.also_in:
-        parts.append(f"{ALSO_IN} " + ", ".join(a.source for a in hit.also_in))
+    parts += [p for p in (hit.source, hit.date, hit.url, also_in_text(hit.also_in)) if p]
     return " · ".join(parts)
 
 
@@ -50,7 +53,8 @@ def answer_text(answer: Answer) -> str:
 
 def latest_text(page: LatestPage) -> str:
     """``python -m index latest``: one line per article, newest first, then where the page is."""
-    lines = [" · ".join(p for p in (a.date or "(sin fecha)", a.title, a.source, a.url) if p) for a in page.articles]
+    lines = [" · ".join(p for p in (a.date or "(sin fecha)", a.title, a.source, a.url, also_in_text(a.also_in)) if p)
+             for a in page.articles]
     about = f" sobre «{page.about}»" if page.about else ""
     lines.append(f"({page.total} artículos{about}; página {page.page} de {page.pages})")
     return "\n".join(lines)

@@ -25,7 +25,7 @@ from .errors import IndexError_, IndexNotFound
 from .followup import (
     FOLLOWUP_BOOST, answer_pool, from_story, points_back, resolve_query, rests_on_story, thread_vector,
 )
-from .latest import LatestPage, about_articles, page_of
+from .latest import LatestPage, about_articles, newest_page, page_of
 from .noise import strip_noise
 from .records import Answer, ArticleInfo, Hit, IndexInfo, Turn
 from .search import search_passages, to_hit
@@ -184,9 +184,8 @@ class Engine:
         stored = self._index()
         about = " ".join(strip_noise(about[:MAX_QUESTION_CHARS]).split())
         if not about:
-            total = int(stored.info().articles)
-            return page_of("", None, total, page, size, stored.list_articles)
-        found = about_articles(stored, self.settings, about, self.queries.encode_queries([about])[0])
+            return newest_page(stored, self.today(), page, size)
+        found = about_articles(stored, self.settings, about, self.queries.encode_queries([about])[0], self.today())
         return page_of(about, found, len(found), page, size)
 
     def info(self) -> IndexInfo:

@@ -3,10 +3,13 @@
 Why not the answer path: "what is new about X" wants a list of stories, not a sentence. The
 articles about the topic are the ones the normal retrieval finds for it (sharing at least one of
 its words, and scoring close to the best); among those the newest come first, undated last.
+Both lists show a story once, by its representative naming the other outlets ("También en"),
+and nothing dated after today: an article cannot be news before it is published.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 
 import numpy as np
 
@@ -32,26 +35,42 @@ class LatestPage:
 
     def to_json(self) -> dict:
         return {"about": self.about, "page": self.page, "pages": self.pages, "total": self.total,
-                "articles": [vars(a) for a in self.articles]}
+                "articles": [a.to_json() for a in self.articles]}
 
 
-def about_articles(stored: StoredIndex, settings: Settings, text: str, vector: np.ndarray) -> list[ArticleInfo]:
-    """The articles about ``text``, newest first (undated last; equally dated by relevance)."""
+def newest_page(stored: StoredIndex, today: date, page: int, size: int) -> LatestPage:
+    """Page ``page`` of the whole index's stories, newest first, none dated after ``today``."""
+    until = today.isoformat()
+    return page_of("", None, stored.count_listed(until), page, size,
+                   lambda offset, limit: stored.list_articles(offset, limit, until))
+
+
+def about_articles(stored: StoredIndex, settings: Settings, text: str, vector: np.ndarray,
+                   today: date | None = None) -> list[ArticleInfo]:
+    """The stories about ``text``, each by its representative, newest first (undated last;
+    equally dated by relevance). With ``today``, articles dated after it are left out before
+    anything else: what is not published yet neither is listed nor sets the bar of relevance."""
     ranked = retrieve(stored, stored.analyzer.terms(text), vector, settings.candidates, settings.dense_weight,
                       settings.sentence_weight)
+    chunks = {ch.row: ch for ch in stored.chunks([c.row for c in ranked])}
+    ranked = [c for c in ranked if c.row in chunks and _published(chunks[c.row].date, today)]
     if not ranked:
         return []
     floor = ABOUT_MIN_SHARE * ranked[0].fused
     ids: list[str] = []
-    relevant = [c for c in ranked if c.lexical > 0 and c.fused >= floor]
-    for chunk in stored.chunks([c.row for c in relevant]):
-        if chunk.article_id not in ids:
-            ids.append(chunk.article_id)
-        if len(ids) == ABOUT_MAX:
-            break
-    found = {a.id: a for a in articles_by_id(stored, ids)}
-    ordered = [found[i] for i in ids if i in found]
+    for c in ranked:
+        story = chunks[c.row].story or chunks[c.row].article_id
+        if c.lexical > 0 and c.fused >= floor and story not in ids:
+            ids.append(story)
+    found = {a.id: a for a in articles_by_id(stored, ids[:ABOUT_MAX]) if _published(a.date, today)}
+    ordered = [replace(found[i], also_in=stored.also_in.get(i, ())) for i in ids if i in found]
     return sorted(ordered, key=_start, reverse=True)  # stable: equally dated keep their relevance order
+
+
+def _published(article_date: str | None, today: date | None) -> bool:
+    """Undated, or dated up to ``today`` (a month or a year by its first day)."""
+    span = date_span(article_date)
+    return today is None or span is None or span[0] <= today
 
 
 def _start(article: ArticleInfo) -> str:

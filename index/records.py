@@ -189,14 +189,20 @@ class IndexInfo:
     model: str
     date_min: str | None
     date_max: str | None
+    stories: int | None = None  # what /fuentes lists: one per story (None: one per article)
 
 
 @dataclass(frozen=True)
 class ArticleInfo:
-    """One indexed article as listed by /fuentes (newest first)."""
+    """One indexed article as listed by /fuentes and /ultimas (newest first), a story once."""
 
     id: str
     title: str
     date: str | None
     url: str | None
     source: str | None
+    also_in: tuple[AlsoIn, ...] = ()  # the story's other outlets: a story is listed once
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "title": self.title, "date": self.date, "url": self.url, "source": self.source,
+                "also_in": [a.to_json() for a in self.also_in]}

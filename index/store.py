@@ -307,21 +307,30 @@ class StoredIndex:
         sentences = self.query("SELECT row FROM sentences WHERE article_id = ? ORDER BY start", (article_id,))
         return [r[0] for r in chunks], [r[0] for r in sentences]
 
-    def list_articles(self, offset: int = 0, limit: int = 10) -> list[ArticleInfo]:
-        """Newest first; undated articles last, by title."""
+    def list_articles(self, offset: int = 0, limit: int = 10, until: str | None = None) -> list[ArticleInfo]:
+        """One row per story (its representative, naming the story's other outlets), newest
+        first; undated last, by title. ``until`` (ISO day): none dated after it (ISO text of
+        any precision compares as its first day)."""
         rows = self.query(
-            "SELECT id, title, date, url, source FROM articles "
-            "ORDER BY date IS NULL, date DESC, title LIMIT ? OFFSET ?",
-            (max(0, limit), max(0, offset)),
+            "SELECT id, title, date, url, source FROM articles WHERE story = id AND (? IS NULL OR date IS NULL "
+            "OR date <= ?) ORDER BY date IS NULL, date DESC, title LIMIT ? OFFSET ?",
+            (until, until, max(0, limit), max(0, offset)),
         )
-        return [ArticleInfo(*r) for r in rows]
+        return [ArticleInfo(*r, also_in=self.also_in.get(r[0], ())) for r in rows]
+
+    def count_listed(self, until: str | None = None) -> int:
+        """How many rows ``list_articles`` has in all (with the same ``until``)."""
+        rows = self.query("SELECT COUNT(*) FROM articles WHERE story = id AND (? IS NULL OR date IS NULL "
+                          "OR date <= ?)", (until, until))
+        return int(rows[0][0])
 
     def info(self) -> IndexInfo:
-        """What the manifest says about this build, for /start and /estado."""
+        """What the manifest says about this build, for /start and /estado; and the stories
+        /fuentes lists (one per story)."""
         m = self.manifest
         dates = m.get("dates", {})
         return IndexInfo(str(self.path), m["counts"]["articles"], m["counts"]["chunks"], m["built_at"],
-                         m["model"]["name"], dates.get("min"), dates.get("max"))
+                         m["model"]["name"], dates.get("min"), dates.get("max"), stories=self.count_listed())
 
     def sentences_in(self, article_id: str, start: int, end: int) -> list[tuple[int, int, int]]:
         """(row, start, end) of the article's sentences inside [start, end)."""
