@@ -11,13 +11,12 @@ A page whose main text is shorter than ``MIN_TEXT_CHARS`` is not an article for 
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
-from datetime import date
-from typing import Iterator
 from urllib.parse import urljoin, urlsplit
 
+from .ingest import quiet_trafilatura
 from .listings import Entry
 from .normalise import normalise_text, normalise_title
+from .pubdate import iso_day
 from .web_urls import article_id, canonical_url, is_web_url
 
 log = logging.getLogger(__name__)
@@ -31,28 +30,6 @@ class NoArticle(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-@contextmanager
-def _quiet_trafilatura() -> Iterator[None]:
-    """Trafilatura warns about empty pages itself; the fetch reports each page once, in its words."""
-    names = ("trafilatura.core", "trafilatura.utils", "trafilatura.main_extractor")
-    loggers = [logging.getLogger(name) for name in names]
-    previous = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, previous):
-            logger.setLevel(level)
-
-
-def _iso_date(value: str | None) -> str | None:
-    try:
-        return date.fromisoformat(value[:10]).isoformat() if value else None
-    except ValueError:
-        return None
 
 
 _CANONICAL = "//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href"
@@ -108,7 +85,7 @@ def extract_article(html: bytes, final_url: str, entry: Entry | None = None,
     if tree is None:
         raise NoArticle("not an HTML document")
     link = [str(href) for href in tree.xpath(_CANONICAL)[:1]]  # read first: the extraction prunes the tree
-    with _quiet_trafilatura():
+    with quiet_trafilatura():
         doc = trafilatura.bare_extraction(tree, url=final_url, with_metadata=True, include_comments=False,
                                           date_extraction_params={"extensive_search": False,
                                                                   "original_date": True,
@@ -126,5 +103,5 @@ def extract_article(html: bytes, final_url: str, entry: Entry | None = None,
     url = _page_url([*link, doc.url], final_url)  # <link rel=canonical>, else trafilatura's (og:url…)
     source = _site_name(doc.sitename, [doc.url, url]) or listing_title or urlsplit(url).hostname
     return {"id": article_id(url), "title": title or None, "text": text,
-            "date": (entry.date if entry else None) or _iso_date(doc.date),
+            "date": (entry.date if entry else None) or iso_day(doc.date),
             "url": url, "source": source}

@@ -96,9 +96,12 @@ def _below_warning(record: logging.LogRecord) -> bool:
 
 
 @contextmanager
-def _quiet_trafilatura() -> Iterator[None]:
-    """Trafilatura warns on empty pages itself; we report each skip once, in our words."""
-    loggers = [logging.getLogger(n) for n in ("trafilatura.core", "trafilatura.utils")]
+def quiet_trafilatura() -> Iterator[None]:
+    """Trafilatura's own warnings and errors left out while it extracts: it warns about empty
+    pages itself, and the build (a skipped file) and the fetch (a page without an article)
+    report each one once, in their words. Its debug and info lines are untouched."""
+    names = ("trafilatura.core", "trafilatura.utils", "trafilatura.main_extractor")
+    loggers = [logging.getLogger(n) for n in names]
     for logger in loggers:
         logger.addFilter(_below_warning)
     try:
@@ -114,7 +117,7 @@ def _parse_html(raw: str, stem: str) -> Fields:
 
     if "html" not in raw[:50].lower():  # trafilatura rejects bare fragments; wrap them
         raw = f"<html><body><div>{raw}</div></body></html>"
-    with _quiet_trafilatura():
+    with quiet_trafilatura():
         doc = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False,
                                           date_extraction_params={"extensive_search": False})
     lines = normalise_text(doc.text or "").split("\n") if doc is not None else [""]

@@ -21,6 +21,7 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from .polite_http import Fetched, FetchFailed
+from .pubdate import iso_day
 from .web_urls import canonical_url, is_web_url
 
 Kind = Literal["feed", "sitemap", "sitemapindex", "page"]
@@ -166,15 +167,7 @@ def parse_sitemap(fetched: Fetched, body: bytes) -> Listing:
         lastmod = _text(element, "{*}lastmod")
         published = _text(element, "{*}news/{*}publication_date")
         title = _text(element, "{*}news/{*}title")
-        entry = Entry(url, _signature(url, lastmod, published, title), _iso_day(published), title)
+        entry = Entry(url, _signature(url, lastmod, published, title), iso_day(published), title)
         dated.append((lastmod or "", entry))
     dated.sort(key=lambda item: item[0], reverse=True)  # stable: undated keep their order, last
     return Listing("sitemap", None, [entry for _, entry in dated], [])
-
-
-def _iso_day(value: str | None) -> str | None:
-    """YYYY-MM-DD from a W3C datetime ("2024-03-05T10:00:00+01:00"), or None."""
-    try:
-        return date.fromisoformat(value[:10]).isoformat() if value else None
-    except ValueError:
-        return None

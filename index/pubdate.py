@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 
-__all__ = ["normalise_date", "url_date", "publication_date"]
+__all__ = ["iso_day", "normalise_date", "url_date", "publication_date"]
 
 _YEAR = r"(?:199\d|20[0-3]\d)"  # the years a news URL plausibly holds (as htmldate's reader)
 _ISO = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?(?:$|[T\s]\d|\s*$)")
@@ -38,6 +38,16 @@ def _iso(year: int, month: int | None = None, day: int | None = None) -> str | N
     if day:
         return f"{year:04d}-{month:02d}-{day:02d}"
     return f"{year:04d}-{month:02d}" if month else f"{year:04d}"
+
+
+def iso_day(value: str | None) -> str | None:
+    """The day of an ISO 8601 / W3C date or datetime ('2024-03-05T10:00:00+01:00' → '2024-03-05'),
+    else None. For the fetcher, which writes days: a sitemap's publication date, a page's
+    metadata date (trafilatura gives ISO days). Records of any shape go to ``normalise_date``."""
+    try:
+        return date.fromisoformat(value[:10]).isoformat() if value else None
+    except ValueError:
+        return None
 
 
 def normalise_date(value: str | None) -> str | None:

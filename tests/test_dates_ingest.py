@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from index.ingest import load_articles
-from index.pubdate import normalise_date, publication_date, url_date
+from index.pubdate import iso_day, normalise_date, publication_date, url_date
 
 TEXT = "El Gobierno presentó el plan de vivienda. La norma entra en vigor el mes que viene."
 
@@ -70,3 +70,12 @@ def test_an_unreadable_date_is_logged_and_the_article_kept(tmp_path: Path, caplo
     assert not result.skipped
     [line] = [r.getMessage() for r in caplog.records]
     assert "'sin fecha' not understood" in line and "news.jsonl:1" in line
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2024-03-05T10:00:00+01:00", "2024-03-05"),  # a sitemap's W3C datetime
+    ("2024-03-05", "2024-03-05"),  # trafilatura's page date
+    ("2024-03", None), ("05/03/2024", None), ("2024-02-30", None), ("", None), (None, None),
+])
+def test_the_fetcher_reads_iso_days_only(value: str | None, expected: str | None) -> None:
+    assert iso_day(value) == expected

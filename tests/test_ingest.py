@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from index.ingest import IngestResult, load_articles
+from index.ingest import IngestResult, load_articles, quiet_trafilatura
 from index.normalise import normalise_text, title_from_text
 
 REPO_ARTICLES = Path(__file__).resolve().parents[1] / "data" / "articles"
@@ -415,3 +415,17 @@ def test_repo_sample_corpus_loads_cleanly() -> None:
     assert len(news) >= 20
     assert all(a.title and a.text and a.content_hash for a in news)
     assert sum(bool(a.date and a.url) for a in news) >= len(news) // 2
+
+
+def test_trafilatura_warnings_are_left_out_while_it_extracts(caplog: pytest.LogCaptureFixture) -> None:
+    """The build and the fetch report an empty page once, in their words; trafilatura's own
+    warnings are dropped inside the block and pass again after it."""
+    names = ("trafilatura.core", "trafilatura.utils", "trafilatura.main_extractor")
+    with caplog.at_level(logging.DEBUG):
+        with quiet_trafilatura():
+            for name in names:
+                logging.getLogger(name).warning("empty page")
+                logging.getLogger(name).info("extracting")
+        logging.getLogger(names[0]).warning("after")
+    messages = [r.getMessage() for r in caplog.records]
+    assert "empty page" not in messages and messages.count("extracting") == 3 and "after" in messages
