@@ -79,7 +79,8 @@ class Settings(BaseSettings):
     build_threads: int = Field(2, ge=1, description="CPU threads used to embed during a build")
     embed_cache_max_texts: int = Field(
         500_000, ge=0, description="Vectors kept in the build's embedding cache (least recently used go first; "
-        "about 1.6 KB each at 384 dimensions); 0 switches the cache off"
+        "about 1.6 KB each at 384 dimensions), and as many articles' duplicate sketches (about 4.6 KB each); "
+        "0 switches the cache off"
     )
     embed_cache_file: Path | None = Field(
         None, description="The embedding cache (SQLite); default embed-cache.sqlite in the index directory"
