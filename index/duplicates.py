@@ -20,11 +20,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterator, Sequence
 from urllib.parse import urlsplit
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import MinHash, MinHashLSH
 from datasketch.hashfunc import sha1_hash32
 
 from .records import Article
@@ -32,7 +32,7 @@ from .records import Article
 SHINGLE_WORDS = 5  # words per shingle: long enough that common phrases rarely match by chance
 NUM_PERM = 128  # MinHash permutations: a Jaccard estimate within about ±0.04 near 0.5
 SEED = 1
-SCHEME = "affine32"  # datasketch's permutation scheme, named so kept signatures read back as made
+SCHEME = "affine32"  # datasketch's permutation scheme (the default) the signatures are made with
 SKETCH_VERSION = 1  # bump when words(), the shingles or the signature change: kept sketches then miss
 MAX_ALSO_IN = 3  # outlets named in "También en": a source line, not a list
 # LSH tuned to miss few pairs (false positives are cheap: each candidate is checked exactly):
@@ -123,22 +123,54 @@ def _all_one(n: int) -> list[int]:
 
 def group_sketches(sketches: Sequence[Sketch], threshold: float) -> list[int]:
     """A group number per sketch (the smallest index in its group): texts whose shingle Jaccard
-    reaches ``threshold``, found by MinHash LSH and checked exactly, grouped transitively."""
+    reaches ``threshold``, found by MinHash LSH and checked exactly, grouped transitively.
+
+    The groups are the connected parts of the graph of candidate pairs (sharing an LSH band)
+    whose exact Jaccard reaches the threshold; a pair already in one group needs no check."""
     if threshold <= 0.0:
         return _all_one(len(sketches))
     sets = _UnionFind(len(sketches))
-    signatures = [LeanMinHash(seed=SEED, hashvalues=s.signature, scheme=SCHEME) for s in sketches]
-    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM, weights=LSH_WEIGHTS)
-    with lsh.insertion_session() as session:
-        for i, m in enumerate(signatures):
-            session.insert(i, m, check_duplication=False)
-    for i, m in enumerate(signatures):
-        for j in lsh.query(m):
-            # A pair already in one group needs no check: grouping is transitive anyway.
-            if j > i and sets.find(i) != sets.find(j) and \
-                    jaccard(sketches[i].shingles, sketches[j].shingles) >= threshold:
-                sets.union(i, j)
+    if sketches:
+        signatures = np.stack([s.signature for s in sketches])
+        for bucket in _buckets(signatures, threshold):
+            _join(bucket, sketches, sets, threshold)
     return [sets.find(i) for i in range(len(sketches))]
+
+
+def _buckets(signatures: np.ndarray, threshold: float) -> Iterator[list[int]]:
+    """The LSH buckets of more than one text: per band of ``rows`` signature values, the texts
+    whose values in it are equal. The banding is datasketch's ``MinHashLSH`` optimum for the
+    threshold and ``LSH_WEIGHTS``; the bands are grouped with numpy, at once for all texts,
+    rather than by querying each signature in Python."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM, weights=LSH_WEIGHTS)
+    for band in range(lsh.b):
+        part = signatures[:, band * lsh.r : (band + 1) * lsh.r]
+        _, inverse, counts = np.unique(part, axis=0, return_inverse=True, return_counts=True)
+        inverse = inverse.ravel()
+        shared = np.flatnonzero(counts[inverse] > 1)
+        if not len(shared):
+            continue
+        shared = shared[np.argsort(inverse[shared], kind="stable")]
+        cuts = np.flatnonzero(np.diff(inverse[shared])) + 1
+        for bucket in np.split(shared, cuts):
+            yield bucket.tolist()
+
+
+def _join(bucket: list[int], sketches: Sequence[Sketch], sets: _UnionFind, threshold: float) -> None:
+    """Join the groups met in one bucket wherever one of their cross pairs is a copy: each two
+    groups are checked pair by pair until one reaches the threshold (or none does)."""
+    groups: dict[int, list[int]] = {}
+    for i in bucket:
+        groups.setdefault(sets.find(i), []).append(i)
+    if len(groups) < 2:
+        return
+    members = list(groups.values())
+    for x, first in enumerate(members):
+        for second in members[x + 1 :]:
+            if sets.find(first[0]) != sets.find(second[0]) and any(
+                    jaccard(sketches[i].shingles, sketches[j].shingles) >= threshold
+                    for i in first for j in second):
+                sets.union(first[0], second[0])
 
 
 def group_texts(texts: Sequence[str], threshold: float) -> list[int]:

@@ -174,3 +174,26 @@ def test_the_labelled_pairs_file_has_its_documented_shape() -> None:
         labels = {p["duplicate"] for p in pairs if p["split"] == split}
         assert labels == {True, False}
     assert len({(p["a"], p["b"], p["file"], p.get("file_b")) for p in pairs}) == len(pairs)
+
+
+def test_groups_are_the_connected_copies_of_all_pairs() -> None:
+    """Grouping by LSH buckets gives what checking every pair would (pairs far above the
+    threshold are always candidates): the connected parts of the copy graph, numbered by their
+    first text, with a chain grouped through its middle link."""
+    sentences = FIRE.split(". ")
+    chain = [". ".join(sentences[:5]), ". ".join(sentences[1:6]), ". ".join(sentences[2:])]  # A~B, B~C, not A~C
+    texts = [ECONOMY, *chain, FIRE_OTHER, FIRE_OTHER + " Fin.", ECONOMY.replace("tercera", "cuarta"), "Breve."]
+    hashes = [shingle_hashes(t) for t in texts]
+    parent = list(range(len(texts)))  # all pairs, by hand
+
+    def root(i: int) -> int:
+        return i if parent[i] == i else root(parent[i])
+
+    for i in range(len(texts)):
+        for j in range(i + 1, len(texts)):
+            if jaccard(hashes[i], hashes[j]) >= THRESHOLD and root(i) != root(j):
+                parent[max(root(i), root(j))] = min(root(i), root(j))
+    expected = [root(i) for i in range(len(texts))]
+    assert group_texts(texts, THRESHOLD) == expected
+    assert expected[1] == expected[2] == expected[3] and jaccard(hashes[1], hashes[3]) < THRESHOLD
+    assert expected[0] == expected[6] and expected[4] == expected[5] and len(set(expected)) == 4
