@@ -301,7 +301,7 @@ def _write_build(tmp: Path, prepared: list[_Prepared], encoder: Encoder, setting
 
 
 def one_version_each(prepared: list[_Prepared], settings: Settings,
-                      report: BuildReport) -> tuple[list[_Prepared], Stories]:
+                     report: BuildReport) -> tuple[list[_Prepared], Stories]:
     """Group all articles into stories (every build, over every article: a new copy can join an
     old story) and drop the older versions of an article, before anything is embedded. Only
     texts without a kept sketch are sketched."""

@@ -2,9 +2,9 @@
 the text, so a rebuild sketches only the texts it has not seen.
 
 Why: grouping articles into stories runs over every article at every build (a copy arriving
-today can join a story indexed a year ago), and nearly all of its time is hashing each
-article's shingles in Python: about 1.3 ms an article, two minutes at 90,000 articles even
-when nothing changed. The LSH lookup and the exact checks of the candidates are what is left.
+today can join a story indexed a year ago), and most of its time is hashing each article's
+shingles in Python, about a millisecond an article, whether or not the article changed
+(docs/duplicates.md, "The cost at build time"). LSH and the exact checks are what is left.
 
 Where: a table of the embedding cache's SQLite file, not of the index. Like a vector, a sketch
 is a pure function of a text, needed only while building; kept there it survives what the
