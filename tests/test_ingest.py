@@ -1,6 +1,7 @@
 """Ingest: every format, normalisation, titles, ids, hashes, and every kind of bad input."""
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -421,7 +422,9 @@ def test_trafilatura_warnings_are_left_out_while_it_extracts(caplog: pytest.LogC
     """The build and the fetch report an empty page once, in their words; trafilatura's own
     warnings are dropped inside the block and pass again after it."""
     names = ("trafilatura.core", "trafilatura.utils", "trafilatura.main_extractor")
-    with caplog.at_level(logging.DEBUG):
+    with contextlib.ExitStack() as levels:  # an imported trafilatura sets its loggers' own levels
+        for name in names:
+            levels.enter_context(caplog.at_level(logging.DEBUG, logger=name))
         with quiet_trafilatura():
             for name in names:
                 logging.getLogger(name).warning("empty page")
