@@ -150,6 +150,20 @@ def test_versions_and_other_outlets_together() -> None:
     assert stories.story == {"v2": "v2", "copy": "v2"}
 
 
+def test_one_outlets_texts_sharing_only_part_of_their_text_both_stay() -> None:
+    """Grouped as one story (over the threshold) but not versions (under SUPERSEDE_JACCARD): the
+    older text has much of its own, and a superseded text would not be searched at all."""
+    own = " ".join(f"El tribunal escuchó al testigo número {n} sobre la obra {n} del puerto."
+                   for n in ("uno", "dos", "tres", "cuatro"))
+    first, second = FIRE + " " + own, FIRE
+    similarity = jaccard(shingle_hashes(first), shingle_hashes(second))
+    assert THRESHOLD <= similarity < duplicates.SUPERSEDE_JACCARD
+    stories = find_stories([article("old", first, source="El Diario", date="2024-03-01"),
+                            article("new", second, source="El Diario", date="2024-03-02")], THRESHOLD)
+    assert stories.superseded == {}
+    assert stories.story == {"old": "new", "new": "new"}
+
+
 def test_outlet_names() -> None:
     assert outlet_name("El País", "https://elpais.com/x") == "El País"
     assert outlet_name(None, "https://www.bbc.com/mundo/x") == "bbc.com"
