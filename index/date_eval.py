@@ -18,6 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .engine import Engine
+from .news_eval import report
 from .records import Answer
 
 TOP = 5
@@ -92,9 +93,5 @@ def run_date_eval(engine: Engine, items_path: Path, split: str, json_out: Path |
         engine.settings = settings
     metrics = summarise_dates(rows)
     metrics.update({"file": str(items_path), "split": split, "seconds": round(time.monotonic() - started, 1)})
-    print(json.dumps(metrics, ensure_ascii=False, indent=1))
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps({"metrics": metrics, "rows": rows}, ensure_ascii=False, indent=1),
-                            encoding="utf-8")
+    report(metrics, rows, json_out)
     return metrics

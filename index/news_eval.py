@@ -153,9 +153,15 @@ def run_news_eval(engine: Engine, items_path: Path, split: str, json_out: Path |
     metrics = summarise_news(rows)
     metrics.update({"file": str(items_path), "split": split,
                     "seconds": round(time.monotonic() - started, 1)})
+    report(metrics, rows, json_out)
+    return metrics
+
+
+def report(metrics: dict, rows: list[dict], json_out: Path | None) -> None:
+    """An evaluation's summary on stdout as JSON, and its per-item rows in ``json_out`` when given
+    (the news and the date evaluations report alike)."""
     print(json.dumps(metrics, ensure_ascii=False, indent=1))
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps({"metrics": metrics, "rows": rows}, ensure_ascii=False, indent=1),
                             encoding="utf-8")
-    return metrics

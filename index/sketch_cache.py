@@ -17,113 +17,52 @@ the file costs only speed: one log line, and the build sketches every text itsel
 """
 from __future__ import annotations
 
-import hashlib
-import logging
-import sqlite3
-import time
 from importlib import metadata
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from .cache_table import CacheTable, cache_key
 from .duplicates import NUM_PERM, SCHEME, SEED, SHINGLE_WORDS, SKETCH_VERSION, Sketch, sketch_texts
-from .embed_cache import open_cache_file
-from .logsafe import escape
 
-log = logging.getLogger(__name__)
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sketches (key BLOB PRIMARY KEY, shingles BLOB NOT NULL, signature BLOB NOT NULL,
-    used REAL NOT NULL) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS sketches_used ON sketches(used);
-"""
 _IDENTITY = (f"sketch-v{SKETCH_VERSION}:shingle-words={SHINGLE_WORDS}:perm={NUM_PERM}:seed={SEED}:"
              f"{SCHEME}:datasketch={metadata.version('datasketch')}")
-_BATCH = 500  # SQLite caps the parameters of one statement
 
 
 def sketch_key(text: str) -> bytes:
     """The key of ``text``'s sketch."""
-    return hashlib.blake2b(f"{_IDENTITY}\0{text}".encode("utf-8", "surrogatepass"), digest_size=20).digest()
+    return cache_key(_IDENTITY, text)
 
 
 class SketchCache:
     """Get and put sketches by key; a failing file turns the cache off."""
 
     def __init__(self, path: Path, max_rows: int) -> None:
-        self.path = Path(path)
-        self.max_rows = max_rows
-        self._db: sqlite3.Connection | None = None
-        try:
-            self._db = open_cache_file(self.path, SCHEMA, "sketches")
-        except (sqlite3.Error, OSError) as exc:
-            self._disable("cannot open", exc)
+        self.path, self.max_rows = Path(path), max_rows
+        self._table = CacheTable(self.path, "sketches", ("shingles", "signature"), max_rows,
+                                 "duplicate sketch cache", "sketching every article")
 
-    def _disable(self, what: str, exc: BaseException) -> None:
-        log.warning("duplicate sketch cache %s: %s %s; sketching every article",
-                    escape(str(self.path)), what, escape(str(exc)))
-        if self._db is not None:
-            try:
-                self._db.close()
-            except sqlite3.Error:
-                pass
-        self._db = None
+    @property
+    def enabled(self) -> bool:
+        return self._table.enabled
 
     def get(self, keys: Sequence[bytes]) -> dict[bytes, Sketch]:
-        """The sketches known for ``keys`` (marked as just used); unknown keys are absent."""
-        if self._db is None or not keys:
-            return {}
-        found: dict[bytes, Sketch] = {}
-        try:
-            for start in range(0, len(keys), _BATCH):
-                part = list(keys[start : start + _BATCH])
-                marks = ",".join("?" * len(part))
-                for key, shingles, signature in self._db.execute(
-                        f"SELECT key, shingles, signature FROM sketches WHERE key IN ({marks})", part):
-                    sketch = _decode(shingles, signature)
-                    if sketch is not None:
-                        found[bytes(key)] = sketch
-            now = time.time()
-            self._db.executemany("UPDATE sketches SET used = ? WHERE key = ?", [(now, k) for k in found])
-            self._db.commit()
-        except sqlite3.Error as exc:
-            self._disable("cannot be read", exc)
-            return {}
-        return found
+        """The sketches known for ``keys`` (marked as just used); unknown or damaged ones are absent."""
+        found = {key: _decode(*values) for key, values in self._table.get(keys).items()}
+        return {key: sketch for key, sketch in found.items() if sketch is not None}
 
     def put(self, keys: Sequence[bytes], sketches: Sequence[Sketch]) -> None:
         """Remember ``sketches`` (one per key), committed at once, then trim to the bound."""
-        if self._db is None or not keys:
-            return
-        now = time.time()
-        rows = [(k, np.ascontiguousarray(s.shingles, dtype=np.uint32).tobytes(),
-                 np.ascontiguousarray(s.signature, dtype=np.uint32).tobytes(), now) for k, s in zip(keys, sketches)]
-        try:
-            self._db.executemany("INSERT OR REPLACE INTO sketches VALUES (?,?,?,?)", rows)
-            self._db.commit()
-            self._trim()
-        except sqlite3.Error as exc:
-            self._disable("cannot be written", exc)
-
-    def _trim(self) -> None:
-        assert self._db is not None
-        (count,) = self._db.execute("SELECT count(*) FROM sketches").fetchone()
-        excess = count - self.max_rows
-        if excess > 0:
-            self._db.execute("DELETE FROM sketches WHERE key IN (SELECT key FROM sketches ORDER BY used LIMIT ?)",
-                             (excess,))
-            self._db.commit()
+        self._table.put([(k, (np.ascontiguousarray(s.shingles, dtype=np.uint32).tobytes(),
+                              np.ascontiguousarray(s.signature, dtype=np.uint32).tobytes()))
+                         for k, s in zip(keys, sketches)])
 
     def __len__(self) -> int:
-        if self._db is None:
-            return 0
-        return int(self._db.execute("SELECT count(*) FROM sketches").fetchone()[0])
+        return len(self._table)
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        self._table.close()
 
 
 def _decode(shingles: bytes, signature: bytes) -> Sketch | None:

@@ -64,8 +64,8 @@ def test_a_corrupt_file_is_logged_once_and_every_text_sketched(tmp_path: Path,
 def test_a_damaged_row_is_sketched_again(tmp_path: Path) -> None:
     cache = SketchCache(tmp_path / "c.sqlite", 100)
     sketches_of([FIRE], cache)
-    cache._db.execute("UPDATE sketches SET signature = ? WHERE key = ?", (b"\0" * 12, sketch_key(FIRE)))
-    cache._db.commit()
+    cache._table._db.execute("UPDATE sketches SET signature = ? WHERE key = ?", (b"\0" * 12, sketch_key(FIRE)))
+    cache._table._db.commit()
     sketches, sketched = sketches_of([FIRE], cache)
     assert sketched == 1 and same(sketches[0], sketch_texts([FIRE])[0])
 
