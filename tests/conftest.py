@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-pytest_plugins = ["tests.support.bot"]
+pytest_plugins = ["tests.support.bot", "tests.support.postgres"]
 
 from index.settings import Settings  # noqa: E402
 from tests.support.encoder import SAMPLE, FakeEncoder  # noqa: E402
