@@ -22,7 +22,8 @@ from .lexical import Analyzer
 from .records import Answer, Passage
 from .search import Candidate, Ranked, to_hit
 from .settings import Settings
-from .store import ChunkRow, StoredIndex
+from .storage import Storage
+from .store import ChunkRow
 
 
 # What a candidate sentence is scored on; ``AnswerWeights`` holds one weight for each.
@@ -97,11 +98,11 @@ def said_before(sentence: str, answers: Sequence[str]) -> bool:
     return False
 
 
-def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray, passages: list[Ranked],
+def score_sentences(stored: Storage, question: str, query_vector: np.ndarray, passages: list[Ranked],
                     weights: AnswerWeights, exclude: Sequence[str] = ()) -> list[ScoredSentence]:
     """Every sentence of the given passages, best first."""
     terms = stored.analyzer.terms(question)
-    idf = stored.bm25.idf(terms)
+    idf = stored.idf(terms)
     kind = expected_kind(question)
     focus = set(stored.analyzer.terms(focus_word(question) or ""))
     excluded = [" ".join(e.split()) for e in exclude if e]
@@ -119,7 +120,7 @@ def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray
             if not said_before(text, excluded):
                 found.append((rank, prior, chunk, row, start, end, text, lex, own))
     # One read of all the sentence vectors involved rather than one per sentence.
-    dense_scores = np.asarray(stored.sentence_vectors[[f[3] for f in found]], dtype=np.float32) @ query_vector
+    dense_scores = stored.sentence_cosines(query_vector, [f[3] for f in found])
     context = _passage_cosines(stored, [f[2] for f in found], query_vector)
     lead_article = passages[0][1].article_id if passages else ""
     asked = set(terms)
@@ -138,16 +139,15 @@ def score_sentences(stored: StoredIndex, question: str, query_vector: np.ndarray
     return scored
 
 
-def _passage_cosines(stored: StoredIndex, chunks: list[ChunkRow], query_vector: np.ndarray) -> dict[int, float]:
+def _passage_cosines(stored: Storage, chunks: list[ChunkRow], query_vector: np.ndarray) -> dict[int, float]:
     """Each distinct passage's cosine with the question (vectors are normalised)."""
     rows = sorted({chunk.row for chunk in chunks})
     if not rows:
         return {}
-    vectors = np.vstack([stored.vectors.reconstruct(row) for row in rows])
-    return dict(zip(rows, (vectors @ query_vector).astype(float).tolist()))
+    return dict(zip(rows, np.asarray(stored.cosines(query_vector, rows)).astype(float).tolist()))
 
 
-def story_passages(stored: StoredIndex, article_ids: Sequence[str], shown: list[Ranked]) -> list[Ranked]:
+def story_passages(stored: Storage, article_ids: Sequence[str], shown: list[Ranked]) -> list[Ranked]:
     """Every passage of the given articles in reading order, with the retrieval scores of those
     among ``shown`` (passages not retrieved carry none)."""
     known = {chunk.chunk_id: cand for cand, chunk in shown}
@@ -155,7 +155,7 @@ def story_passages(stored: StoredIndex, article_ids: Sequence[str], shown: list[
             for article_id in article_ids for chunk in stored.article_chunks(article_id)]
 
 
-def with_article(stored: StoredIndex, pool: list[Ranked], shown: list[Ranked]) -> list[Ranked]:
+def with_article(stored: Storage, pool: list[Ranked], shown: list[Ranked]) -> list[Ranked]:
     """The pool, then the rest of its best passage's article, in reading order.
 
     Why: a news story states the asked fact in a paragraph that often repeats none of the
@@ -200,7 +200,7 @@ class Evidence:
     in_story: bool = False
 
 
-def conclude(stored: StoredIndex, settings: Settings, evidence: Evidence) -> Answer:
+def conclude(stored: Storage, settings: Settings, evidence: Evidence) -> Answer:
     """The outcome: answered, not in the article, or off-topic (see ``records.Answer``).
 
     Off-topic when retrieval found nothing about the question: the best sentence scores below

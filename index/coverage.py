@@ -7,7 +7,8 @@ it), whether a follow-up stays in its story, and the miss diagnosis script.
 from __future__ import annotations
 
 from .records import Hit
-from .store import ChunkRow, StoredIndex
+from .storage import Storage
+from .store import ChunkRow
 
 UNKNOWN_TERM_FACTOR = 2.0  # a word no article uses weighs this much more than the rarest one
 
@@ -20,16 +21,16 @@ def coverage(question_terms: list[str], sentence_terms: set[str], idf: dict[str,
     return sum(idf.get(t, 0.0) for t in set(question_terms) if t in sentence_terms) / total
 
 
-def passage_coverage(stored: StoredIndex, text: str, chunk: ChunkRow) -> float:
+def passage_coverage(stored: Storage, text: str, chunk: ChunkRow) -> float:
     """How much of the question's idf weight the passage holds: low for questions about
     things the articles never mention ("¿Cuál es la capital de Mongolia?")."""
     terms = stored.analyzer.terms(text)
     # A word no article uses at all is strong evidence the question is about something else.
-    idf = stored.bm25.idf(terms, unknown_factor=UNKNOWN_TERM_FACTOR)
+    idf = stored.idf(terms, unknown_factor=UNKNOWN_TERM_FACTOR)
     return coverage(terms, set(stored.analyzer.document_terms(chunk.title + "\n" + chunk.text)), idf)
 
 
-def sentence_coverages(stored: StoredIndex, terms: list[str], idf: dict[str, float],
+def sentence_coverages(stored: Storage, terms: list[str], idf: dict[str, float],
                        chunk: ChunkRow | Hit) -> list[tuple[int, int, int, str, float, set[str]]]:
     """(row, start, end, text, coverage, the sentence's own terms) of each sentence of a chunk.
 
@@ -45,6 +46,6 @@ def sentence_coverages(stored: StoredIndex, terms: list[str], idf: dict[str, flo
     return out
 
 
-def best_coverage(stored: StoredIndex, terms: list[str], idf: dict[str, float], chunk: ChunkRow | Hit) -> float:
+def best_coverage(stored: Storage, terms: list[str], idf: dict[str, float], chunk: ChunkRow | Hit) -> float:
     """The share of the question's idf weight held by the chunk's best sentence, read with its title."""
     return max((c[4] for c in sentence_coverages(stored, terms, idf, chunk)), default=0.0)

@@ -13,12 +13,10 @@ import logging
 import threading
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
-from typing import Sequence
+from typing import Hashable, Sequence
 
 import faiss
 
-from . import store
 from .answer import AnswerWeights, Evidence, conclude, nothing_to_search, score_sentences, with_article
 from .embedding import Encoder, QueryCache
 from .errors import IndexError_, IndexNotFound
@@ -30,7 +28,7 @@ from .noise import strip_noise
 from .records import Answer, ArticleInfo, Hit, IndexInfo, Turn
 from .search import search_passages, to_hit
 from .settings import Settings
-from .store import StoredIndex
+from .storage import Storage, current_key, open_key, open_storage
 from .timeframe import Timeframe, date_span, parse_timeframe, today_of
 
 log = logging.getLogger(__name__)
@@ -49,22 +47,22 @@ class Engine:
         self.encoder = encoder
         self.queries = QueryCache(encoder)
         self.weights = AnswerWeights.of(settings)
-        self._stored: StoredIndex | None = None
-        self._rejected: Path | None = None
+        self._stored: Storage | None = None
+        self._rejected: Hashable | None = None
         self._lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings, encoder: Encoder | None = None) -> "Engine":
         """Load the model and the index; raises IndexNotFound / IndexMismatch / IndexCorrupt."""
         engine = cls(settings, encoder or Encoder(settings))
-        engine._stored = StoredIndex.open(settings.index_dir, settings.model)
+        engine._stored = open_storage(settings)
         return engine
 
     @property
     def ready(self) -> bool:
         return self._stored is not None
 
-    def _index(self) -> StoredIndex:
+    def _index(self) -> Storage:
         stored = self._stored
         if stored is None:
             raise IndexNotFound(f"no index loaded from {self.settings.index_dir} yet")
@@ -73,11 +71,11 @@ class Engine:
     def reload_if_changed(self) -> bool:
         """Switch to a newer complete build if ``current`` moved; a bad build is logged and ignored."""
         with self._lock:
-            target = store.current_build(Path(self.settings.index_dir))
-            if target is None or target == self._rejected or (self._stored and target == self._stored.path):
+            target = current_key(self.settings)
+            if target is None or target == self._rejected or (self._stored and target == self._stored.build_key):
                 return False
             try:
-                fresh = StoredIndex.open_build(target, self.settings.model)
+                fresh = open_key(self.settings, target)
             except IndexError_ as exc:
                 # Remembered so the periodic check does not re-hash and re-log the same bad build.
                 self._rejected = target
@@ -136,7 +134,7 @@ class Engine:
         nothing to search for); the tuning scripts read the sentences' features from here."""
         return self._timed_evidence(self._index(), question, history, top_k or self.settings.top_k)[0]
 
-    def _timed_evidence(self, stored: StoredIndex, question: str, history: Sequence[Turn],
+    def _timed_evidence(self, stored: Storage, question: str, history: Sequence[Turn],
                         k: int) -> tuple[Evidence | Answer, str]:
         """The evidence, and the question's time expression when it found nothing of its dates.
 
@@ -158,7 +156,7 @@ class Engine:
             return self._evidence(stored, when.text_without_expression, history, k), ""
         return self._evidence(stored, question, history, k), when.expression
 
-    def _evidence(self, stored: StoredIndex, question: str, history: Sequence[Turn], k: int,
+    def _evidence(self, stored: Storage, question: str, history: Sequence[Turn], k: int,
                   when: Timeframe | None = None) -> Evidence | Answer:
         s = self.settings
         resolution = resolve_query(question, history, stored.analyzer)

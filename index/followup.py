@@ -23,7 +23,7 @@ from .lexical import Analyzer, fold, words
 from .records import Turn
 from .search import Ranked, search_passages
 from .settings import Settings
-from .store import StoredIndex
+from .storage import Storage
 
 FOLLOWUP_BOOST = 0.15  # added to fused scores of the thread's articles on a follow-up
 
@@ -137,7 +137,7 @@ class Pool:
     in_story: bool
 
 
-def answer_pool(stored: StoredIndex, settings: Settings, question: str, vector: np.ndarray,
+def answer_pool(stored: Storage, settings: Settings, question: str, vector: np.ndarray,
                 passages: list[Ranked], thread: Sequence[str], k: int) -> Pool:
     """Where a question is answered from: normally the best passages of the retrieval.
 
@@ -158,7 +158,7 @@ def answer_pool(stored: StoredIndex, settings: Settings, question: str, vector: 
     return Pool(own, own[:3], False)
 
 
-def stays_in(stored: StoredIndex, question: str, in_story: list[Ranked], best_elsewhere: Ranked) -> bool:
+def stays_in(stored: Storage, question: str, in_story: list[Ranked], best_elsewhere: Ranked) -> bool:
     """Whether a follow-up belongs to its story: it points back and names no one, or the story
     holds its words at least as well as the best passage its own words found (half as well when
     it continues with "y": see ``CONTINUE_MARGIN``). A name outweighs a pronoun: the "le" of
@@ -172,7 +172,7 @@ def stays_in(stored: StoredIndex, question: str, in_story: list[Ranked], best_el
     return held >= elsewhere
 
 
-def from_story(stored: StoredIndex, question: str, resolution: Resolution, vector: np.ndarray,
+def from_story(stored: Storage, question: str, resolution: Resolution, vector: np.ndarray,
                passages: list[Ranked], k: int, weights: AnswerWeights) -> tuple[list[ScoredSentence], list[Ranked]]:
     """The candidate sentences, and the passages to show, for a follow-up that asks only for a
     kind of answer ("¿Por qué?", "¿Cuándo?", "¿quién lo dijo?"), taken from the whole story.

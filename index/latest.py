@@ -16,7 +16,7 @@ import numpy as np
 from .records import ArticleInfo
 from .search import retrieve
 from .settings import Settings
-from .store import StoredIndex
+from .storage import Storage
 from .timeframe import date_span
 
 ABOUT_MAX = 50  # articles listed for one topic at most
@@ -38,14 +38,14 @@ class LatestPage:
                 "articles": [a.to_json() for a in self.articles]}
 
 
-def newest_page(stored: StoredIndex, today: date, page: int, size: int) -> LatestPage:
+def newest_page(stored: Storage, today: date, page: int, size: int) -> LatestPage:
     """Page ``page`` of the whole index's stories, newest first, none dated after ``today``."""
     until = today.isoformat()
     return page_of("", None, stored.count_listed(until), page, size,
                    lambda offset, limit: stored.list_articles(offset, limit, until))
 
 
-def about_articles(stored: StoredIndex, settings: Settings, text: str, vector: np.ndarray,
+def about_articles(stored: Storage, settings: Settings, text: str, vector: np.ndarray,
                    today: date | None = None) -> list[ArticleInfo]:
     """The stories about ``text``, each by its representative, newest first (undated last;
     equally dated by relevance). With ``today``, articles dated after it are left out before
@@ -78,13 +78,9 @@ def _start(article: ArticleInfo) -> str:
     return span[0].isoformat() if span else ""
 
 
-def articles_by_id(stored: StoredIndex, ids: list[str]) -> list[ArticleInfo]:
+def articles_by_id(stored: Storage, ids: list[str]) -> list[ArticleInfo]:
     """The listing rows of the given articles (any order)."""
-    if not ids:
-        return []
-    marks = ",".join("?" * len(ids))
-    rows = stored.query(f"SELECT id, title, date, url, source FROM articles WHERE id IN ({marks})", tuple(ids))
-    return [ArticleInfo(*r) for r in rows]
+    return stored.articles(ids)
 
 
 def page_of(about: str, articles: list[ArticleInfo] | None, total: int, page: int, size: int,

@@ -19,7 +19,8 @@ import numpy as np
 from .coverage import best_coverage
 from .records import Hit
 from .settings import Settings
-from .store import ChunkRow, StoredIndex
+from .storage import Storage
+from .store import ChunkRow, top_rows as _top_rows
 from .timeframe import Timeframe, date_span
 
 # Dates (docs/dates.md; chosen on the tune half of eval/dates_dev.jsonl by scripts/tune_dates.py).
@@ -49,14 +50,6 @@ def to_hit(cand: Candidate, chunk: ChunkRow) -> Hit:
                chunk.source, chunk.date, chunk.start, chunk.end, cand.lexical, cand.dense, chunk.also_in)
 
 
-def _top_rows(scores: np.ndarray, n: int) -> np.ndarray:
-    """Rows of the n largest positive scores, best first."""
-    positive = np.flatnonzero(scores > 0)
-    if len(positive) > n:
-        positive = positive[np.argpartition(-scores[positive], n - 1)[:n]]
-    return positive[np.argsort(-scores[positive], kind="stable")]
-
-
 def _minmax(values: np.ndarray) -> np.ndarray:
     if len(values) == 0:
         return values
@@ -66,15 +59,14 @@ def _minmax(values: np.ndarray) -> np.ndarray:
     return (values - low) / (high - low)
 
 
-def dense_scores(stored: StoredIndex, query_vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def dense_scores(stored: Storage, query_vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Exact cosine of the query with given rows (vectors are normalised)."""
     if len(rows) == 0:
         return np.zeros(0, dtype=np.float32)
-    vectors = np.vstack([stored.vectors.reconstruct(int(r)) for r in rows])
-    return vectors @ query_vector
+    return stored.cosines(query_vector, rows)
 
 
-def best_sentence_scores(stored: StoredIndex, query_vector: np.ndarray, rows: np.ndarray,
+def best_sentence_scores(stored: Storage, query_vector: np.ndarray, rows: np.ndarray,
                          fallback: np.ndarray) -> np.ndarray:
     """Cosine of each chunk's best sentence with the query.
 
@@ -82,20 +74,14 @@ def best_sentence_scores(stored: StoredIndex, query_vector: np.ndarray, rows: np
     sentence with its neighbours; the best sentence is a sharper dense signal (measured on the
     SQuAD-es tune half, docs/evaluation.md). A chunk without sentences (a lone heading) keeps ``fallback``.
     """
-    spans = stored.chunk_sentences[rows]
-    sizes = spans[:, 1] - spans[:, 0]
+    best = stored.best_sentence_cosines(query_vector, rows)
     out = np.asarray(fallback, dtype=np.float64).copy()
-    has = sizes > 0
-    if not has.any():
-        return out
-    flat = np.concatenate([np.arange(a, b) for a, b in spans[has]])
-    sims = np.asarray(stored.sentence_vectors[flat], dtype=np.float32) @ query_vector
-    offsets = np.concatenate([[0], np.cumsum(sizes[has])[:-1]])
-    out[has] = np.maximum.reduceat(sims, offsets)
+    has = ~np.isnan(best)
+    out[has] = best[has]
     return out
 
 
-def retrieve(stored: StoredIndex, terms: list[str], query_vector: np.ndarray, candidates: int,
+def retrieve(stored: Storage, terms: list[str], query_vector: np.ndarray, candidates: int,
              dense_weight: float, sentence_weight: float = 0.0, boost_articles: Iterable[str] = (),
              boost: float = 0.0) -> list[Candidate]:
     """All candidates from both retrievers, ranked by the fused score (best first).
@@ -103,17 +89,17 @@ def retrieve(stored: StoredIndex, terms: list[str], query_vector: np.ndarray, ca
     fused = (1 - dense_weight - sentence_weight) * BM25 + dense_weight * chunk cosine
             + sentence_weight * best-sentence cosine, each min-max normalised over the candidates.
     """
-    lexical_all = stored.bm25.scores(terms)
-    lex_rows = _top_rows(lexical_all, candidates)
-    k = min(candidates, stored.vectors.ntotal)
-    dense_vals, dense_rows = stored.vectors.search(query_vector.reshape(1, -1), k)
-    found = {int(r): float(v) for r, v in zip(dense_rows[0], dense_vals[0]) if r >= 0}
+    k = min(candidates, stored.size)
+    dense_rows, dense_vals = stored.dense_top(query_vector, k)
+    found = {int(r): float(v) for r, v in zip(dense_rows, dense_vals) if r >= 0}
+    lexical_hits = stored.lexical(terms, candidates, list(found))
+    lex_rows = lexical_hits.top
     missing = np.array([r for r in lex_rows if int(r) not in found], dtype=np.int64)
     found.update({int(r): float(v) for r, v in zip(missing, dense_scores(stored, query_vector, missing))})
     rows = np.array(sorted(found), dtype=np.int64)
     if len(rows) == 0:
         return []
-    lexical = lexical_all[rows].astype(np.float64)
+    lexical = np.array([lexical_hits.score(r) for r in rows], dtype=np.float64)
     dense = np.array([found[int(r)] for r in rows], dtype=np.float64)
     sentence = best_sentence_scores(stored, query_vector, rows, dense) if sentence_weight else dense
     lexical_weight = max(0.0, 1.0 - dense_weight - sentence_weight)
@@ -137,7 +123,7 @@ def _overlap(a: ChunkRow, b: ChunkRow) -> float:
     return max(0, common) / shorter
 
 
-def diverse(stored: StoredIndex, ranked: list[Candidate], k: int,
+def diverse(stored: Storage, ranked: list[Candidate], k: int,
             max_overlap: float = 0.5) -> list[Ranked]:
     """The best k chunks, skipping near-duplicates: overlapping windows, identical texts, and
     passages of another copy of a story already shown (its first-ranked article speaks for it;
@@ -159,7 +145,7 @@ def diverse(stored: StoredIndex, ranked: list[Candidate], k: int,
     return chosen
 
 
-def rerank(stored: StoredIndex, text: str, passages: list[Ranked], weight: float) -> list[Ranked]:
+def rerank(stored: Storage, text: str, passages: list[Ranked], weight: float) -> list[Ranked]:
     """The retrieved passages re-ordered by fused score + ``weight`` x best-sentence coverage.
 
     Why: all of the question's words inside one sentence is evidence that BM25 over the whole
@@ -169,13 +155,13 @@ def rerank(stored: StoredIndex, text: str, passages: list[Ranked], weight: float
     if not weight or not passages:
         return passages
     terms = stored.analyzer.terms(text)
-    idf = stored.bm25.idf(terms)
+    idf = stored.idf(terms)
     scored = [(replace(cand, fused=cand.fused + weight * best_coverage(stored, terms, idf, chunk)), chunk)
               for cand, chunk in passages]
     return sorted(scored, key=lambda p: -p[0].fused)
 
 
-def favour_dates(stored: StoredIndex, ranked: list[Candidate], when: Timeframe,
+def favour_dates(stored: Storage, ranked: list[Candidate], when: Timeframe,
                  boost: float | None = None, min_share: float | None = None) -> list[Candidate]:
     """Candidates published inside the question's range moved up by ``boost``, re-ranked.
 
@@ -203,7 +189,7 @@ def _start(article_date: str | None, until: date | None = None) -> str:
     return span[0].isoformat() if span and (until is None or span[0] <= until) else ""
 
 
-def favour_newest(stored: StoredIndex, ranked: list[Candidate], until: date | None,
+def favour_newest(stored: Storage, ranked: list[Candidate], until: date | None,
                   min_share: float | None = None, boost: float | None = None) -> list[Candidate]:
     """"Lo último sobre…": of the articles with a candidate scoring ``min_share`` of the best,
     the newest dated one (up to ``until``) has its candidates moved up by ``boost``.
@@ -239,7 +225,7 @@ def newer_on_ties(passages: list[Ranked], epsilon: float | None = None) -> list[
     return passages if newest is passages[0] else [newest] + [p for p in passages if p is not newest]
 
 
-def search_passages(stored: StoredIndex, settings: Settings, text: str, vector: np.ndarray, k: int,
+def search_passages(stored: Storage, settings: Settings, text: str, vector: np.ndarray, k: int,
                     boost_articles: Iterable[str] = (), boost: float = 0.0,
                     when: Timeframe | None = None) -> list[Ranked]:
     """The best k passages for a query: retrieved, fused, near-duplicates removed, then re-ranked.

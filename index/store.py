@@ -36,6 +36,7 @@ from .lexical import Analyzer, Bm25Index
 from .duplicates import MAX_ALSO_IN, outlet_name
 from .records import AlsoIn, ArticleInfo, IndexInfo
 from .rowfile import RowFile
+from .storage import LexicalHits
 from .vectors import tune_for_search
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,14 @@ def check_compatible(manifest: dict, model: str, where: Path) -> None:
         )
 
 
+def top_rows(scores: np.ndarray, n: int) -> np.ndarray:
+    """Rows of the n largest positive scores, best first."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > n:
+        positive = positive[np.argpartition(-scores[positive], n - 1)[:n]]
+    return positive[np.argsort(-scores[positive], kind="stable")]
+
+
 @dataclass(frozen=True)
 class ChunkRow:
     row: int
@@ -203,7 +212,8 @@ class ChunkRow:
 
 
 class StoredIndex:
-    """A loaded, validated build. Read-only and safe to query from several threads."""
+    """A loaded, validated build of the index folder (the ``index.storage.Storage`` interface).
+    Read-only and safe to query from several threads."""
 
     def __init__(self, build_dir: Path, manifest: dict) -> None:
         self.path = build_dir
@@ -277,6 +287,57 @@ class StoredIndex:
             return cls(build_dir, manifest)
         except (OSError, RuntimeError, ValueError, sqlite3.DatabaseError) as exc:
             raise IndexCorrupt(f"cannot read index files in {build_dir}: {exc}; {REBUILD_HINT}") from exc
+
+    @property
+    def build_key(self) -> Path:
+        return self.path
+
+    @property
+    def size(self) -> int:
+        return int(self.vectors.ntotal)
+
+    def lexical(self, terms: list[str], k: int, rows=()) -> LexicalHits:
+        """bm25s scores every row at once; the top ``k`` and the asked rows are kept."""
+        scores = self.bm25.scores(terms)
+        top = top_rows(scores, k)
+        wanted = {int(r) for r in top} | {int(r) for r in rows}
+        return LexicalHits(top, {r: float(scores[r]) for r in wanted})
+
+    def idf(self, terms: list[str], unknown_factor: float = 1.0) -> dict[str, float]:
+        return self.bm25.idf(terms, unknown_factor)
+
+    def dense_top(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        values, rows = self.vectors.search(vector.reshape(1, -1), k)
+        return rows[0], values[0]
+
+    def cosines(self, vector: np.ndarray, rows) -> np.ndarray:
+        """Exact cosine of the query with given rows (vectors are normalised)."""
+        if len(rows) == 0:
+            return np.zeros(0, dtype=np.float32)
+        return np.vstack([self.vectors.reconstruct(int(r)) for r in rows]) @ vector
+
+    def best_sentence_cosines(self, vector: np.ndarray, rows) -> np.ndarray:
+        spans = self.chunk_sentences[np.asarray(rows, dtype=np.int64)]
+        sizes = spans[:, 1] - spans[:, 0]
+        out = np.full(len(spans), np.nan)
+        has = sizes > 0
+        if not has.any():
+            return out
+        flat = np.concatenate([np.arange(a, b) for a, b in spans[has]])
+        sims = np.asarray(self.sentence_vectors[flat], dtype=np.float32) @ vector
+        offsets = np.concatenate([[0], np.cumsum(sizes[has])[:-1]])
+        out[has] = np.maximum.reduceat(sims, offsets)
+        return out
+
+    def sentence_cosines(self, vector: np.ndarray, rows) -> np.ndarray:
+        return np.asarray(self.sentence_vectors[list(rows)], dtype=np.float32) @ vector
+
+    def articles(self, ids) -> list[ArticleInfo]:
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = self.query(f"SELECT id, title, date, url, source FROM articles WHERE id IN ({marks})", tuple(ids))
+        return [ArticleInfo(*r) for r in rows]
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._db_lock:

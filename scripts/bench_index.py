@@ -365,9 +365,9 @@ def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
         t["story_followup_ask"] = time.perf_counter() - t0
         # Where search time goes (each part re-run on its own, outside the timings above).
         terms = stored.analyzer.terms(question)
-        t["bm25"] = _timed(lambda: stored.bm25.scores(terms))
-        k = min(s.candidates, stored.vectors.ntotal)
-        t["faiss"] = _timed(lambda: stored.vectors.search(vector.reshape(1, -1), k))
+        t["bm25"] = _timed(lambda: stored.lexical(terms, s.candidates))
+        k = min(s.candidates, stored.size)
+        t["faiss"] = _timed(lambda: stored.dense_top(vector, k))
         rows = np.array([c.row for c in ranked[: s.candidates]], dtype=np.int64)
         t["rescore_100"] = _timed(lambda: dense_scores(stored, vector, rows))
         t["diverse"] = _timed(lambda: diverse(stored, ranked, s.top_k))

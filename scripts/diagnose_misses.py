@@ -29,10 +29,10 @@ from index.engine import Engine  # noqa: E402
 from index.evaluate import Question, build_eval_index, load_squad, split_of  # noqa: E402
 from index.records import Hit  # noqa: E402
 from index.settings import Settings  # noqa: E402
-from index.store import StoredIndex  # noqa: E402
+from index.storage import Storage  # noqa: E402
 
 
-def evidence(stored: StoredIndex, terms: list[str], idf: dict[str, float], hit: Hit) -> dict[str, float]:
+def evidence(stored: Storage, terms: list[str], idf: dict[str, float], hit: Hit) -> dict[str, float]:
     """The ranking's signals for one passage: its idf share, its best sentence's (with the title), its cosine."""
     title = set(stored.analyzer.document_terms(hit.title))
     return {"passage_share": coverage(terms, set(stored.analyzer.document_terms(hit.text)) | title, idf),
@@ -40,7 +40,7 @@ def evidence(stored: StoredIndex, terms: list[str], idf: dict[str, float], hit: 
             "sentence_share": best_coverage(stored, terms, idf, hit), "cosine": hit.dense}
 
 
-def diagnose(engine: Engine, stored: StoredIndex, q: Question, group_of: dict[str, str], k: int) -> dict | None:
+def diagnose(engine: Engine, stored: Storage, q: Question, group_of: dict[str, str], k: int) -> dict | None:
     """None for a hit at rank 1; else what the miss looks like."""
     hits = engine.search(q.text, top_k=k)
     if hits and hits[0].article_id == q.article_id:
@@ -54,7 +54,7 @@ def diagnose(engine: Engine, stored: StoredIndex, q: Question, group_of: dict[st
     gold = next((h for h in hits if h.article_id == q.article_id), None)
     if gold is not None:
         terms = stored.analyzer.terms(q.text)
-        idf = stored.bm25.idf(terms)
+        idf = stored.idf(terms)
         wrong, right = evidence(stored, terms, idf, hits[0]), evidence(stored, terms, idf, gold)
         row["wrong_wins"] = {name: wrong[name] >= right[name] for name in wrong}
     return row
