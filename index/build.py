@@ -329,6 +329,10 @@ def build_index(settings: Settings, articles: Path | None = None, full: bool = F
     BuildFailed if the index cannot be written (a read-only folder, a full disk); in every
     case, and on any other failure, the served index is left untouched.
     """
+    if settings.database_url:
+        from .pg_build import build_database
+
+        return build_database(settings, articles, full, encoder, progress)
     try:
         return _build_index(settings, articles, full, encoder, progress)
     except (OSError, sqlite3.Error) as exc:

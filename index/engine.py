@@ -19,7 +19,7 @@ import faiss
 
 from .answer import AnswerWeights, Evidence, conclude, nothing_to_search, score_sentences, with_article
 from .embedding import Encoder, QueryCache
-from .errors import IndexError_, IndexNotFound
+from .errors import IndexError_, IndexMismatch, IndexNotFound
 from .followup import (
     FOLLOWUP_BOOST, answer_pool, from_story, points_back, resolve_query, rests_on_story, thread_vector,
 )
@@ -55,7 +55,7 @@ class Engine:
     def open(cls, settings: Settings, encoder: Encoder | None = None) -> "Engine":
         """Load the model and the index; raises IndexNotFound / IndexMismatch / IndexCorrupt."""
         engine = cls(settings, encoder or Encoder(settings))
-        engine._stored = open_storage(settings)
+        engine._stored = _same_dimension(open_storage(settings), engine.encoder)
         return engine
 
     @property
@@ -75,7 +75,7 @@ class Engine:
             if target is None or target == self._rejected or (self._stored and target == self._stored.build_key):
                 return False
             try:
-                fresh = open_key(self.settings, target)
+                fresh = _same_dimension(open_key(self.settings, target), self.encoder)
             except IndexError_ as exc:
                 # Remembered so the periodic check does not re-hash and re-log the same bad build.
                 self._rejected = target
@@ -192,6 +192,17 @@ class Engine:
     def list_articles(self, offset: int = 0, limit: int = 10) -> list[ArticleInfo]:
         """Newest first; undated articles last, by title."""
         return self._index().list_articles(offset, limit)
+
+
+def _same_dimension(stored: Storage, encoder: Encoder) -> Storage:
+    """A build whose vectors have another dimension than the encoder's cannot be searched."""
+    built = stored.manifest.get("model", {}).get("dimension")
+    dim = getattr(encoder, "dim", None)
+    if built is not None and dim is not None and int(built) != int(dim):
+        stored.close()
+        raise IndexMismatch(f"the index holds {built}-dimensional vectors, the encoder makes {dim}; "
+                            "rebuild it with `python -m index build --full`")
+    return stored
 
 
 def _used(when: Timeframe, first_date: str | None) -> bool:

@@ -164,7 +164,7 @@ def run_eval(settings: Settings, qa: Path, k: int, json_out: Path | None, limit:
     metrics = summarise(rows, k)
     metrics.update({"file": str(qa), "split": split, "seconds_per_question": round(seconds / max(1, len(rows)), 4),
                     "settings": {k: v for k, v in settings.model_dump(mode="json").items()
-                                 if k not in {"articles_dir", "index_dir"}}})
+                                 if k not in {"articles_dir", "index_dir", "database_url", "database_read_url"}}})
     print(json.dumps(metrics, ensure_ascii=False, indent=1))
     if json_out:
         json_out.write_text(json.dumps({"metrics": metrics, "rows": rows}, ensure_ascii=False), encoding="utf-8")

@@ -164,6 +164,33 @@ class Settings(BaseSettings):
         64, ge=1, description="IVF lists searched per query (recall@10 vs exact >= 0.99 measured up to 1M chunks)"
     )
 
+
+    # PostgreSQL backend (docs/postgres.md)
+    database_url: str | None = Field(
+        None, description="postgresql://… URL: build and serve the index in PostgreSQL + pgvector instead of "
+        "the index folder (unset: the folder)"
+    )
+    database_read_url: str | None = Field(
+        None, description="Where queries go (a read replica); default the database URL"
+    )
+    database_pool_size: int = Field(4, ge=1, description="Connections kept by one process for its queries")
+    database_statement_timeout_ms: int = Field(
+        5000, ge=1, description="A query running longer than this is cancelled (the question gets the error reply)"
+    )
+    database_wait_seconds: float = Field(
+        10.0, gt=0, description="How long a query waits for a database connection (while the server is "
+        "down or every connection is busy) before it fails"
+    )
+    database_exact_max: int = Field(
+        20_000, ge=0, description="Up to this many chunks dense search scans every vector (exact); above, "
+        "pgvector's HNSW index"
+    )
+    database_hnsw_m: int = Field(16, ge=2, description="HNSW graph links per vector (pgvector's m)")
+    database_hnsw_ef_construction: int = Field(64, ge=4, description="HNSW build-time candidate list (pgvector)")
+    database_ef_search: int = Field(
+        200, ge=1, description="HNSW search-time candidate list (hnsw.ef_search; at least the candidates asked)"
+    )
+
     @model_validator(mode="after")
     def _fusion_weights_leave_room_for_bm25(self) -> "Settings":
         """The two dense weights share one budget with BM25; above 1 the fusion would be meaningless."""

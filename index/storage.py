@@ -37,6 +37,7 @@ class Storage(Protocol):
     """A loaded, validated build; read-only and safe to query from several threads."""
 
     analyzer: Analyzer  # the build's analysis: questions are analysed as its chunks were
+    manifest: dict  # what the build recorded: format, model and dimension, analyzer, counts, article hashes
 
     @property
     def build_key(self) -> Hashable:

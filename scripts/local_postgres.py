@@ -93,10 +93,22 @@ def running(folder: Path) -> Running | None:
     return Running(pid, port)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _free_port(folder: Path) -> int:
+    """The port this folder's server had before if it is free (so its URL survives a restart),
+    else a new free one, remembered in FOLDER/port."""
+    remembered = Path(folder).resolve() / "port"
+    ports = [int(remembered.read_text())] if remembered.is_file() and remembered.read_text().strip().isdigit() else []
+    for port in [*ports, 0]:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is fine
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            found = sock.getsockname()[1]
+        remembered.write_text(f"{found}\n")
+        return found
+    raise LocalPostgresError("no free port on 127.0.0.1")
 
 
 def _check_reachable(data: Path) -> None:
@@ -157,7 +169,7 @@ def start(folder: Path) -> str:
     server = running(folder)
     if server is None:
         _init(data)
-        port = _free_port()
+        port = _free_port(folder)
         sockets = str(data) if len(str(data / f".s.PGSQL.{port}")) <= SOCKET_PATH_MAX else ""
         options = f"-c listen_addresses=127.0.0.1 -p {port} -k '{sockets}'"
         done = _run([str(bin_dir() / "pg_ctl"), "-D", str(data), "-l", str(data / "server.log"), "-w", "-t", "60",

@@ -1,6 +1,6 @@
 """Runs one build in its own process, so tests can kill it mid-way.
 
-    build_worker.py ARTICLES INDEX_DIR full|incremental fake|slowfake|real
+    build_worker.py ARTICLES INDEX_DIR full|incremental fake|slowfake|real [DATABASE_URL]
 "fake" uses the test suite's fake encoder; "slowfake" the same taking 0.1 s per batch (so a test
 can kill it while it embeds); "real" the configured model.
 """
@@ -34,5 +34,7 @@ if __name__ == "__main__":
     encoders = {"fake": FakeEncoder, "slowfake": SlowFakeEncoder}
     if kind in encoders:
         settings = settings.model_copy(update={"model": FakeEncoder.name})
+    if len(sys.argv) > 5:  # the PostgreSQL backend
+        settings = settings.model_copy(update={"database_url": sys.argv[5]})
     build_index(settings, full=full, encoder=encoders[kind]() if kind in encoders else None)
     print("done", flush=True)

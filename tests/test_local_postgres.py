@@ -85,3 +85,15 @@ def test_unreachable_folder_is_one_line(tmp_path: Path) -> None:
     done = run("start", str(private / "pg"))
     assert done.returncode == 1 and "not traversable" in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert private.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_restart_keeps_the_url() -> None:
+    """The port is remembered in the folder: a client's URL still works after a restart."""
+    with server_folder() as base:
+        folder = base / "pg"
+        url = local_postgres.start(folder)
+        try:
+            local_postgres.stop(folder)
+            assert local_postgres.start(folder) == url
+        finally:
+            local_postgres.stop(folder)

@@ -79,5 +79,8 @@ def pg_url(postgres_url: str) -> Iterator[str]:
         for ext in local_postgres.EXTENSIONS:
             conn.execute(f'CREATE EXTENSION IF NOT EXISTS "{ext}"')
     yield url
+    from index.pg_store import close_pools
+
+    close_pools()  # the engines' pools, before their database goes
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,241 @@
+"""articles -> a new build in PostgreSQL, switched in atomically (the folder build's database twin).
+
+The same stages as ``index.build`` (ingest, one version of each story, chunk, embed with the
+cache, incremental by content hash) and the same BM25 (bm25s' weights, stored as postings).
+The write: one advisory lock (one build at a time; the server drops it if the builder dies),
+a ``writing`` row in ``aqa_builds``, the build's own schema filled in one transaction, then one
+transaction that marks it ``done`` and points ``aqa_current`` at it. A build killed at any
+point leaves ``aqa_current`` on the served build; its half-written schema is dropped by the next
+build, with all but the newest finished builds.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import psycopg
+from psycopg import sql
+
+from . import store
+from .build import (BuildReport, _embed_missing, _one_version_each, _prepare, _Prepared, _versions,
+                    chunk_sentence_spans, chunking_params, duplicates_manifest, embed_cache)
+from .duplicates import Stories
+from .embedding import Encoder
+from .errors import BuildFailed, BuildLocked, IndexError_, NothingToIndex
+from .ingest import load_articles
+from .lemmas import fingerprint as lemma_fingerprint, spanish_lemmas
+from .lexical import Analyzer, Bm25Index, read_alias_text
+from .pg_schema import (BUILD_INDEXES, BUILD_LOCK_KEY, BUILD_TABLES, SCHEMA_PREFIX, build_sql, ensure_fixed_tables,
+                        redact, schema_of, vector_text)
+from .pg_store import PgIndex
+from .records import Skipped
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+KEEP_BUILDS = store.KEEP_BUILDS
+
+
+def build_database(settings: Settings, articles: Path | None = None, full: bool = False,
+                   encoder: Encoder | None = None, progress: bool = False) -> BuildReport:
+    """``build_index`` for ``settings.database_url``; the same errors, the served build untouched."""
+    where = redact(settings.database_url)
+    try:
+        conn = psycopg.connect(settings.database_url, autocommit=True, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise BuildFailed(f"cannot connect to the database {where}: {str(exc).strip()}; the served index is "
+                          "unchanged") from exc
+    try:
+        with conn:
+            ensure_fixed_tables(conn)
+            if not conn.execute("SELECT pg_try_advisory_lock(%s)", (BUILD_LOCK_KEY,)).fetchone()[0]:
+                raise BuildLocked(f"another build is running on the database {where}")
+            collect_garbage(conn, keep_writing=False)
+            report = _build(conn, settings, articles, full, encoder, progress)
+            collect_garbage(conn, keep_writing=False)
+            return report
+    except psycopg.Error as exc:
+        raise BuildFailed(f"cannot write the index in the database {where}: {str(exc).strip()}; "
+                          "the served index is unchanged") from exc
+
+
+def collect_garbage(conn: psycopg.Connection, keep_writing: bool = True) -> list[str]:
+    """Drop unfinished builds (only while holding the build lock: then their builder is dead) and
+    all finished builds but the current one and the newest others up to ``KEEP_BUILDS``."""
+    current = conn.execute("SELECT build_id FROM aqa_current").fetchone()
+    current_id = current[0] if current else None
+    builds = conn.execute("SELECT id, state FROM aqa_builds ORDER BY id DESC").fetchall()
+    done = [b for b, state in builds if state == "done"]
+    keep = {current_id} | set(([b for b in done if b != current_id])[: KEEP_BUILDS - 1])
+    dropped = [b for b, state in builds if b not in keep and (state == "done" or not keep_writing)]
+    for build_id in dropped:
+        with conn.transaction():
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(schema_of(build_id)))
+            conn.execute("DELETE FROM aqa_builds WHERE id = %s", (build_id,))
+    # A schema without a builds row: a builder killed between creating both.
+    known = {b for b, _ in builds if b not in dropped}
+    for (name,) in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (SCHEMA_PREFIX + "%",)):
+        if name[len(SCHEMA_PREFIX):] not in known and not keep_writing:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+    return dropped
+
+
+def _previous(settings: Settings, full: bool, backend: str) -> tuple[PgIndex | None, str]:
+    if full:
+        return None, "--full requested"
+    try:
+        old = PgIndex.open(settings.model_copy(update={"database_read_url": None}))
+    except IndexError_ as exc:
+        return None, "no index yet" if "no index" in str(exc) else f"no reusable index: {exc}"
+    if old.manifest.get("chunking") != chunking_params(settings):
+        return None, "chunking parameters changed"
+    if old.manifest.get("model", {}).get("backend") != backend:
+        return None, "the model's runtime changed"
+    return old, ""
+
+
+def _reuse(old: PgIndex, prepared: _Prepared) -> bool:
+    chunks, sentences = old.article_vectors(prepared.article.id)
+    if len(chunks) != len(prepared.chunks) or len(sentences) != len(prepared.sentences):
+        return False
+    prepared.chunk_vectors, prepared.sentence_vectors = chunks, sentences
+    return True
+
+
+def _build(conn: psycopg.Connection, settings: Settings, articles: Path | None, full: bool,
+           encoder: Encoder | None, progress: bool) -> BuildReport:
+    started = time.monotonic()
+    ingested = load_articles(Path(articles or settings.articles_dir), max_file_bytes=settings.max_file_bytes,
+                             max_article_chars=settings.max_article_chars)
+    report = BuildReport(skipped=list(ingested.skipped))
+    prepared = []
+    for p in _prepare(ingested.articles, settings):
+        if p.chunks:
+            prepared.append(p)
+        else:
+            report.skipped.append(Skipped(p.article.path or p.article.id, "no text to index"))
+    if not prepared:
+        raise NothingToIndex(f"no article could be indexed from {articles or settings.articles_dir}")
+    prepared, stories = _one_version_each(prepared, settings, report)
+    encoder = encoder or Encoder(settings, threads=settings.build_threads)
+    old, report.full_reason = _previous(settings, full, encoder.backend)
+    report.full = old is None
+    old_hashes: dict[str, str] = old.manifest.get("articles", {}) if old else {}
+    for p in prepared:
+        aid, digest = p.article.id, p.article.content_hash
+        if aid not in old_hashes:
+            report.added.append(aid)
+        elif old_hashes[aid] != digest or old is None or not _reuse(old, p):
+            report.changed.append(aid)
+        else:
+            report.unchanged.append(aid)
+    kept = {p.article.id for p in prepared}
+    report.removed = sorted(a for a in old_hashes if a not in kept and a not in stories.superseded)
+    cache = embed_cache(settings, encoder.dim)
+    try:
+        report.embedded, report.cached = _embed_missing(prepared, encoder, cache, progress)
+    finally:
+        if cache is not None:
+            cache.close()
+    build_id = datetime.now(timezone.utc).strftime("b%Y%m%dt%H%M%S%f") + "_" + uuid.uuid4().hex[:6]
+    _write(conn, build_id, prepared, encoder, settings, read_alias_text(settings.aliases_file), started, stories)
+    report.build_dir = Path(f"postgresql build {build_id}")
+    report.articles = len(prepared)
+    report.chunks = sum(len(p.chunks) for p in prepared)
+    report.sentences = sum(len(p.sentences) for p in prepared)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _postings(analyzer: Analyzer, prepared: list[_Prepared]) -> tuple[Bm25Index, list[str]]:
+    """bm25s over the same analysed terms as the folder build, and its vocabulary by id."""
+    bm25 = Bm25Index.build([analyzer.document_terms(c.embedding_text()) for p in prepared for c in p.chunks])
+    vocab = bm25._bm25.vocab_dict
+    by_id = [""] * len(vocab)
+    for term, i in vocab.items():
+        by_id[i] = term
+    return bm25, by_id
+
+
+def _write(conn: psycopg.Connection, build_id: str, prepared: list[_Prepared], encoder: Encoder,
+           settings: Settings, alias_text: str, started: float, stories: Stories | None) -> None:
+    conn.execute("INSERT INTO aqa_builds (id, state) VALUES (%s, 'writing')", (build_id,))
+    analyzer = Analyzer(alias_text, spanish_lemmas(), alias_parts=True)
+    dim = encoder.dim
+    story = stories.story if stories else {}
+    spans = chunk_sentence_spans(prepared)
+    n_chunks = int(spans.shape[0])
+    n_sentences = sum(len(p.sentences) for p in prepared)
+    bm25, terms = _postings(analyzer, prepared)
+    s = schema_of(build_id)
+    with conn.transaction():
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(s))
+        for statement in build_sql(BUILD_TABLES, build_id, dim=dim):
+            conn.execute(statement)
+        with conn.cursor().copy(sql.SQL("COPY {}.articles FROM STDIN").format(s)) as copy:
+            for p in prepared:
+                a = p.article
+                copy.write_row((a.id, a.title, a.date, a.url, a.source, a.path, a.content_hash, a.text,
+                                story.get(a.id, a.id)))
+        with conn.cursor().copy(sql.SQL("COPY {}.chunks FROM STDIN").format(s)) as copy:
+            row = 0
+            for p in prepared:
+                for c, vector in zip(p.chunks, p.chunk_vectors):
+                    copy.write_row((row, c.chunk_id, c.article_id, c.position, c.start, c.end, c.text,
+                                    int(spans[row, 0]), int(spans[row, 1]), vector_text(vector)))
+                    row += 1
+        with conn.cursor().copy(sql.SQL("COPY {}.sentences FROM STDIN").format(s)) as copy:
+            row = 0
+            for p in prepared:
+                for sentence, vector in zip(p.sentences, p.sentence_vectors):
+                    copy.write_row((row, p.article.id, sentence.start, sentence.end, vector_text(vector)))
+                    row += 1
+        scores = bm25._bm25.scores
+        indptr, indices, data = (np.asarray(scores[k]) for k in ("indptr", "indices", "data"))
+        with conn.cursor().copy(sql.SQL("COPY {}.vocab FROM STDIN").format(s)) as copy:
+            for i, term in enumerate(terms):  # bm25s may list a token without postings (its "")
+                copy.write_row((term, i, int(indptr[i + 1] - indptr[i]) if i + 1 < len(indptr) else 0))
+        with conn.cursor().copy(sql.SQL("COPY {}.postings FROM STDIN").format(s)) as copy:
+            for i in range(min(len(terms), len(indptr) - 1)):
+                for j in range(int(indptr[i]), int(indptr[i + 1])):
+                    copy.write_row((i, int(indices[j]), float(data[j])))
+        for statement in build_sql(BUILD_INDEXES, build_id):
+            conn.execute(statement)
+        hnsw = n_chunks > settings.database_exact_max
+        if hnsw:
+            conn.execute(sql.SQL("CREATE INDEX ON {}.chunks USING hnsw (embedding vector_ip_ops) "
+                                 "WITH (m = {}, ef_construction = {})").format(
+                s, sql.Literal(int(settings.database_hnsw_m)), sql.Literal(int(settings.database_hnsw_ef_construction))))
+    for table in ("articles", "chunks", "sentences", "vocab", "postings"):  # the planner's statistics
+        conn.execute(sql.SQL("ANALYZE {}.{}").format(s, sql.Identifier(table)))
+    dates = sorted(p.article.date for p in prepared if p.article.date)
+    manifest = {
+        "format_version": store.FORMAT_VERSION,
+        "storage": "postgresql",
+        "model": {"name": settings.model, "dimension": dim, "backend": encoder.backend},
+        "chunking": chunking_params(settings),
+        "analyzer": {"aliases": analyzer.fingerprint, "stemmer": "snowball-spanish", "folding": "nfkd-casefold",
+                     "lemmas": lemma_fingerprint(), "alias_parts": analyzer.alias_parts},
+        "bm25": {"method": "lucene", "num_docs": bm25.num_docs},
+        "vectors": {"hnsw": hnsw, "exact_max": settings.database_exact_max, "metric": "inner_product",
+                    **({"m": settings.database_hnsw_m, "ef_construction": settings.database_hnsw_ef_construction}
+                       if hnsw else {})},
+        "counts": {"articles": len(prepared), "chunks": n_chunks, "sentences": n_sentences},
+        "dates": {"min": dates[0] if dates else None, "max": dates[-1] if dates else None},
+        "articles": {p.article.id: p.article.content_hash for p in prepared},
+        "duplicates": duplicates_manifest(stories, settings),
+        "versions": _versions(),
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "build_seconds": round(time.monotonic() - started, 3),
+    }
+    with conn.transaction():  # the switch: the build is done and served in one commit
+        conn.execute("UPDATE aqa_builds SET state = 'done', finished_at = now(), manifest = %s, aliases = %s "
+                     "WHERE id = %s", (json.dumps(manifest, ensure_ascii=False), alias_text, build_id))
+        conn.execute("INSERT INTO aqa_current (one, build_id) VALUES (true, %s) "
+                     "ON CONFLICT (one) DO UPDATE SET build_id = EXCLUDED.build_id", (build_id,))
+    log.info("now current in the database: build %s", build_id)

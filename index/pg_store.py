@@ -1,0 +1,379 @@
+"""The served build in PostgreSQL + pgvector: the ``index.storage.Storage`` interface over SQL.
+
+Every call is one query on a pooled connection (psycopg_pool): the pool checks a connection
+before lending it, so after a server restart the next query reconnects instead of failing
+forever; a statement timeout bounds each query. Reads go to ``database_read_url`` (a replica)
+when set. The schema is described in ``index.pg_schema``.
+
+Dense search: exact (a scan) up to ``database_exact_max`` chunks, pgvector's HNSW above it,
+``hnsw.ef_search`` set per query. Lexical search: the sum of the postings' BM25 weights.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import psycopg
+from psycopg import sql
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from .duplicates import MAX_ALSO_IN, outlet_name
+from .errors import IndexCorrupt, IndexNotFound
+from .lemmas import fingerprint as lemma_fingerprint, spanish_lemmas
+from .lexical import Analyzer
+from .pg_schema import DatabaseUnavailable, redact, schema_of, vector_text
+from .records import AlsoIn, ArticleInfo, IndexInfo
+from .settings import Settings
+from .storage import LexicalHits
+from .store import REBUILD_HINT, ChunkRow, check_compatible
+
+log = logging.getLogger(__name__)
+
+_POOLS: dict[tuple, ConnectionPool] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+class _Lru:
+    """A bounded, thread-safe memo. A build never changes once done, so what was read of it
+    (chunk rows, an article's sentences, a term's df) stays true: kept to save round trips."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_many(self, keys) -> dict:
+        with self._lock:
+            found = {k: self._data[k] for k in keys if k in self._data}
+            for k in found:
+                self._data.move_to_end(k)
+        return found
+
+    def put_many(self, items: dict) -> None:
+        with self._lock:
+            self._data.update(items)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+def read_url(settings: Settings) -> str:
+    return settings.database_read_url or settings.database_url
+
+
+def connection_options(settings: Settings) -> dict:
+    """Autocommit reads; a statement timeout; every query planned for its own values (a generic
+    plan of ``row = ANY($1)`` joined the sentences by a full scan: 200 ms instead of 2)."""
+    timeout = int(settings.database_statement_timeout_ms)
+    return {"autocommit": True, "connect_timeout": 10, "prepare_threshold": None,
+            "options": f"-c statement_timeout={timeout} -c plan_cache_mode=force_custom_plan"}
+
+
+def pool_for(settings: Settings) -> ConnectionPool:
+    """One pool per URL and size in the process, shared by every build opened from it."""
+    url = read_url(settings)
+    key = (url, settings.database_pool_size, settings.database_statement_timeout_ms, settings.database_wait_seconds)
+    with _POOLS_LOCK:
+        pool = _POOLS.get(key)
+        if pool is None:
+            pool = ConnectionPool(url, min_size=1, max_size=settings.database_pool_size,
+                                  kwargs=connection_options(settings), check=ConnectionPool.check_connection,
+                                  open=True, name="article-qa", timeout=settings.database_wait_seconds)
+            _POOLS[key] = pool
+        return pool
+
+
+def close_pools() -> None:
+    with _POOLS_LOCK:
+        for pool in _POOLS.values():
+            pool.close()
+        _POOLS.clear()
+
+
+def current_build_id(settings: Settings) -> str | None:
+    """The build id ``aqa_current`` names, or None (no build yet, or the database unreachable:
+    the caller keeps what it serves)."""
+    try:
+        with pool_for(settings).connection() as conn:
+            row = conn.execute("SELECT build_id FROM aqa_current").fetchone()
+    except psycopg.errors.UndefinedTable:
+        return None
+    except (psycopg.Error, PoolTimeout) as exc:
+        log.warning("cannot read the current build from %s: %s", redact(read_url(settings)), exc)
+        return None
+    return row[0] if row else None
+
+
+class PgIndex:
+    """A loaded, validated build in PostgreSQL; thread-safe (each query borrows a connection)."""
+
+    def __init__(self, settings: Settings, build_id: str, manifest: dict, aliases: str) -> None:
+        self.settings = settings
+        self.build_id = build_id
+        self.manifest = manifest
+        self._schema = schema_of(build_id)
+        self._pool = pool_for(settings)
+        analysis = manifest.get("analyzer", {})
+        built_with = analysis.get("lemmas")
+        if built_with and built_with != lemma_fingerprint():
+            log.warning("build %s was made with another lemma table; the next build re-analyses it", build_id)
+        self.analyzer = Analyzer(aliases, spanish_lemmas() if built_with else None,
+                                 alias_parts=bool(analysis.get("alias_parts")))
+        counts = manifest.get("counts", {})
+        self._chunks = int(counts.get("chunks", 0))
+        self._docs = int(manifest.get("bm25", {}).get("num_docs", self._chunks))
+        self._exact = self._chunks <= int(manifest.get("vectors", {}).get("exact_max", 0)) or not manifest.get(
+            "vectors", {}).get("hnsw")
+        self._chunk_rows, self._sentences, self._df, self._vectors = _Lru(50_000), _Lru(4096), _Lru(100_000), _Lru(64)
+        self._check_counts()
+        self.also_in = self._also_in()
+
+    # -- opening ---------------------------------------------------------------------------
+    @classmethod
+    def open(cls, settings: Settings, build_id: str | None = None) -> "PgIndex":
+        """The current build (or ``build_id``); IndexNotFound / IndexMismatch / IndexCorrupt."""
+        where = redact(read_url(settings))
+        try:
+            with pool_for(settings).connection() as conn:
+                if build_id is None:
+                    try:
+                        row = conn.execute("SELECT build_id FROM aqa_current").fetchone()
+                    except psycopg.errors.UndefinedTable:
+                        row = None
+                    if row is None:
+                        raise IndexNotFound(f"no index in the database {where}; build one with `python -m index build`")
+                    build_id = row[0]
+                found = conn.execute("SELECT state, manifest, aliases FROM aqa_builds WHERE id = %s",
+                                     (build_id,)).fetchone()
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise DatabaseUnavailable(f"cannot read the index from {where}: {exc}") from exc
+        if found is None or found[0] != "done":
+            raise IndexCorrupt(f"build {build_id} in {where} is not complete; {REBUILD_HINT}")
+        manifest, aliases = found[1], found[2]
+        check_compatible(manifest, settings.model, Path(f"{where}#{build_id}"))
+        try:
+            return cls(settings, build_id, manifest, aliases)
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise IndexCorrupt(f"cannot read build {build_id} in {where}: {exc}; {REBUILD_HINT}") from exc
+
+    def _check_counts(self) -> None:
+        counts = self.manifest.get("counts", {})
+        found = self.query_one(sql.SQL("SELECT (SELECT count(*) FROM {s}.chunks), (SELECT count(*) FROM {s}.sentences),"
+                                       " (SELECT count(*) FROM {s}.articles)").format(s=self._schema))
+        if tuple(found) != (counts.get("chunks"), counts.get("sentences"), counts.get("articles")):
+            raise IndexCorrupt(f"build {self.build_id}: row counts differ from its manifest; {REBUILD_HINT}")
+
+    def _also_in(self) -> dict[str, tuple[AlsoIn, ...]]:
+        """As ``StoredIndex._also_in``: the other outlets of each article's story."""
+        rows = self.query(sql.SQL(
+            "SELECT id, story, source, url FROM {s}.articles WHERE story IN "
+            "(SELECT story FROM {s}.articles GROUP BY story HAVING COUNT(*) > 1) "
+            'ORDER BY story COLLATE "C", id <> story, id COLLATE "C"').format(s=self._schema))
+        stories: dict[str, list[tuple[str, str | None, str | None]]] = {}
+        for aid, story, source, url in rows:
+            stories.setdefault(story, []).append((aid, outlet_name(source, url), url))
+        out: dict[str, tuple[AlsoIn, ...]] = {}
+        for members in stories.values():
+            for aid, own, _ in members:
+                named: dict[str, AlsoIn] = {}
+                for other, name, url in members:
+                    if other != aid and name and name != own and name not in named:
+                        named[name] = AlsoIn(name, url)
+                out[aid] = tuple(named.values())[:MAX_ALSO_IN]
+        return out
+
+    # -- queries ---------------------------------------------------------------------------
+    @contextmanager
+    def _conn(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection; a lost server or a query past the statement timeout is one
+        ``DatabaseUnavailable`` (the bot answers with its error reply, the CLI with one line).
+        The pool drops the broken connection and checks the next one, so the next query
+        reconnects once the server is back."""
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except PoolTimeout as exc:
+            raise DatabaseUnavailable(f"no database connection: {exc}") from exc
+        except psycopg.errors.QueryCanceled as exc:
+            raise DatabaseUnavailable(f"a query took longer than {self.settings.database_statement_timeout_ms} ms "
+                                      "(ARTICLE_QA_DATABASE_STATEMENT_TIMEOUT_MS)") from exc
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable(f"the database connection failed: {str(exc).strip()}") from exc
+
+    def query(self, statement, params: Sequence | dict = ()) -> list[tuple]:
+        with self._conn() as conn:
+            return conn.execute(statement, params).fetchall()
+
+    def query_one(self, statement, params: Sequence | dict = ()) -> tuple:
+        with self._conn() as conn:
+            return conn.execute(statement, params).fetchone()
+
+    @property
+    def build_key(self) -> str:
+        return self.build_id
+
+    @property
+    def size(self) -> int:
+        return self._chunks
+
+    def lexical(self, terms: Sequence[str], k: int, rows: Sequence[int] = ()) -> LexicalHits:
+        """BM25 of the matching chunks summed in SQL; the top k and the asked rows come back."""
+        terms = [t for t in terms if t]
+        if not terms:
+            return LexicalHits(np.zeros(0, dtype=np.int64), {})
+        found = self.query(sql.SQL(
+            "WITH q AS (SELECT v.id FROM unnest(%(terms)s::text[]) AS t(term) JOIN {s}.vocab v ON v.term = t.term), "
+            "s AS (SELECT p.row, sum(p.weight) AS score FROM q JOIN {s}.postings p ON p.term_id = q.id "
+            "GROUP BY p.row) "
+            "(SELECT row, score, true FROM s WHERE score > 0 ORDER BY score DESC, row LIMIT %(k)s) "
+            "UNION ALL (SELECT row, score, false FROM s WHERE row = ANY(%(rows)s))").format(s=self._schema),
+            {"terms": list(terms), "k": int(k), "rows": [int(r) for r in rows]})
+        top = np.array([r for r, _, is_top in found if is_top], dtype=np.int64)
+        return LexicalHits(top, {int(r): float(np.float32(score)) for r, score, _ in found})
+
+    def idf(self, terms: Sequence[str], unknown_factor: float = 1.0) -> dict[str, float]:
+        """bm25s' Lucene idf from the stored document frequencies (as ``Bm25Index.idf``)."""
+        cached = self._df.get_many(set(terms))
+        missing = [t for t in set(terms) if t not in cached]
+        if missing:
+            fresh = dict(self.query(sql.SQL("SELECT term, df FROM {s}.vocab WHERE term = ANY(%s)").format(
+                s=self._schema), (missing,)))
+            self._df.put_many({t: fresh.get(t, 0) for t in missing})
+            cached.update({t: fresh.get(t, 0) for t in missing})
+        known = {t: df for t, df in cached.items() if df > 0}
+        n = max(self._docs, 1)
+        out = {}
+        for term in terms:
+            df = int(known.get(term, 0))
+            weight = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+            out[term] = weight if term in known else weight * unknown_factor
+        return out
+
+    def _text_of(self, vector: np.ndarray) -> str:
+        """The query vector as pgvector text, formatted once per question (several queries use it)."""
+        key = np.asarray(vector, dtype=np.float32).tobytes()
+        found = self._vectors.get_many([key])
+        if key not in found:
+            found[key] = vector_text(vector)
+            self._vectors.put_many(found)
+        return found[key]
+
+    def dense_top(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        q = self._text_of(vector)
+        statement = sql.SQL("SELECT row, -(embedding <#> %(q)s::vector) FROM {s}.chunks "
+                            "ORDER BY embedding <#> %(q)s::vector LIMIT %(k)s").format(s=self._schema)
+        with self._conn() as conn:
+            if self._exact:
+                found = conn.execute(statement, {"q": q, "k": int(k)}).fetchall()
+            else:
+                with conn.transaction():
+                    ef = max(int(self.settings.database_ef_search), int(k))
+                    conn.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(ef)))
+                    # The build has an HNSW index: use it even where the planner would scan a small table.
+                    conn.execute("SET LOCAL enable_seqscan = off")
+                    found = conn.execute(statement, {"q": q, "k": int(k)}).fetchall()
+        rows = np.array([r for r, _ in found], dtype=np.int64)
+        return rows, np.array([v for _, v in found], dtype=np.float32)
+
+    def _cosines_of(self, table: str, vector: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+        rows = [int(r) for r in rows]
+        if not rows:
+            return np.zeros(0, dtype=np.float32)
+        found = dict(self.query(sql.SQL("SELECT row, -(embedding <#> %s::vector) FROM {s}.{t} WHERE row = ANY(%s)")
+                                .format(s=self._schema, t=sql.Identifier(table)), (self._text_of(vector), rows)))
+        return np.array([found[r] for r in rows], dtype=np.float32)
+
+    def cosines(self, vector: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+        return self._cosines_of("chunks", vector, rows)
+
+    def sentence_cosines(self, vector: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+        return self._cosines_of("sentences", vector, rows)
+
+    def best_sentence_cosines(self, vector: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+        rows = [int(r) for r in rows]
+        out = np.full(len(rows), np.nan)
+        if not rows:
+            return out
+        found = dict(self.query(sql.SQL(
+            "SELECT c.row, (SELECT max(-(s.embedding <#> %s::vector)) FROM {s}.sentences s "
+            "WHERE s.row >= c.first_sentence AND s.row < c.end_sentence) FROM {s}.chunks c WHERE c.row = ANY(%s)"
+        ).format(s=self._schema), (self._text_of(vector), rows)))
+        for i, r in enumerate(rows):
+            if found.get(r) is not None:
+                out[i] = float(np.float32(found[r]))
+        return out
+
+    def chunks(self, rows: Sequence[int]) -> list[ChunkRow]:
+        rows = [int(r) for r in rows]
+        if not rows:
+            return []
+        by_row = self._chunk_rows.get_many(rows)
+        missing = [r for r in dict.fromkeys(rows) if r not in by_row]
+        if missing:
+            found = self.query(sql.SQL(
+                'SELECT c.row, c.chunk_id, c.article_id, c.position, c.start, c."end", c.text, '
+                "a.title, a.date, a.url, a.source, a.story FROM {s}.chunks c JOIN {s}.articles a "
+                "ON a.id = c.article_id WHERE c.row = ANY(%s)").format(s=self._schema), (missing,))
+            fresh = {r[0]: ChunkRow(*r, also_in=self.also_in.get(r[2], ())) for r in found}
+            self._chunk_rows.put_many(fresh)
+            by_row.update(fresh)
+        return [by_row[r] for r in rows if r in by_row]
+
+    def article_chunks(self, article_id: str) -> list[ChunkRow]:
+        rows = self.query(sql.SQL("SELECT row FROM {s}.chunks WHERE article_id = %s ORDER BY position").format(
+            s=self._schema), (article_id,))
+        return self.chunks([r[0] for r in rows])
+
+    def article_vectors(self, article_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """The article's chunk vectors (reading order) and sentence vectors (text order), for a
+        rebuild that keeps an unchanged article's vectors."""
+        chunks = self.query(sql.SQL("SELECT embedding::real[] FROM {s}.chunks WHERE article_id = %s "
+                                    "ORDER BY position").format(s=self._schema), (article_id,))
+        sentences = self.query(sql.SQL("SELECT embedding::real[] FROM {s}.sentences WHERE article_id = %s "
+                                       "ORDER BY start").format(s=self._schema), (article_id,))
+        dim = int(self.manifest["model"]["dimension"])
+        as_array = lambda found: np.array([r[0] for r in found], dtype=np.float32).reshape(len(found), dim)  # noqa: E731
+        return as_array(chunks), as_array(sentences)
+
+    def sentences_in(self, article_id: str, start: int, end: int) -> list[tuple[int, int, int]]:
+        """From the article's sentences, read once per article (a question looks at several of its chunks)."""
+        found = self._sentences.get_many([article_id])
+        if article_id not in found:
+            found[article_id] = [tuple(r) for r in self.query(sql.SQL(
+                'SELECT row, start, "end" FROM {s}.sentences WHERE article_id = %s ORDER BY start, row').format(
+                s=self._schema), (article_id,))]
+            self._sentences.put_many(found)
+        return [r for r in found[article_id] if r[1] >= start and r[2] <= end]
+
+    def article_text(self, article_id: str) -> str:
+        found = self.query(sql.SQL("SELECT text FROM {s}.articles WHERE id = %s").format(s=self._schema),
+                           (article_id,))
+        return found[0][0] if found else ""
+
+    def articles(self, ids: Sequence[str]) -> list[ArticleInfo]:
+        if not ids:
+            return []
+        found = self.query(sql.SQL("SELECT id, title, date, url, source FROM {s}.articles WHERE id = ANY(%s)").format(
+            s=self._schema), (list(ids),))
+        return [ArticleInfo(*r) for r in found]
+
+    def list_articles(self, offset: int = 0, limit: int = 10) -> list[ArticleInfo]:
+        """Newest first; undated articles last, by title (byte order, as SQLite sorts)."""
+        found = self.query(sql.SQL(
+            "SELECT id, title, date, url, source FROM {s}.articles "
+            'ORDER BY date IS NULL, date COLLATE "C" DESC, title COLLATE "C" LIMIT %s OFFSET %s').format(
+            s=self._schema), (max(0, limit), max(0, offset)))
+        return [ArticleInfo(*r) for r in found]
+
+    def info(self) -> IndexInfo:
+        m = self.manifest
+        dates = m.get("dates", {})
+        return IndexInfo(f"postgresql build {self.build_id}", m["counts"]["articles"], m["counts"]["chunks"],
+                         m["built_at"], m["model"]["name"], dates.get("min"), dates.get("max"))
+
+    def close(self) -> None:
+        """The pool is shared by the builds of one database and outlives them (``close_pools``)."""

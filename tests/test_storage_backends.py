@@ -1,0 +1,224 @@
+"""The storage tests on both backends, index folder and PostgreSQL, with the same assertions:
+build, incremental rebuild, search, ask outcomes, reload, refusals, garbage collection, and a
+killed build that leaves the served one. The PostgreSQL server is the session's (tests/support/postgres.py)."""
+from __future__ import annotations
+
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from index.build import build_index
+from index.engine import Engine
+from index.errors import BuildLocked, IndexMismatch, IndexNotFound, NothingToIndex
+from index.settings import Settings
+from index.storage import current_key, open_storage
+from tests.conftest import FAKE_SCALE
+from tests.support.encoder import SAMPLE, FakeEncoder
+
+BACKENDS = ["folder", "postgres"]
+
+
+def write(folder: Path, name: str, title: str, body: str) -> Path:
+    path = folder / name
+    path.write_text(f"{title}\n{body}\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, fake_settings: Settings) -> Settings:
+    """The test's settings on one backend (a fresh database per test for PostgreSQL)."""
+    settings = fake_settings.model_copy(update={"embed_cache_max_texts": 0})
+    if request.param == "postgres":
+        settings = settings.model_copy(update={"database_url": request.getfixturevalue("pg_url")})
+    return settings
+
+
+@pytest.fixture
+def corpus(backend: Settings) -> Settings:
+    folder = backend.articles_dir
+    write(folder, "a.txt", "Corea del Norte", "Estados Unidos acusa a Corea del Norte de vender misiles. El Kremlin lo niega.")
+    write(folder, "b.txt", "Cocina", "La paella lleva arroz y azafrán. Se cocina en una paellera.")
+    write(folder, "c.txt", "Fútbol", "El equipo ganó el partido por dos goles. La afición celebró en la plaza.")
+    return backend
+
+
+def test_build_then_search_and_ask(corpus: Settings) -> None:
+    report = build_index(corpus, encoder=FakeEncoder())
+    assert report.full and sorted(report.added) == ["a", "b", "c"] and report.chunks >= 3
+    engine = Engine.open(corpus, FakeEncoder())
+    assert engine.info().articles == 3 and engine.info().chunks == report.chunks
+    assert engine.search("misiles Corea")[0].article_id == "a"
+    assert engine.search("paella azafrán")[0].article_id == "b"
+    answer = engine.ask("¿Qué lleva la paella?")
+    assert answer.answered and "arroz" in answer.answer
+    assert [a.id for a in engine.list_articles(0, 10)] == sorted(["a", "b", "c"], key=lambda i: {"a": "Corea del Norte", "b": "Cocina", "c": "Fútbol"}[i])
+
+
+def test_incremental_rebuild_embeds_only_what_changed(corpus: Settings) -> None:
+    first = FakeEncoder()
+    build_index(corpus, encoder=first)
+    write(corpus.articles_dir, "b.txt", "Cocina", "La paella lleva arroz, azafrán y conejo.")
+    write(corpus.articles_dir, "d.txt", "Volcanes", "Un volcán entró en erupción en Islandia.")
+    (corpus.articles_dir / "c.txt").unlink()
+    second = FakeEncoder()
+    report = build_index(corpus, encoder=second)
+    assert not report.full
+    assert (report.added, report.changed, report.removed, report.unchanged) == (["d"], ["b"], ["c"], ["a"])
+    assert 0 < second.calls < first.calls + 4  # only b's and d's texts
+    engine = Engine.open(corpus, FakeEncoder())
+    assert engine.search("volcán Islandia")[0].article_id == "d"
+    assert engine.search("misiles Corea")[0].article_id == "a"  # reused vectors still found
+    assert engine.info().articles == 3
+    third = FakeEncoder()
+    assert build_index(corpus, encoder=third).unchanged == ["a", "b", "d"] and third.calls == 0
+
+
+def test_reload_follows_a_new_build(corpus: Settings) -> None:
+    build_index(corpus, encoder=FakeEncoder())
+    engine = Engine.open(corpus, FakeEncoder())
+    assert not engine.reload_if_changed()
+    before = current_key(corpus)
+    write(corpus.articles_dir, "d.txt", "Volcanes", "Un volcán entró en erupción en Islandia.")
+    build_index(corpus, encoder=FakeEncoder())
+    assert current_key(corpus) != before
+    assert engine.reload_if_changed() and engine.info().articles == 4
+    assert engine.search("volcán Islandia")[0].article_id == "d"
+
+
+def test_missing_index_and_model_mismatch_are_refused(corpus: Settings) -> None:
+    with pytest.raises(IndexNotFound):
+        open_storage(corpus)
+    build_index(corpus, encoder=FakeEncoder())
+    with pytest.raises(IndexMismatch, match="model"):
+        open_storage(corpus.model_copy(update={"model": "another-model"}))
+
+
+class NarrowEncoder(FakeEncoder):
+    dim = 32
+
+
+def test_another_vector_dimension_is_refused(corpus: Settings) -> None:
+    build_index(corpus, encoder=FakeEncoder())
+    with pytest.raises(IndexMismatch, match="dimension"):
+        Engine.open(corpus, NarrowEncoder())
+
+
+def test_nothing_to_index_keeps_the_served_build(corpus: Settings) -> None:
+    build_index(corpus, encoder=FakeEncoder())
+    served = current_key(corpus)
+    empty = corpus.articles_dir.parent / "empty"
+    empty.mkdir()
+    with pytest.raises(NothingToIndex):
+        build_index(corpus, articles=empty, encoder=FakeEncoder())
+    assert current_key(corpus) == served
+
+
+def test_old_builds_are_collected(corpus: Settings) -> None:
+    for i in range(4):
+        write(corpus.articles_dir, "x.txt", "Cambia", f"Versión número {i} del texto.")
+        build_index(corpus, encoder=FakeEncoder())
+    assert len(stored_builds(corpus)) == 2
+    assert Engine.open(corpus, FakeEncoder()).search("versión texto")[0].article_id == "x"
+
+
+def stored_builds(settings: Settings) -> list[str]:
+    if settings.database_url:
+        with psycopg.connect(settings.database_url) as conn:
+            builds = [r[0] for r in conn.execute("SELECT id FROM aqa_builds")]
+            schemas = [r[0] for r in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'aqa_%'")]
+            assert sorted(schemas) == sorted("aqa_" + b for b in builds)  # no schema left behind
+            return builds
+    return [p.name for p in (settings.index_dir / "builds").iterdir() if not p.name.startswith(".")]
+
+
+def test_a_second_build_at_once_is_refused(corpus: Settings) -> None:
+    build_index(corpus, encoder=FakeEncoder())
+    if corpus.database_url:
+        from index.pg_schema import BUILD_LOCK_KEY
+
+        with psycopg.connect(corpus.database_url, autocommit=True) as holder:
+            holder.execute("SELECT pg_advisory_lock(%s)", (BUILD_LOCK_KEY,))
+            with pytest.raises(BuildLocked, match="another build"):
+                build_index(corpus, encoder=FakeEncoder())
+    else:
+        from index import store
+
+        with store.build_lock(corpus.index_dir):
+            with pytest.raises(BuildLocked, match="another build"):
+                build_index(corpus, encoder=FakeEncoder())
+    build_index(corpus, encoder=FakeEncoder())  # free again
+
+
+def test_killed_builds_never_lose_the_served_one(backend: Settings, tmp_path: Path) -> None:
+    """SIGKILL a build process at random points, 8 times; the served build always answers."""
+    articles = shutil.copytree(SAMPLE, tmp_path / "sample")
+    settings = backend.model_copy(update={"articles_dir": articles})
+    build_index(settings, encoder=FakeEncoder())
+    worker = [sys.executable, str(Path(__file__).parent / "build_worker.py"), str(articles),
+              str(settings.index_dir), "full", "fake", *([settings.database_url] if settings.database_url else [])]
+    started = time.monotonic()
+    subprocess.run(worker, check=True, capture_output=True)
+    duration = time.monotonic() - started
+    rng = random.Random(1234)
+    for _ in range(8):
+        proc = subprocess.Popen(worker, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.0, duration))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        answer = Engine.open(settings, FakeEncoder()).ask("¿De qué acusan los funcionarios de EE. UU. a Corea del Norte?")
+        assert answer.answered and "artillería, misiles" in answer.answer
+    report = build_index(settings, encoder=FakeEncoder())  # the next build cleans up after the killed ones
+    assert report.unchanged and len(stored_builds(settings)) <= 2
+
+
+SAMPLE_QUESTIONS = [
+    "¿De qué acusan los funcionarios de EE. UU. a Corea del Norte?", "¿Quién ganó el partido?",
+    "¿Qué dijo el presidente?", "¿Cuándo empezó la vacunación?", "¿Dónde ocurrió el accidente?",
+    "¿Cuánto cuesta la vivienda?", "¿Por qué protestaron los agricultores?", "¿Qué es el coronavirus?",
+    "¿Cuál es la capital de Mongolia?", "¿Quién es el entrenador?", "precio de la luz", "elecciones",
+]
+
+
+def test_ask_outcomes_agree_on_the_sample(fake_settings: Settings, pg_url: str) -> None:
+    """The bundled sample on both backends: the same outcome, answer and passages for every question."""
+    folder = fake_settings.model_copy(update={"articles_dir": SAMPLE, "embed_cache_max_texts": 0})
+    database = folder.model_copy(update={"database_url": pg_url})
+    for settings in (folder, database):
+        build_index(settings, encoder=FakeEncoder())
+    on_folder, on_database = Engine.open(folder, FakeEncoder()), Engine.open(database, FakeEncoder())
+    answered = 0
+    for question in SAMPLE_QUESTIONS:
+        a, b = on_folder.ask(question), on_database.ask(question)
+        assert (a.answered, a.answer) == (b.answered, b.answer), question
+        assert [p.hit.chunk_id for p in a.passages] == [p.hit.chunk_id for p in b.passages], question
+        answered += a.answered
+    assert answered >= 3
+
+
+def test_hnsw_finds_what_exact_search_finds(fake_settings: Settings, pg_url: str) -> None:
+    """Above database_exact_max the dense side is pgvector's HNSW index: on the sample it returns
+    the exact top 10 (a small graph with ef_search 200 is exhaustive in practice)."""
+    exact = fake_settings.model_copy(update={"articles_dir": SAMPLE, "database_url": pg_url, "embed_cache_max_texts": 0})
+    build_index(exact, encoder=FakeEncoder())
+    stored = open_storage(exact)
+    exact_rows = [stored.dense_top(FakeEncoder().encode_queries([q])[0], 10)[0] for q in SAMPLE_QUESTIONS]
+    hnsw = exact.model_copy(update={"database_exact_max": 0})
+    build_index(hnsw, encoder=FakeEncoder(), full=True)
+    stored = open_storage(hnsw)
+    assert stored.manifest["vectors"]["hnsw"]
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("SET enable_seqscan = off")  # as PgIndex.dense_top does on a build with HNSW
+        plan = "\n".join(r[0] for r in conn.execute(
+            f"EXPLAIN SELECT row FROM aqa_{stored.build_id}.chunks ORDER BY embedding <#> %s::vector LIMIT 10",
+            ("[" + ",".join(["0.125"] * FakeEncoder.dim) + "]",)))
+    assert "Index Scan" in plan and "chunks_embedding_idx" in plan
+    found = [stored.dense_top(FakeEncoder().encode_queries([q])[0], 10)[0] for q in SAMPLE_QUESTIONS]
+    hits = sum(len(set(a) & set(b)) for a, b in zip(exact_rows, found))
+    assert hits >= 0.95 * sum(len(a) for a in exact_rows)
