@@ -22,7 +22,7 @@ import psycopg
 from psycopg import sql
 
 from . import store
-from .build import (BuildReport, _embed_missing, _one_version_each, _prepare, _Prepared, _versions,
+from .build import (BuildReport, _embed_missing, _prepare, _Prepared, _versions, one_version_each,
                     chunk_sentence_spans, chunking_params, duplicates_manifest, embed_cache)
 from .duplicates import Stories
 from .embedding import Encoder
@@ -121,7 +121,7 @@ def _build(conn: psycopg.Connection, settings: Settings, articles: Path | None, 
             report.skipped.append(Skipped(p.article.path or p.article.id, "no text to index"))
     if not prepared:
         raise NothingToIndex(f"no article could be indexed from {articles or settings.articles_dir}")
-    prepared, stories = _one_version_each(prepared, settings, report)
+    prepared, stories = one_version_each(prepared, settings, report)
     encoder = encoder or Encoder(settings, threads=settings.build_threads)
     old, report.full_reason = _previous(settings, full, encoder.backend)
     report.full = old is None

@@ -364,19 +364,30 @@ class PgIndex:
             s=self._schema), (list(ids),))
         return [ArticleInfo(*r) for r in found]
 
-    def list_articles(self, offset: int = 0, limit: int = 10) -> list[ArticleInfo]:
-        """Newest first; undated articles last, by title (byte order, as SQLite sorts)."""
+    def list_articles(self, offset: int = 0, limit: int = 10, until: str | None = None) -> list[ArticleInfo]:
+        """As ``StoredIndex.list_articles``: one row per story, newest first, undated last, by
+        title (byte order, as SQLite sorts); none dated after ``until``."""
         found = self.query(sql.SQL(
-            "SELECT id, title, date, url, source FROM {s}.articles "
+            "SELECT id, title, date, url, source FROM {s}.articles WHERE story = id "
+            'AND (%s::text IS NULL OR date IS NULL OR date COLLATE "C" <= %s::text COLLATE "C") '
             'ORDER BY date IS NULL, date COLLATE "C" DESC, title COLLATE "C" LIMIT %s OFFSET %s').format(
-            s=self._schema), (max(0, limit), max(0, offset)))
-        return [ArticleInfo(*r) for r in found]
+            s=self._schema), (until, until, max(0, limit), max(0, offset)))
+        return [ArticleInfo(*r, also_in=self.also_in.get(r[0], ())) for r in found]
+
+    def count_listed(self, until: str | None = None) -> int:
+        """How many rows ``list_articles`` has in all (with the same ``until``)."""
+        found = self.query(sql.SQL(
+            "SELECT COUNT(*) FROM {s}.articles WHERE story = id "
+            'AND (%s::text IS NULL OR date IS NULL OR date COLLATE "C" <= %s::text COLLATE "C")').format(
+            s=self._schema), (until, until))
+        return int(found[0][0])
 
     def info(self) -> IndexInfo:
         m = self.manifest
         dates = m.get("dates", {})
         return IndexInfo(f"postgresql build {self.build_id}", m["counts"]["articles"], m["counts"]["chunks"],
-                         m["built_at"], m["model"]["name"], dates.get("min"), dates.get("max"))
+                         m["built_at"], m["model"]["name"], dates.get("min"), dates.get("max"),
+                         stories=self.count_listed())
 
     def close(self) -> None:
         """The pool is shared by the builds of one database and outlives them (``close_pools``)."""

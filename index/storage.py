@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Hashable, Protocol, Sequence
 import numpy as np
 
 from .lexical import Analyzer
-from .records import ArticleInfo, IndexInfo
+from .records import AlsoIn, ArticleInfo, IndexInfo
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ class Storage(Protocol):
     """A loaded, validated build; read-only and safe to query from several threads."""
 
     analyzer: Analyzer  # the build's analysis: questions are analysed as its chunks were
+    also_in: dict[str, tuple[AlsoIn, ...]]  # article id -> its story's other outlets (only for such articles)
     manifest: dict  # what the build recorded: format, model and dimension, analyzer, counts, article hashes
 
     @property
@@ -79,8 +80,12 @@ class Storage(Protocol):
     def articles(self, ids: Sequence[str]) -> list[ArticleInfo]:
         """The listing rows of the given articles (any order)."""
 
-    def list_articles(self, offset: int = 0, limit: int = 10) -> list[ArticleInfo]:
-        """Newest first; undated articles last, by title."""
+    def list_articles(self, offset: int = 0, limit: int = 10, until: str | None = None) -> list[ArticleInfo]:
+        """One row per story (its representative, with ``also_in``), newest first; undated last,
+        by title; none dated after ``until`` (an ISO day)."""
+
+    def count_listed(self, until: str | None = None) -> int:
+        """How many rows ``list_articles`` has in all (with the same ``until``)."""
 
     def info(self) -> IndexInfo: ...
 

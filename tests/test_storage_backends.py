@@ -61,6 +61,34 @@ def test_build_then_search_and_ask(corpus: Settings) -> None:
     assert [a.id for a in engine.list_articles(0, 10)] == sorted(["a", "b", "c"], key=lambda i: {"a": "Corea del Norte", "b": "Cocina", "c": "Fútbol"}[i])
 
 
+def test_stories_are_listed_once_and_nothing_after_today(backend: Settings) -> None:
+    """Two outlets' copies of one story list once, naming the other outlet; ``until`` drops
+    what is dated after it; the counts follow."""
+    import json
+
+    story = ("Un incendio consumió la madrugada del martes decenas de locales del mercado central sin dejar "
+             "víctimas, según informó Protección Civil. El fuego comenzó en un puesto de comida y se extendió "
+             "por los pasillos techados. Los bomberos trabajaron cinco horas para controlar las llamas.")
+    records = [
+        {"id": "uno", "title": "Arde el mercado", "text": story, "date": "2024-03-01", "source": "Diario Uno"},
+        {"id": "dos", "title": "Incendio en el mercado", "text": "Agencia. " + story, "date": "2024-03-02",
+         "source": "Diario Dos"},
+        {"id": "futuro", "title": "Fútbol", "text": "El equipo ganó el partido por dos goles en la final.",
+         "date": "2024-05-01", "source": "Diario Uno"},
+    ]
+    (backend.articles_dir / "news.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                                                    encoding="utf-8")
+    build_index(backend, encoder=FakeEncoder())
+    engine = Engine.open(backend, FakeEncoder())
+    stored = engine._index()
+    listed = stored.list_articles(0, 10)
+    assert [a.id for a in listed] == ["futuro", "dos"]
+    assert [a.source for a in listed[1].also_in] == ["Diario Uno"]
+    assert [a.id for a in stored.list_articles(0, 10, "2024-03-31")] == ["dos"]
+    assert (stored.count_listed(), stored.count_listed("2024-03-31")) == (2, 1)
+    assert engine.info().stories == 2 and engine.info().articles == 3
+
+
 def test_incremental_rebuild_embeds_only_what_changed(corpus: Settings) -> None:
     first = FakeEncoder()
     build_index(corpus, encoder=first)
