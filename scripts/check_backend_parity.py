@@ -3,10 +3,10 @@
 with the configured model, every question asked on both through ``Engine.ask``.
 
     python scripts/check_backend_parity.py --json var/results/parity-sample.json
-    python scripts/check_backend_parity.py --qa /work/shared/data/squad_es_dev/squad_es-v1.1-dev-small.noxquad.json \\
+    python scripts/check_backend_parity.py --qa ../shared/data/squad_es_dev/squad_es-v1.1-dev-small.noxquad.json \\
         --split holdout --work var/eval-v1.1 --json var/results/parity-squad.json
     python scripts/check_backend_parity.py --news eval/news_dev.jsonl \\
-        --articles /work/shared/data/news_es/true_news_unmasked.jsonl --work var/parity-news
+        --articles ../shared/data/news_es/true_news_unmasked.jsonl --work var/parity-news
 
 Reports the share of questions with the same outcome (answered or not) and the same answer text
 (target ≥ 0.98), the same first passage, and with ``--qa`` paragraph recall@1 on each backend
