@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from typing import Callable
 
 import faiss
 import numpy as np
@@ -321,6 +322,42 @@ def one_version_each(prepared: list[_Prepared], settings: Settings,
     return [p for p in prepared if p.article.id not in stories.superseded], stories
 
 
+def prepare_build(settings: Settings, articles: Path | None) -> tuple[BuildReport, list[_Prepared], Stories]:
+    """The stages every build runs first, whatever it writes to: ingest, chunk (an article with
+    nothing to index is reported), and keep one version of each article."""
+    ingested = load_articles(Path(articles or settings.articles_dir), max_file_bytes=settings.max_file_bytes,
+                             max_article_chars=settings.max_article_chars)
+    report = BuildReport(skipped=list(ingested.skipped))
+    prepared = []
+    for p in _prepare(ingested.articles, settings):
+        if p.chunks:
+            prepared.append(p)
+        else:
+            report.skipped.append(Skipped(p.article.path or p.article.id, "no text to index"))
+    if not prepared:
+        raise NothingToIndex(f"no article could be indexed from {articles or settings.articles_dir}")
+    prepared, stories = one_version_each(prepared, settings, report)
+    return report, prepared, stories
+
+
+def compare_with_old(report: BuildReport, prepared: list[_Prepared], stories: Stories, old_manifest: dict | None,
+                     reuse: Callable[[_Prepared], bool]) -> None:
+    """Sort the articles into added, changed and unchanged against the served build (``reuse``
+    takes an unchanged article's vectors from it, or says it cannot), and list the removed ones
+    (an article superseded by its newer version is not "removed")."""
+    old_hashes: dict[str, str] = old_manifest.get("articles", {}) if old_manifest is not None else {}
+    for p in prepared:
+        aid, digest = p.article.id, p.article.content_hash
+        if aid not in old_hashes:
+            report.added.append(aid)
+        elif old_hashes[aid] != digest or old_manifest is None or not reuse(p):
+            report.changed.append(aid)
+        else:
+            report.unchanged.append(aid)
+    kept = {p.article.id for p in prepared}
+    report.removed = sorted(a for a in old_hashes if a not in kept and a not in stories.superseded)
+
+
 def build_index(settings: Settings, articles: Path | None = None, full: bool = False,
                 encoder: Encoder | None = None, progress: bool = False) -> BuildReport:
     """Build (or incrementally rebuild) the index at settings.index_dir from an article folder or file.
@@ -346,33 +383,11 @@ def _build_index(settings: Settings, articles: Path | None, full: bool, encoder:
     index_dir = Path(settings.index_dir)
     with store.build_lock(index_dir):
         store.clean_builds(index_dir, store.current_build(index_dir))
-        ingested = load_articles(Path(articles or settings.articles_dir),
-                                 max_file_bytes=settings.max_file_bytes,
-                                 max_article_chars=settings.max_article_chars)
-        report = BuildReport(skipped=list(ingested.skipped))
-        prepared = []
-        for p in _prepare(ingested.articles, settings):
-            if p.chunks:
-                prepared.append(p)
-            else:
-                report.skipped.append(Skipped(p.article.path or p.article.id, "no text to index"))
-        if not prepared:
-            raise NothingToIndex(f"no article could be indexed from {articles or settings.articles_dir}")
-        prepared, stories = one_version_each(prepared, settings, report)
+        report, prepared, stories = prepare_build(settings, articles)
         encoder = encoder or Encoder(settings, threads=settings.build_threads)
         old, report.full_reason = _previous(settings, full, encoder.backend)
         report.full = old is None
-        old_hashes: dict[str, str] = old.manifest.get("articles", {}) if old else {}
-        for p in prepared:
-            aid, digest = p.article.id, p.article.content_hash
-            if aid not in old_hashes:
-                report.added.append(aid)
-            elif old_hashes[aid] != digest or old is None or not _reuse(old, p):
-                report.changed.append(aid)
-            else:
-                report.unchanged.append(aid)
-        kept = {p.article.id for p in prepared}
-        report.removed = sorted(a for a in old_hashes if a not in kept and a not in stories.superseded)
+        compare_with_old(report, prepared, stories, old.manifest if old else None, lambda p: _reuse(old, p))
         if old is not None:
             old.close()
         cache = embed_cache(settings, encoder.dim)

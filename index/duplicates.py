@@ -30,7 +30,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 from datasketch.hashfunc import sha1_hash32
 
-from .records import Article
+from .records import AlsoIn, Article
 
 SHINGLE_WORDS = 5  # words per shingle: long enough that common phrases rarely match by chance
 NUM_PERM = 128  # MinHash permutations: a Jaccard estimate within about ±0.04 near 0.5
@@ -272,3 +272,21 @@ def find_stories(articles: Sequence[Article], threshold: float,
             story[articles[i].id] = articles[kept[0]].id
         superseded.update({articles[i].id: articles[k].id for i, k in older.items()})
     return Stories(story, superseded)
+
+
+def also_in_of(rows: Sequence[tuple[str, str, str | None, str | None]]) -> dict[str, tuple[AlsoIn, ...]]:
+    """For each article of a story of several, the story's other outlets: named once, never the
+    article's own, at most ``MAX_ALSO_IN``. ``rows`` are (id, story, source, url) of those
+    articles, each story's representative first (how both stores read them)."""
+    stories: dict[str, list[tuple[str, str | None, str | None]]] = {}
+    for aid, story, source, url in rows:
+        stories.setdefault(story, []).append((aid, outlet_name(source, url), url))
+    out: dict[str, tuple[AlsoIn, ...]] = {}
+    for members in stories.values():
+        for aid, own, _ in members:
+            named: dict[str, AlsoIn] = {}
+            for other, name, url in members:
+                if other != aid and name and name != own and name not in named:
+                    named[name] = AlsoIn(name, url)
+            out[aid] = tuple(named.values())[:MAX_ALSO_IN]
+    return out

@@ -22,18 +22,16 @@ import psycopg
 from psycopg import sql
 
 from . import store
-from .build import (BuildReport, _embed_missing, _prepare, _Prepared, _versions, one_version_each,
+from .build import (BuildReport, _embed_missing, _Prepared, _versions, compare_with_old, prepare_build,
                     chunk_sentence_spans, chunking_params, duplicates_manifest, embed_cache)
 from .duplicates import Stories
 from .embedding import Encoder
-from .errors import BuildFailed, BuildLocked, IndexError_, NothingToIndex
-from .ingest import load_articles
+from .errors import BuildFailed, BuildLocked, IndexError_
 from .lemmas import fingerprint as lemma_fingerprint, spanish_lemmas
 from .lexical import Analyzer, Bm25Index, read_alias_text
 from .pg_schema import (BUILD_INDEXES, BUILD_LOCK_KEY, BUILD_TABLES, SCHEMA_PREFIX, build_sql, ensure_fixed_tables,
                         redact, schema_of, vector_text)
 from .pg_store import PgIndex
-from .records import Skipped
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -110,32 +108,11 @@ def _reuse(old: PgIndex, prepared: _Prepared) -> bool:
 def _build(conn: psycopg.Connection, settings: Settings, articles: Path | None, full: bool,
            encoder: Encoder | None, progress: bool) -> BuildReport:
     started = time.monotonic()
-    ingested = load_articles(Path(articles or settings.articles_dir), max_file_bytes=settings.max_file_bytes,
-                             max_article_chars=settings.max_article_chars)
-    report = BuildReport(skipped=list(ingested.skipped))
-    prepared = []
-    for p in _prepare(ingested.articles, settings):
-        if p.chunks:
-            prepared.append(p)
-        else:
-            report.skipped.append(Skipped(p.article.path or p.article.id, "no text to index"))
-    if not prepared:
-        raise NothingToIndex(f"no article could be indexed from {articles or settings.articles_dir}")
-    prepared, stories = one_version_each(prepared, settings, report)
+    report, prepared, stories = prepare_build(settings, articles)
     encoder = encoder or Encoder(settings, threads=settings.build_threads)
     old, report.full_reason = _previous(settings, full, encoder.backend)
     report.full = old is None
-    old_hashes: dict[str, str] = old.manifest.get("articles", {}) if old else {}
-    for p in prepared:
-        aid, digest = p.article.id, p.article.content_hash
-        if aid not in old_hashes:
-            report.added.append(aid)
-        elif old_hashes[aid] != digest or old is None or not _reuse(old, p):
-            report.changed.append(aid)
-        else:
-            report.unchanged.append(aid)
-    kept = {p.article.id for p in prepared}
-    report.removed = sorted(a for a in old_hashes if a not in kept and a not in stories.superseded)
+    compare_with_old(report, prepared, stories, old.manifest if old else None, lambda p: _reuse(old, p))
     cache = embed_cache(settings, encoder.dim)
     try:
         report.embedded, report.cached = _embed_missing(prepared, encoder, cache, progress)

@@ -22,7 +22,7 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from .duplicates import MAX_ALSO_IN, outlet_name
+from .duplicates import also_in_of
 from .errors import IndexCorrupt, IndexNotFound
 from .lemmas import fingerprint as lemma_fingerprint, spanish_lemmas
 from .lexical import Analyzer
@@ -173,18 +173,7 @@ class PgIndex:
             "SELECT id, story, source, url FROM {s}.articles WHERE story IN "
             "(SELECT story FROM {s}.articles GROUP BY story HAVING COUNT(*) > 1) "
             'ORDER BY story COLLATE "C", id <> story, id COLLATE "C"').format(s=self._schema))
-        stories: dict[str, list[tuple[str, str | None, str | None]]] = {}
-        for aid, story, source, url in rows:
-            stories.setdefault(story, []).append((aid, outlet_name(source, url), url))
-        out: dict[str, tuple[AlsoIn, ...]] = {}
-        for members in stories.values():
-            for aid, own, _ in members:
-                named: dict[str, AlsoIn] = {}
-                for other, name, url in members:
-                    if other != aid and name and name != own and name not in named:
-                        named[name] = AlsoIn(name, url)
-                out[aid] = tuple(named.values())[:MAX_ALSO_IN]
-        return out
+        return also_in_of(rows)
 
     # -- queries ---------------------------------------------------------------------------
     @contextmanager

@@ -33,7 +33,7 @@ import numpy as np
 from .errors import BuildLocked, IndexCorrupt, IndexMismatch, IndexNotFound
 from .lemmas import fingerprint as lemma_fingerprint, spanish_lemmas
 from .lexical import Analyzer, Bm25Index
-from .duplicates import MAX_ALSO_IN, outlet_name
+from .duplicates import also_in_of
 from .records import AlsoIn, ArticleInfo, IndexInfo
 from .rowfile import RowFile
 from .storage import LexicalHits
@@ -245,18 +245,7 @@ class StoredIndex:
             "SELECT id, story, source, url FROM articles WHERE story IN "
             "(SELECT story FROM articles GROUP BY story HAVING COUNT(*) > 1) ORDER BY story, id != story, id"
         )
-        stories: dict[str, list[tuple[str, str | None, str | None]]] = {}
-        for aid, story, source, url in rows:
-            stories.setdefault(story, []).append((aid, outlet_name(source, url), url))
-        out: dict[str, tuple[AlsoIn, ...]] = {}
-        for members in stories.values():
-            for aid, own, _ in members:
-                named: dict[str, AlsoIn] = {}
-                for other, name, url in members:
-                    if other != aid and name and name != own and name not in named:
-                        named[name] = AlsoIn(name, url)
-                out[aid] = tuple(named.values())[:MAX_ALSO_IN]
-        return out
+        return also_in_of(rows)
 
     def _check_counts(self) -> None:
         counts = self.manifest.get("counts", {})
