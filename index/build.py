@@ -322,6 +322,17 @@ def one_version_each(prepared: list[_Prepared], settings: Settings,
     return [p for p in prepared if p.article.id not in stories.superseded], stories
 
 
+def embed_new_texts(prepared: list[_Prepared], encoder: Encoder, settings: Settings, progress: bool,
+                    report: BuildReport) -> None:
+    """Embed the texts no reused article brought vectors for, through the embedding cache."""
+    cache = embed_cache(settings, encoder.dim)
+    try:
+        report.embedded, report.cached = _embed_missing(prepared, encoder, cache, progress)
+    finally:
+        if cache is not None:
+            cache.close()
+
+
 def prepare_build(settings: Settings, articles: Path | None) -> tuple[BuildReport, list[_Prepared], Stories]:
     """The stages every build runs first, whatever it writes to: ingest, chunk (an article with
     nothing to index is reported), and keep one version of each article."""
@@ -390,12 +401,7 @@ def _build_index(settings: Settings, articles: Path | None, full: bool, encoder:
         compare_with_old(report, prepared, stories, old.manifest if old else None, lambda p: _reuse(old, p))
         if old is not None:
             old.close()
-        cache = embed_cache(settings, encoder.dim)
-        try:
-            report.embedded, report.cached = _embed_missing(prepared, encoder, cache, progress)
-        finally:
-            if cache is not None:
-                cache.close()
+        embed_new_texts(prepared, encoder, settings, progress, report)
         build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
         tmp = index_dir / store.BUILDS / f".tmp-{build_id}"
         final = index_dir / store.BUILDS / build_id

@@ -22,8 +22,8 @@ import psycopg
 from psycopg import sql
 
 from . import store
-from .build import (BuildReport, _embed_missing, _Prepared, _versions, compare_with_old, prepare_build,
-                    chunk_sentence_spans, chunking_params, duplicates_manifest, embed_cache)
+from .build import (BuildReport, _Prepared, _versions, compare_with_old, embed_new_texts, prepare_build,
+                    chunk_sentence_spans, chunking_params, duplicates_manifest)
 from .duplicates import Stories
 from .embedding import Encoder
 from .errors import BuildFailed, BuildLocked, IndexError_
@@ -113,12 +113,7 @@ def _build(conn: psycopg.Connection, settings: Settings, articles: Path | None, 
     old, report.full_reason = _previous(settings, full, encoder.backend)
     report.full = old is None
     compare_with_old(report, prepared, stories, old.manifest if old else None, lambda p: _reuse(old, p))
-    cache = embed_cache(settings, encoder.dim)
-    try:
-        report.embedded, report.cached = _embed_missing(prepared, encoder, cache, progress)
-    finally:
-        if cache is not None:
-            cache.close()
+    embed_new_texts(prepared, encoder, settings, progress, report)
     build_id = datetime.now(timezone.utc).strftime("b%Y%m%dt%H%M%S%f") + "_" + uuid.uuid4().hex[:6]
     _write(conn, build_id, prepared, encoder, settings, read_alias_text(settings.aliases_file), started, stories)
     report.build_dir = Path(f"postgresql build {build_id}")
