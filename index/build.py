@@ -263,6 +263,27 @@ def chunk_sentence_spans(prepared: list[_Prepared]) -> np.ndarray:
     return spans
 
 
+def manifest_of(prepared: list[_Prepared], encoder: Encoder, settings: Settings, analyzer: Analyzer,
+                stories: Stories | None, started: float) -> dict:
+    """What every build's manifest says, whatever it is stored in: the format, the model, the
+    chunking and analysis a reader must match, the articles' hashes (for the next incremental
+    build), the dates, the stories and the versions of the tools."""
+    dates = sorted(p.article.date for p in prepared if p.article.date)
+    return {
+        "format_version": store.FORMAT_VERSION,
+        "model": {"name": settings.model, "dimension": encoder.dim, "backend": encoder.backend},
+        "chunking": chunking_params(settings),
+        "analyzer": {"aliases": analyzer.fingerprint, "stemmer": "snowball-spanish", "folding": "nfkd-casefold",
+                     "lemmas": lemma_fingerprint(), "alias_parts": analyzer.alias_parts},
+        "dates": {"min": dates[0] if dates else None, "max": dates[-1] if dates else None},
+        "articles": {p.article.id: p.article.content_hash for p in prepared},
+        "duplicates": duplicates_manifest(stories, settings),
+        "versions": _versions(),
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "build_seconds": round(time.monotonic() - started, 3),
+    }
+
+
 def duplicates_manifest(stories: Stories | None, settings: Settings) -> dict:
     """How the stories were found and what was left out, for the operator reading the manifest."""
     return {"threshold": settings.duplicate_threshold, "shingle_words": SHINGLE_WORDS, "num_perm": NUM_PERM,
@@ -280,21 +301,10 @@ def _write_build(tmp: Path, prepared: list[_Prepared], encoder: Encoder, setting
     analyzer = Analyzer(alias_text, spanish_lemmas(), alias_parts=True)
     Bm25Index.build([analyzer.document_terms(c.embedding_text()) for p in prepared for c in p.chunks]).save(tmp / store.BM25_DIR)
     (tmp / store.ALIASES).write_text(alias_text, encoding="utf-8")
-    dates = sorted(p.article.date for p in prepared if p.article.date)
     manifest = {
-        "format_version": store.FORMAT_VERSION,
-        "model": {"name": settings.model, "dimension": encoder.dim, "backend": encoder.backend},
-        "chunking": chunking_params(settings),
-        "analyzer": {"aliases": analyzer.fingerprint, "stemmer": "snowball-spanish", "folding": "nfkd-casefold",
-                     "lemmas": lemma_fingerprint(), "alias_parts": analyzer.alias_parts},
+        **manifest_of(prepared, encoder, settings, analyzer, stories, started),
         "faiss": faiss_info,
         "counts": {"articles": len(prepared), "chunks": n_chunks, "sentences": n_sentences},
-        "dates": {"min": dates[0] if dates else None, "max": dates[-1] if dates else None},
-        "articles": {p.article.id: p.article.content_hash for p in prepared},
-        "duplicates": duplicates_manifest(stories, settings),
-        "versions": _versions(),
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "build_seconds": round(time.monotonic() - started, 3),
         "files": {str(f.relative_to(tmp)): store.sha256_file(f) for f in store.data_files(tmp)},
     }
     (tmp / store.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -22,12 +22,12 @@ import psycopg
 from psycopg import sql
 
 from . import store
-from .build import (BuildReport, _Prepared, _versions, compare_with_old, embed_new_texts, prepare_build,
-                    chunk_sentence_spans, chunking_params, duplicates_manifest)
+from .build import (BuildReport, _Prepared, compare_with_old, embed_new_texts, manifest_of, prepare_build,
+                    chunk_sentence_spans, chunking_params)
 from .duplicates import Stories
 from .embedding import Encoder
 from .errors import BuildFailed, BuildLocked, IndexError_
-from .lemmas import fingerprint as lemma_fingerprint, spanish_lemmas
+from .lemmas import spanish_lemmas
 from .lexical import Analyzer, Bm25Index, read_alias_text
 from .pg_schema import (BUILD_INDEXES, BUILD_LOCK_KEY, BUILD_TABLES, SCHEMA_PREFIX, build_sql, ensure_fixed_tables,
                         redact, schema_of, vector_text)
@@ -185,25 +185,14 @@ def _write(conn: psycopg.Connection, build_id: str, prepared: list[_Prepared], e
                 s, sql.Literal(int(settings.database_hnsw_m)), sql.Literal(int(settings.database_hnsw_ef_construction))))
     for table in ("articles", "chunks", "sentences", "vocab", "postings"):  # the planner's statistics
         conn.execute(sql.SQL("ANALYZE {}.{}").format(s, sql.Identifier(table)))
-    dates = sorted(p.article.date for p in prepared if p.article.date)
     manifest = {
-        "format_version": store.FORMAT_VERSION,
+        **manifest_of(prepared, encoder, settings, analyzer, stories, started),
         "storage": "postgresql",
-        "model": {"name": settings.model, "dimension": dim, "backend": encoder.backend},
-        "chunking": chunking_params(settings),
-        "analyzer": {"aliases": analyzer.fingerprint, "stemmer": "snowball-spanish", "folding": "nfkd-casefold",
-                     "lemmas": lemma_fingerprint(), "alias_parts": analyzer.alias_parts},
         "bm25": {"method": "lucene", "num_docs": bm25.num_docs},
         "vectors": {"hnsw": hnsw, "exact_max": settings.database_exact_max, "metric": "inner_product",
                     **({"m": settings.database_hnsw_m, "ef_construction": settings.database_hnsw_ef_construction}
                        if hnsw else {})},
         "counts": {"articles": len(prepared), "chunks": n_chunks, "sentences": n_sentences},
-        "dates": {"min": dates[0] if dates else None, "max": dates[-1] if dates else None},
-        "articles": {p.article.id: p.article.content_hash for p in prepared},
-        "duplicates": duplicates_manifest(stories, settings),
-        "versions": _versions(),
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "build_seconds": round(time.monotonic() - started, 3),
     }
     with conn.transaction():  # the switch: the build is done and served in one commit
         conn.execute("UPDATE aqa_builds SET state = 'done', finished_at = now(), manifest = %s, aliases = %s "
