@@ -19,16 +19,10 @@ from index.engine import Engine
 from index.errors import BuildLocked, IndexMismatch, IndexNotFound, NothingToIndex
 from index.settings import Settings
 from index.storage import current_key, open_storage
-from tests.conftest import FAKE_SCALE
+from tests.support.corpus import write, write_three
 from tests.support.encoder import SAMPLE, FakeEncoder
 
 BACKENDS = ["folder", "postgres"]
-
-
-def write(folder: Path, name: str, title: str, body: str) -> Path:
-    path = folder / name
-    path.write_text(f"{title}\n{body}\n", encoding="utf-8")
-    return path
 
 
 @pytest.fixture(params=BACKENDS)
@@ -43,9 +37,7 @@ def backend(request: pytest.FixtureRequest, fake_settings: Settings) -> Settings
 @pytest.fixture
 def corpus(backend: Settings) -> Settings:
     folder = backend.articles_dir
-    write(folder, "a.txt", "Corea del Norte", "Estados Unidos acusa a Corea del Norte de vender misiles. El Kremlin lo niega.")
-    write(folder, "b.txt", "Cocina", "La paella lleva arroz y azafrán. Se cocina en una paellera.")
-    write(folder, "c.txt", "Fútbol", "El equipo ganó el partido por dos goles. La afición celebró en la plaza.")
+    write_three(folder)
     return backend
 
 

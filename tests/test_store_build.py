@@ -18,23 +18,16 @@ from index.build import build_index
 from index.engine import Engine
 from index.errors import BuildFailed, BuildLocked, IndexCorrupt, IndexMismatch, IndexNotFound, NothingToIndex
 from index.settings import Settings
+from tests.support.corpus import write, write_three
 from tests.support.encoder import SAMPLE, FakeEncoder
 
 SEED = "¿Qué acusa EE. UU.?"
 
 
-def write(folder: Path, name: str, title: str, body: str) -> Path:
-    path = folder / name
-    path.write_text(f"{title}\n{body}\n", encoding="utf-8")
-    return path
-
-
 @pytest.fixture
 def corpus(fake_settings: Settings) -> Settings:
     folder = fake_settings.articles_dir
-    write(folder, "a.txt", "Corea del Norte", "Estados Unidos acusa a Corea del Norte de vender misiles. El Kremlin lo niega.")
-    write(folder, "b.txt", "Cocina", "La paella lleva arroz y azafrán. Se cocina en una paellera.")
-    write(folder, "c.txt", "Fútbol", "El equipo ganó el partido por dos goles. La afición celebró en la plaza.")
+    write_three(folder)
     return fake_settings
 
 
