@@ -10,6 +10,7 @@ old index when the new one fails to load.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import replace
 from datetime import date
@@ -124,8 +125,7 @@ class Engine:
         stored = self._index()  # one index for the whole question, even if a reload swaps it meanwhile
         found, missed = self._timed_evidence(stored, question, history, k)
         answer = found if isinstance(found, Answer) else conclude(stored, self.settings, found)
-        if missed and answer.outcome in ("answered", "not_in_article"):
-            # Said, not hidden: "ayer" found nothing of its dates, so the reply comes from other days.
+        if missed and _says_other_dates(answer, missed):
             answer = replace(answer, outside_dates=missed)
         return answer
 
@@ -203,6 +203,18 @@ def _same_dimension(stored: Storage, encoder: Encoder) -> Storage:
         raise IndexMismatch(f"the index holds {built}-dimensional vectors, the encoder makes {dim}; "
                             "rebuild it with `python -m index build --full`")
     return stored
+
+
+def _says_other_dates(answer: Answer, expression: str) -> bool:
+    """Whether the reply says it comes from other dates ("ayer" found nothing of its dates): only
+    for an answer (or the article that does not say it) from a dated article, which is then known
+    to be of another day; and not for an expression naming a year ("en 2020", "en enero de 2019"),
+    which more often dates the event asked about than the news of it."""
+    dated = bool(answer.passages) and answer.passages[0].hit.date is not None
+    return answer.outcome in ("answered", "not_in_article") and dated and not _YEAR.search(expression)
+
+
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 
 
 def _used(when: Timeframe, first_date: str | None) -> bool:

@@ -78,16 +78,21 @@ def test_nothing_in_the_range_answers_the_question_as_asked(engine: Engine) -> N
 
 
 def test_an_answer_from_other_dates_says_so(engine: Engine) -> None:
-    """Nothing of today is about the volcano: the answer comes from another day, and says which
-    expression found nothing, so the reader does not take it for today's news. (Off-topic
-    refusals are switched off: the fake encoder's scores are not what the thresholds are for.)"""
+    """Nothing of today is about the match: the answer comes from a dated article of another day,
+    and says which expression found nothing, so the reader does not take it for today's news.
+    Not said when the answer's article is undated (its day is unknown) or when the expression
+    names a year (it more often dates the event than the news). Off-topic refusals are switched
+    off: the fake encoder's scores are not what the thresholds are for."""
     engine = Engine(engine.settings.model_copy(update={"refusal_threshold": float("-inf"),
                                                        "refusal_min_coverage": 0.0}), engine.encoder)
     engine.reload_if_changed()
-    other = engine.ask("¿Qué pasó hoy con la lava del volcán de La Palma?")
-    assert other.answered and other.outside_dates == "hoy"
-    assert other.to_json()["outside_dates"] == "hoy"
+    other = engine.ask("¿Qué pasó hoy con el Atlético y el Betis?")
+    assert other.answered and other.passages[0].hit.article_id == "football"
+    assert other.outside_dates == "hoy" and other.to_json()["outside_dates"] == "hoy"
     assert "«hoy»" in answer_text(other)
+    undated = engine.ask("¿Qué pasó hoy con la lava del volcán de La Palma?")
+    assert undated.passages[0].hit.article_id == "undated" and undated.outside_dates == ""
+    assert engine.ask("¿Qué pasó en 2019 con el Atlético y el Betis?").outside_dates == ""
     assert engine.ask("¿Qué pasó ayer con la lava del volcán de La Palma?").outside_dates == ""
     assert engine.ask("¿Qué pasa con la lava del volcán de La Palma?").outside_dates == ""
 
