@@ -3,12 +3,8 @@ build, incremental rebuild, search, ask outcomes, reload, refusals, garbage coll
 killed build that leaves the served one. The PostgreSQL server is the session's (tests/support/postgres.py)."""
 from __future__ import annotations
 
-import random
 import shutil
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psycopg
@@ -21,6 +17,7 @@ from index.settings import Settings
 from index.storage import current_key, open_storage
 from tests.support.corpus import write, write_three
 from tests.support.encoder import SAMPLE, FakeEncoder
+from tests.support.kill import killed_at_random
 
 BACKENDS = ["folder", "postgres"]
 
@@ -183,15 +180,7 @@ def test_killed_builds_never_lose_the_served_one(backend: Settings, tmp_path: Pa
     build_index(settings, encoder=FakeEncoder())
     worker = [sys.executable, str(Path(__file__).parent / "build_worker.py"), str(articles),
               str(settings.index_dir), "full", "fake", *([settings.database_url] if settings.database_url else [])]
-    started = time.monotonic()
-    subprocess.run(worker, check=True, capture_output=True)
-    duration = time.monotonic() - started
-    rng = random.Random(1234)
-    for _ in range(8):
-        proc = subprocess.Popen(worker, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.0, duration))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+    for _ in killed_at_random(worker, 8):
         answer = Engine.open(settings, FakeEncoder()).ask("¿De qué acusan los funcionarios de EE. UU. a Corea del Norte?")
         assert answer.answered and "artillería, misiles" in answer.answer
     report = build_index(settings, encoder=FakeEncoder())  # the next build cleans up after the killed ones

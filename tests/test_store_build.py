@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from index.errors import BuildFailed, BuildLocked, IndexCorrupt, IndexMismatch, 
 from index.settings import Settings
 from tests.support.corpus import write, write_three
 from tests.support.encoder import SAMPLE, FakeEncoder
+from tests.support.kill import killed_at_random
 
 SEED = "¿Qué acusa EE. UU.?"
 
@@ -209,15 +208,7 @@ def test_build_killed_at_random_moments_never_loses_the_index(tmp_path: Path) ->
     build_index(settings, encoder=FakeEncoder())
     worker = [sys.executable, str(Path(__file__).parent / "build_worker.py"), str(articles), str(index_dir), "full",
               "fake"]
-    started = time.monotonic()
-    subprocess.run(worker, check=True, capture_output=True)
-    duration = time.monotonic() - started
-    rng = random.Random(1234)
-    for _ in range(20):
-        proc = subprocess.Popen(worker, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.0, duration))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+    for _ in killed_at_random(worker, 20):
         engine = Engine.open(settings, FakeEncoder())
         # The fake encoder carries no meaning, so ask with the article's own words.
         answer = engine.ask("¿De qué acusan los funcionarios de EE. UU. a Corea del Norte?")
@@ -235,16 +226,7 @@ def test_real_rebuild_killed_20_times_still_answers_the_seed_question(
     settings = sample_index.model_copy(update={"index_dir": index_dir})
     worker = [sys.executable, str(Path(__file__).parent / "build_worker.py"), str(SAMPLE), str(index_dir),
               "incremental", "real"]
-    started = time.monotonic()
-    subprocess.run(worker, check=True, capture_output=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    duration = time.monotonic() - started
-    rng = random.Random(99)
-    for _ in range(20):
-        proc = subprocess.Popen(worker, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                env={**os.environ, "HF_HUB_OFFLINE": "1"})
-        time.sleep(rng.uniform(0.0, duration))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+    for _ in killed_at_random(worker, 20, seed=99):
         answer = Engine.open(settings, real_encoder).ask(SEED)
         assert answer.answered and "artillería, misiles" in answer.answer
 
