@@ -106,8 +106,9 @@ class Engine:
                                        when=when)
             if passages and _used(when, passages[0][1].date):
                 return [to_hit(c, chunk) for c, chunk in passages]
-        vector = self.queries.encode_queries([question])[0]
-        passages = search_passages(stored, self.settings, question, vector, k, when=None)
+        text = _fallback(when, question)
+        vector = self.queries.encode_queries([text])[0]
+        passages = search_passages(stored, self.settings, text, vector, k, when=None)
         return [to_hit(c, chunk) for c, chunk in passages]
 
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Answer:
@@ -152,9 +153,7 @@ class Engine:
         found = self._evidence(stored, when.text_without_expression, history, k, when)
         if isinstance(found, Evidence) and found.passages and _used(when, found.passages[0][1].date):
             return found, ""
-        if when.latest:
-            return self._evidence(stored, when.text_without_expression, history, k), ""
-        return self._evidence(stored, question, history, k), when.expression
+        return self._evidence(stored, _fallback(when, question), history, k), "" if when.latest else when.expression
 
     def _evidence(self, stored: Storage, question: str, history: Sequence[Turn], k: int,
                   when: Timeframe | None = None) -> Evidence | Answer:
@@ -215,6 +214,13 @@ def _says_other_dates(answer: Answer, expression: str) -> bool:
 
 
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+
+
+def _fallback(when: Timeframe, question: str) -> str:
+    """What is searched when the time expression decided nothing: a range's words may be the
+    topic's ("los migrantes que llegaron en 2020"), so the question as asked; "lo último sobre…"
+    never is, so the question without it."""
+    return when.text_without_expression if when.latest else question
 
 
 def _used(when: Timeframe, first_date: str | None) -> bool:
