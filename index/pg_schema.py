@@ -9,7 +9,7 @@ Each build lives in its own schema ``aqa_<build id>`` (dropped whole by garbage 
 
     articles  (id, title, date, url, source, path, content_hash, text, story)
     chunks    (row, chunk_id, article_id, position, start, "end", text,
-               first_sentence, end_sentence, embedding vector(dim))   -- HNSW above database_exact_max
+               first_sentence, end_sentence, embedding vector(dim))   -- IVFFlat above database_exact_max
     sentences (row, article_id, start, "end", embedding vector(dim))
     vocab     (term, id, df)                   -- the analyzer's terms (index.lexical.Analyzer)
     postings  (term_id, row, weight real)      -- bm25s' Lucene BM25 weight of the term in the chunk

@@ -5,8 +5,8 @@ before lending it, so after a server restart the next query reconnects instead o
 forever; a statement timeout bounds each query. Reads go to ``database_read_url`` (a replica)
 when set. The schema is described in ``index.pg_schema``.
 
-Dense search: exact (a scan) up to ``database_exact_max`` chunks, pgvector's HNSW above it,
-``hnsw.ef_search`` set per query. Lexical search: the sum of the postings' BM25 weights.
+Dense search: exact (a scan) up to ``database_exact_max`` chunks, pgvector's IVFFlat above it,
+``ivfflat.probes`` set per query. Lexical search: the sum of the postings' BM25 weights.
 """
 from __future__ import annotations
 
@@ -126,8 +126,8 @@ class PgIndex:
         counts = manifest.get("counts", {})
         self._chunks = int(counts.get("chunks", 0))
         self._docs = int(manifest.get("bm25", {}).get("num_docs", self._chunks))
-        self._exact = self._chunks <= int(manifest.get("vectors", {}).get("exact_max", 0)) or not manifest.get(
-            "vectors", {}).get("hnsw")
+        self._probes = int(manifest.get("vectors", {}).get("probes", 0)) if manifest.get(
+            "vectors", {}).get("index") == "ivfflat" else 0
         self._chunk_rows, self._sentences, self._df, self._vectors = _Lru(50_000), _Lru(4096), _Lru(100_000), _Lru(64)
         self._check_counts()
         self.also_in = self._also_in()
@@ -259,13 +259,12 @@ class PgIndex:
         statement = sql.SQL("SELECT row, -(embedding <#> %(q)s::vector) FROM {s}.chunks "
                             "ORDER BY embedding <#> %(q)s::vector LIMIT %(k)s").format(s=self._schema)
         with self._conn() as conn:
-            if self._exact:
+            if not self._probes:
                 found = conn.execute(statement, {"q": q, "k": int(k)}).fetchall()
             else:
                 with conn.transaction():
-                    ef = max(int(self.settings.database_ef_search), int(k))
-                    conn.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(ef)))
-                    # The build has an HNSW index: use it even where the planner would scan a small table.
+                    conn.execute(sql.SQL("SET LOCAL ivfflat.probes = {}").format(sql.Literal(self._probes)))
+                    # The build has an IVFFlat index: use it even where the planner would scan a small table.
                     conn.execute("SET LOCAL enable_seqscan = off")
                     found = conn.execute(statement, {"q": q, "k": int(k)}).fetchall()
         rows = np.array([r for r, _ in found], dtype=np.int64)

@@ -161,7 +161,8 @@ class Settings(BaseSettings):
         "passes ~10 ms p50 here (scripts/bench_scale.py --sweep, docs/performance.md)",
     )
     ivf_nprobe: int = Field(
-        64, ge=1, description="IVF lists searched per query (recall@10 vs exact >= 0.99 measured up to 1M chunks)"
+        64, ge=1, description="IVF lists searched per query, FAISS and pgvector's ivfflat.probes (recall@10 "
+        "vs exact >= 0.99 measured up to 1M chunks)"
     )
 
 
@@ -183,12 +184,7 @@ class Settings(BaseSettings):
     )
     database_exact_max: int = Field(
         20_000, ge=0, description="Up to this many chunks dense search scans every vector (exact); above, "
-        "pgvector's HNSW index"
-    )
-    database_hnsw_m: int = Field(16, ge=2, description="HNSW graph links per vector (pgvector's m)")
-    database_hnsw_ef_construction: int = Field(64, ge=4, description="HNSW build-time candidate list (pgvector)")
-    database_ef_search: int = Field(
-        200, ge=1, description="HNSW search-time candidate list (hnsw.ef_search; at least the candidates asked)"
+        "pgvector's IVFFlat index with the folder's list count, searched with ivf_nprobe lists"
     )
 
     @model_validator(mode="after")

