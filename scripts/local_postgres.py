@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -197,15 +198,17 @@ def _prepare_database(server: Running) -> None:
             conn.execute(f'CREATE EXTENSION IF NOT EXISTS "{name}"')
 
 
-def start(folder: Path) -> str:
-    """Start (or find running) the server on ``folder``; returns its URL."""
+def start(folder: Path, server_settings: dict[str, str] | None = None) -> str:
+    """Start (or find running) the server on ``folder``; returns its URL. ``server_settings``
+    (e.g. ``{"shared_buffers": "4GB"}``) are passed to a server this call starts."""
     data = data_dir(folder)
     server = running(folder)
     if server is None:
         _init(data)
         port = _free_port(folder)
         sockets = str(data) if len(str(data / f".s.PGSQL.{port}")) <= SOCKET_PATH_MAX else ""
-        options = f"-c listen_addresses=127.0.0.1 -p {port} -k '{sockets}'"
+        options = f"-c listen_addresses=127.0.0.1 -p {port} -k '{sockets}'" + "".join(
+            f" -c {shlex.quote(f'{name}={value}')}" for name, value in (server_settings or {}).items())
         done = _run([str(server_bin(folder) / "pg_ctl"), "-D", str(data), "-l", str(data / "server.log"), "-w", "-t", "60",
                      "-o", options, "start"], data, timeout=90)
         if done.returncode != 0:
@@ -252,10 +255,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["start", "stop", "url"])
     parser.add_argument("folder", type=Path, help="the server's folder (its data lives in FOLDER/data)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="start: a server setting, e.g. --set shared_buffers=4GB (repeatable)")
     args = parser.parse_args(argv)
+    if any("=" not in item for item in args.set):
+        parser.error("--set takes NAME=VALUE")
     try:
         if args.command == "start":
-            print(start(args.folder))
+            print(start(args.folder, dict(item.split("=", 1) for item in args.set)))
         elif args.command == "url":
             print(url(args.folder))
         elif not stop(args.folder):

@@ -26,7 +26,8 @@ def test_start_url_stop() -> None:
 
 
 def start_url_stop(folder: Path) -> None:
-    started = run("start", str(folder))
+    assert run("start", str(folder), "--set", "work_mem").returncode == 2  # not NAME=VALUE: refused
+    started = run("start", str(folder), "--set", "work_mem=8MB")
     assert started.returncode == 0, started.stderr
     url = started.stdout.strip()
     assert url.startswith("postgresql://postgres@127.0.0.1:") and url.endswith("/article_qa")
@@ -39,6 +40,7 @@ def start_url_stop(folder: Path) -> None:
             assert {"vector", "unaccent"} <= names
             assert conn.execute("SELECT '[1,2]'::vector <=> '[2,4]'::vector").fetchone()[0] < 1e-9
             assert conn.execute("SELECT unaccent('acusación')").fetchone()[0] == "acusacion"
+            assert conn.execute("SHOW work_mem").fetchone()[0] == "8MB"  # --set reached the server
     finally:
         stopped = run("stop", str(folder))
     assert stopped.returncode == 0, stopped.stderr
