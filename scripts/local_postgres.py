@@ -116,7 +116,7 @@ def running(folder: Path) -> Running | None:
         lines = pid_file.read_text().splitlines()
     except (FileNotFoundError, PermissionError):
         return None
-    if len(lines) < 8 or lines[7].strip() != "ready":
+    if len(lines) < 8 or lines[7].strip() not in ("ready", "standby"):  # a read replica reports "standby"
         return None
     pid, port = int(lines[0]), int(lines[3])
     try:
@@ -198,12 +198,16 @@ def _prepare_database(server: Running) -> None:
             conn.execute(f'CREATE EXTENSION IF NOT EXISTS "{name}"')
 
 
-def start(folder: Path, server_settings: dict[str, str] | None = None) -> str:
+def start(folder: Path, server_settings: dict[str, str] | None = None, replica_of: Path | None = None) -> str:
     """Start (or find running) the server on ``folder``; returns its URL. ``server_settings``
-    (e.g. ``{"shared_buffers": "4GB"}``) are passed to a server this call starts."""
+    (e.g. ``{"shared_buffers": "4GB"}``) are passed to a server this call starts. With
+    ``replica_of`` (the folder of a running server), a new folder becomes a streaming read
+    replica of that server (``pg_basebackup -R``), as a deployment's read replicas are."""
     data = data_dir(folder)
     server = running(folder)
     if server is None:
+        if replica_of is not None:
+            _copy_primary(data, Path(replica_of))
         _init(data)
         port = _free_port(folder)
         sockets = str(data) if len(str(data / f".s.PGSQL.{port}")) <= SOCKET_PATH_MAX else ""
@@ -214,8 +218,27 @@ def start(folder: Path, server_settings: dict[str, str] | None = None) -> str:
         if done.returncode != 0:
             raise LocalPostgresError(f"pg_ctl start failed on {data}: {_last_line(done)} (log: {data / 'server.log'})")
         server = _wait_ready(folder)
-    _prepare_database(server)
+    if not (data / "standby.signal").exists():  # a replica has the primary's database, read-only
+        _prepare_database(server)
     return server.url
+
+
+def _copy_primary(data: Path, primary_folder: Path) -> None:
+    """A new replica's data folder: a base backup of the running primary that streams its WAL."""
+    if (data / "PG_VERSION").exists():
+        return
+    primary = running(primary_folder)
+    if primary is None:
+        raise LocalPostgresError(f"no server is running on {primary_folder} to copy a replica from")
+    data.mkdir(parents=True, exist_ok=True)
+    _check_reachable(data)
+    if os.geteuid() == 0:
+        os.chown(data, NOBODY, NOBODY)
+    data.chmod(0o700)
+    done = _run([str(server_bin(data.parent) / "pg_basebackup"), "-D", str(data), "-h", "127.0.0.1",
+                 "-p", str(primary.port), "-U", USER, "-X", "stream", "-R", "--checkpoint=fast"], data, timeout=300)
+    if done.returncode != 0:
+        raise LocalPostgresError(f"pg_basebackup from {primary_folder} failed: {_last_line(done)}")
 
 
 def stop(folder: Path) -> bool:
@@ -255,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["start", "stop", "url"])
     parser.add_argument("folder", type=Path, help="the server's folder (its data lives in FOLDER/data)")
+    parser.add_argument("--replica-of", type=Path, metavar="PRIMARY_FOLDER",
+                        help="start: make a new FOLDER a streaming read replica of the server running on PRIMARY_FOLDER")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="start: a server setting, e.g. --set shared_buffers=4GB (repeatable)")
     args = parser.parse_args(argv)
@@ -262,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--set takes NAME=VALUE")
     try:
         if args.command == "start":
-            print(start(args.folder, dict(item.split("=", 1) for item in args.set)))
+            print(start(args.folder, dict(item.split("=", 1) for item in args.set), args.replica_of))
         elif args.command == "url":
             print(url(args.folder))
         elif not stop(args.folder):

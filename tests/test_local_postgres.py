@@ -27,6 +27,9 @@ def test_start_url_stop() -> None:
 
 def start_url_stop(folder: Path) -> None:
     assert run("start", str(folder), "--set", "work_mem").returncode == 2  # not NAME=VALUE: refused
+    orphan = run("start", str(folder.parent / "replica"), "--replica-of", str(folder))  # no primary running
+    assert orphan.returncode == 1 and "no server is running" in orphan.stderr
+    assert len(orphan.stderr.strip().splitlines()) == 1
     started = run("start", str(folder), "--set", "work_mem=8MB")
     assert started.returncode == 0, started.stderr
     url = started.stdout.strip()

@@ -3,7 +3,9 @@ down, then the same engine answers again without being reopened), the statement 
 a rebuild picked up by an engine of another process's making (hot reload by build id)."""
 from __future__ import annotations
 
+import shutil
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -15,7 +17,8 @@ from index.pg_schema import DatabaseUnavailable
 from index.pg_store import close_pools
 from index.settings import Settings
 from tests.support.encoder import SAMPLE, FakeEncoder
-from tests.support.postgres import running_server
+from tests.support.corpus import write
+from tests.support.postgres import running_server, server_folder
 
 QUESTION = "¿De qué acusan los funcionarios de EE. UU. a Corea del Norte?"
 
@@ -116,3 +119,53 @@ def test_a_collected_build_is_one_clear_error_until_the_reload(on_database: Sett
     with pytest.raises(DatabaseUnavailable, match="no longer in the database"):
         engine.ask(QUESTION)
     assert engine.reload_if_changed() and engine.ask(QUESTION).answered
+
+
+def test_a_streaming_replica_serves_reads_and_follows_a_rebuild(fake_settings: Settings, tmp_path: Path) -> None:
+    """One primary that builds, one real streaming read replica (``pg_basebackup -R``) that an
+    engine reads from: it answers from the replica, the replica refuses writes, and a rebuild on
+    the primary reaches the engine through replication and the periodic reload."""
+    articles = shutil.copytree(SAMPLE, tmp_path / "corpus")
+    with running_server() as primary, server_folder() as replica:
+        read_url = local_postgres.start(replica, replica_of=primary)
+        try:
+            settings = fake_settings.model_copy(update={
+                "articles_dir": articles, "database_url": local_postgres.url(primary), "database_read_url": read_url,
+                "embed_cache_max_texts": 0, "database_wait_seconds": 2.0})
+            build_index(settings, encoder=FakeEncoder())
+            engine = _open_once_replicated(settings)
+            assert engine.ask(QUESTION).answered
+            before = engine._index().info().articles
+            with psycopg.connect(read_url, autocommit=True) as conn:
+                assert conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]
+                with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+                    conn.execute("CREATE TABLE written_on_a_replica (x int)")
+            write(articles, "observatorio.txt", "Un observatorio en el desierto de Atacama",
+                  "El nuevo radiotelescopio del desierto de Atacama costó 300 millones de dólares. "
+                  "Observará galaxias lejanas desde el año próximo.")
+            build_index(settings, encoder=FakeEncoder())
+            deadline = time.monotonic() + 30
+            while not engine.reload_if_changed():
+                assert time.monotonic() < deadline, "the replica never showed the new build"
+                time.sleep(0.1)
+            assert engine._index().info().articles == before + 1
+            found = engine.ask("radiotelescopio del desierto de Atacama").passages
+            assert found and found[0].hit.title == "Un observatorio en el desierto de Atacama"
+        finally:
+            close_pools()
+            local_postgres.stop(replica)
+        assert local_postgres.running(replica) is None
+
+
+def _open_once_replicated(settings: Settings, patience: float = 30.0) -> Engine:
+    """The engine, once the replica has replayed the first build (replication is asynchronous)."""
+    from index.errors import IndexNotFound
+
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return Engine.open(settings, FakeEncoder())
+        except IndexNotFound:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
