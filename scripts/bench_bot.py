@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bot_harness import (  # noqa: E402
     SAMPLE_INDEX,
+    check_replies,
     feedback_questions,
     latency_line,
     machine,
@@ -49,7 +50,10 @@ from bot_harness import (  # noqa: E402
     rss_mib,
     running_bot,
     sample_settings,
+    settle,
     summary_ms,
+    until,
+    users_until,
 )
 
 TARGET_P50_MS = 300  # one user, the README's goal
@@ -74,34 +78,6 @@ async def _warm_up(fake: Any, pool: list[str], n: int) -> None:
     """The first questions pay for lazy initialisation (torch kernels, page cache); not measured."""
     for i in range(n):
         await fake.ask(WARMUP_CHAT, pool[i % len(pool)], timeout=120)
-
-
-def _check_replies(fake: Any, sent: dict[int, array]) -> dict[str, int]:
-    """Every question exactly one reply, matched by chat and order: reply i comes after
-    question i was sent and before question i+1 was (each user waits for its reply)."""
-    lost = duplicates = out_of_order = 0
-    for chat_id, sent_times in sent.items():
-        with fake._cond:
-            replies = list(fake.reply_times.get(chat_id, ()))
-        lost += max(0, len(sent_times) - len(replies))
-        duplicates += max(0, len(replies) - len(sent_times))
-        for i in range(min(len(sent_times), len(replies))):
-            later = sent_times[i + 1] if i + 1 < len(sent_times) else float("inf")
-            if not sent_times[i] <= replies[i] <= later:
-                out_of_order += 1
-    return {"questions": sum(len(s) for s in sent.values()),
-            "replies": sum(fake.replies(c) for c in sent), "lost": lost, "duplicates": duplicates,
-            "out_of_order": out_of_order}
-
-
-async def _settle(fake: Any, sent: dict[int, array], grace: float) -> None:
-    """Give late or duplicate replies ``grace`` seconds to show up before counting."""
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        if all(fake.replies(c) >= len(s) for c, s in sent.items()):
-            break
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(min(1.0, grace))  # a duplicate would arrive right after the first reply
 
 
 # --------------------------------------------------------------------------- modes
@@ -132,8 +108,8 @@ async def run_latency(engine: Any, pool: list[str], args: argparse.Namespace) ->
         started = time.monotonic()
         await asyncio.gather(*(user(u) for u in range(args.users)))
         wall = time.monotonic() - started
-        await _settle(fake, {**sent_one, **sent_many}, 2.0)
-        check = _check_replies(fake, {**sent_one, **sent_many})
+        await settle(fake, {**sent_one, **sent_many}, 2.0)
+        check = check_replies(fake, {**sent_one, **sent_many})
         log_path = settings.feedback_log
         seq_engine = _engine_ms(log_path, args.warmup, args.warmup + args.questions)
         conc_engine = _engine_ms(log_path, args.warmup + args.questions)
@@ -151,32 +127,6 @@ async def run_latency(engine: Any, pool: list[str], args: argparse.Namespace) ->
         }
 
 
-async def _users_until(fake: Any, pool: list[str], users: int, deadline: float, max_questions: int,
-                       timeout: float, first_chat: int, latencies: Any, sent: dict[int, array],
-                       counters: dict[str, int]) -> None:
-    """``users`` simulated users asking in a loop (each waits for its reply) until ``deadline``
-    or ``max_questions`` questions in all; a user whose reply times out stops."""
-
-    async def user(u: int) -> None:
-        chat = first_chat + u
-        sent.setdefault(chat, array("d"))
-        j = 0
-        while time.monotonic() < deadline and counters["asked"] < max_questions:
-            question = pool[(u * 7 + j) % len(pool)]
-            j += 1
-            counters["asked"] += 1
-            sent[chat].append(time.monotonic())  # just before the injection (ask re-stamps it)
-            try:
-                t_sent, _, latency = await fake.ask(chat, question, timeout=timeout)
-            except TimeoutError:
-                counters["timeouts"] += 1
-                return
-            sent[chat][-1] = t_sent
-            latencies.append(latency)
-
-    await asyncio.gather(*(user(u) for u in range(users)))
-
-
 async def run_load(engine: Any, pool: list[str], args: argparse.Namespace) -> dict[str, Any]:
     async with running_bot(engine, **_bot_overrides(args)) as (fake, app, settings):
         await _warm_up(fake, pool, args.warmup)
@@ -185,11 +135,11 @@ async def run_load(engine: Any, pool: list[str], args: argparse.Namespace) -> di
         counters = {"asked": 0, "timeouts": 0}
         started = time.monotonic()
         rss_before = rss_mib()
-        await _users_until(fake, pool, args.users, started + args.seconds, args.max_questions, args.timeout,
-                           FIRST_CHAT, latencies, sent, counters)
+        await users_until(fake, pool, args.users, until(started + args.seconds), args.max_questions, args.timeout,
+                          FIRST_CHAT, latencies, sent, counters)
         wall = time.monotonic() - started
-        await _settle(fake, sent, args.timeout)
-        check = _check_replies(fake, sent)
+        await settle(fake, sent, args.timeout)
+        check = check_replies(fake, sent)
         logged = feedback_questions(settings.feedback_log) - args.warmup
         return {
             "users": args.users, "seconds_requested": args.seconds, "seconds": round(wall, 2),
@@ -226,12 +176,12 @@ async def run_soak(engine: Any, pool: list[str], args: argparse.Namespace) -> di
                 await asyncio.sleep(min(args.sample_every, max(0.0, deadline - time.monotonic())))
 
         sampling = asyncio.create_task(sampler())
-        await _users_until(fake, pool, args.users, deadline, args.max_questions, args.timeout,
-                           FIRST_CHAT, latencies, sent, counters)
+        await users_until(fake, pool, args.users, until(deadline), args.max_questions, args.timeout,
+                          FIRST_CHAT, latencies, sent, counters)
         await sampling
         wall = time.monotonic() - started
-        await _settle(fake, sent, args.timeout)
-        check = _check_replies(fake, sent)
+        await settle(fake, sent, args.timeout)
+        check = check_replies(fake, sent)
         rss = [s["rss_mib"] for s in samples]
         half = len(latencies) // 2
         return {

@@ -1,9 +1,14 @@
 """Shared helpers for the bot benchmarks: the real bot, in-process, against the fake Bot API.
 
 ``RecordingTelegram`` is the test suite's ``FakeTelegram`` (tests/support/fake_telegram.py) plus
-what a benchmark needs and a test does not: a timestamp for every successful sendMessage per
-chat, a way for a simulated user to await "my next reply" without polling the call list,
-and bounded call/message logs so a long soak measures the bot's memory, not the fake's.
+what a benchmark needs and a test does not: a timestamp and a kind (answer, refusal, error
+reply) for every successful sendMessage per chat, a way for a simulated user to await "my next
+reply" without polling the call list, and bounded call/message logs so a long soak measures the
+bot's memory, not the fake's. The bot runs in this process (``running_bot``, long polling), or
+as separate ``python -m bot`` processes in webhook mode (``start_bot_processes``) behind a
+``WebhookBalancer`` that posts each user's updates to one of them, as a load balancer would.
+``users_until``, ``settle`` and ``check_replies`` are the simulated users and the
+exactly-one-reply check both set-ups share.
 
 Everything talks to 127.0.0.1 only.
 """
@@ -15,12 +20,16 @@ import logging
 import os
 import random
 import re
+import signal
+import socket
+import subprocess
 import sys
 import tempfile
 import time
 from array import array
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Sequence
+from typing import Any, AsyncIterator, Awaitable, Callable, Sequence
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before anything imports huggingface_hub
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -147,7 +156,11 @@ def open_engine(settings: Settings, rebuild: bool = False) -> tuple[Any, dict[st
 
 def question_pool(engine: Any, seed: int = 7) -> list[str]:
     """Questions about the sample: one per title (templated, short title) plus FIXED_QUESTIONS, shuffled."""
-    titles = [a.title for a in engine.list_articles(0, 1000)]
+    return questions_about([a.title for a in engine.list_articles(0, 1000)], seed)
+
+
+def questions_about(titles: Sequence[str], seed: int = 7) -> list[str]:
+    """``question_pool`` from the titles themselves (when the engine runs in other processes)."""
     rng = random.Random(seed)
     out = list(FIXED_QUESTIONS)
     for i, title in enumerate(titles):
@@ -161,9 +174,14 @@ def question_pool(engine: Any, seed: int = 7) -> list[str]:
 # --------------------------------------------------------------------------- the fake server
 
 
+Deliver = Callable[[dict], Awaitable[None]]  # hands one update to the bot (a webhook post)
+KIND_CODES = {"answer": ord("a"), "refusal": ord("r"), "sorry": ord("s"), "other": ord("o")}
+
+
 class RecordingTelegram(FakeTelegram):
     """FakeTelegram that timestamps each successful sendMessage per chat and wakes the
-    simulated user waiting for it; keeps at most ``keep_calls`` calls and bot messages."""
+    simulated user waiting for it; keeps at most ``keep_calls`` calls and bot messages, and of
+    each chat the kind of every reply (one byte each) and the text of the last one."""
 
     def __init__(self, keep_calls: int = 5000) -> None:
         super().__init__()
@@ -171,6 +189,8 @@ class RecordingTelegram(FakeTelegram):
         self.loop: asyncio.AbstractEventLoop | None = None
         self.reply_times: dict[int, array] = {}  # chat id -> monotonic time of each reply
         self.reply_kinds: dict[str, int] = {"answer": 0, "refusal": 0, "sorry": 0, "other": 0}
+        self.reply_codes: dict[int, bytearray] = {}  # chat id -> KIND_CODES of each reply, in order
+        self.last_text: dict[int, str] = {}  # chat id -> the visible text of its latest reply
         self.failed: dict[str, int] = {}  # method -> non-200 replies
         self.total_calls = 0
         self._waiters: dict[int, list[tuple[int, asyncio.Future]]] = {}
@@ -189,6 +209,8 @@ class RecordingTelegram(FakeTelegram):
         kind = ("sorry" if text.startswith(SORRY) else "refusal" if text.startswith(NOT_FOUND)
                 else "answer" if params.get("reply_markup") else "other")
         self.reply_kinds[kind] += 1
+        self.reply_codes.setdefault(chat_id, bytearray()).append(KIND_CODES[kind])
+        self.last_text[chat_id] = text
         waiters = self._waiters.get(chat_id)
         if waiters:
             ready = [w for w in waiters if w[0] <= len(times)]
@@ -215,32 +237,118 @@ class RecordingTelegram(FakeTelegram):
         with self._cond:
             return len(self.reply_times.get(chat_id, ()))
 
-    async def ask(self, chat_id: int, text: str, timeout: float = 60.0) -> tuple[float, float, float]:
+    def reply_kind(self, chat_id: int, n: int) -> str:
+        """The kind of the ``n``-th reply (1-based) in ``chat_id``."""
+        with self._cond:
+            code = self.reply_codes[chat_id][n - 1]
+        return next(kind for kind, c in KIND_CODES.items() if c == code)
+
+    async def ask(self, chat_id: int, text: str, timeout: float = 60.0,
+                  deliver: Deliver | None = None) -> tuple[float, float, float]:
         """Send ``text`` from the private chat ``chat_id`` and wait for the bot's next message
-        there; returns (sent, replied, latency) in monotonic seconds. Raises TimeoutError."""
+        there; returns (sent, replied, latency) in monotonic seconds. Raises TimeoutError.
+        Without ``deliver`` the update waits for the bot's getUpdates; with it, ``deliver``
+        posts it (webhook mode) and a failed post raises its error."""
         assert self.loop is not None, "attach() the event loop first"
         future: asyncio.Future = self.loop.create_future()
         with self._cond:
             target = len(self.reply_times.get(chat_id, ())) + 1
             self._waiters.setdefault(chat_id, []).append((target, future))
         sent = time.monotonic()
-        self.send_text(text, user_id=chat_id)
         try:
+            if deliver is None:
+                self.send_text(text, user_id=chat_id)
+            else:
+                await deliver(self.text_update(text, user_id=chat_id))
             await asyncio.wait_for(future, timeout)
         except (asyncio.TimeoutError, TimeoutError):
-            with self._cond:
-                waiters = self._waiters.get(chat_id, [])
-                if (target, future) in waiters:
-                    waiters.remove((target, future))
+            self._forget(chat_id, target, future)
             raise TimeoutError(f"no reply in chat {chat_id} within {timeout} s") from None
+        except BaseException:
+            self._forget(chat_id, target, future)
+            raise
         with self._cond:
             replied = self.reply_times[chat_id][target - 1]
         return sent, replied, replied - sent
+
+    def _forget(self, chat_id: int, target: int, future: asyncio.Future) -> None:
+        with self._cond:
+            waiters = self._waiters.get(chat_id, [])
+            if (target, future) in waiters:
+                waiters.remove((target, future))
 
 
 def _resolve(future: asyncio.Future) -> None:
     if not future.done():
         future.set_result(None)
+
+
+# --------------------------------------------------------------------------- simulated users
+
+
+def until(deadline: float) -> Callable[[], bool]:
+    """``keep_asking`` for ``users_until``: true until the monotonic ``deadline``."""
+    return lambda: time.monotonic() < deadline
+
+
+async def users_until(fake: RecordingTelegram, pool: list[str], users: int, keep_asking: Callable[[], bool],
+                      max_questions: int, timeout: float, first_chat: int, latencies: Any, sent: dict[int, array],
+                      counters: dict[str, int], deliver: Deliver | None = None) -> None:
+    """``users`` simulated users (chats ``first_chat`` + u) asking in a loop, each waiting for
+    its reply, while ``keep_asking()`` holds and fewer than ``max_questions`` were asked in all.
+    A user whose reply times out (``counters["timeouts"]``) or whose update cannot be
+    delivered (``counters["undelivered"]``) stops."""
+
+    async def user(u: int) -> None:
+        chat = first_chat + u
+        sent.setdefault(chat, array("d"))
+        j = 0
+        while keep_asking() and counters["asked"] < max_questions:
+            question = pool[(u * 7 + j) % len(pool)]
+            j += 1
+            counters["asked"] += 1
+            sent[chat].append(time.monotonic())  # just before the injection (ask re-stamps it)
+            try:
+                t_sent, _, latency = await fake.ask(chat, question, timeout=timeout, deliver=deliver)
+            except TimeoutError:
+                counters["timeouts"] = counters.get("timeouts", 0) + 1
+                return
+            except OSError as exc:  # httpx's errors are not OSErrors: see WebhookBalancer.deliver
+                counters["undelivered"] = counters.get("undelivered", 0) + 1
+                log.error("chat %s: the update was not delivered: %s", chat, exc)
+                return
+            sent[chat][-1] = t_sent
+            latencies.append(latency)
+
+    await asyncio.gather(*(user(u) for u in range(users)))
+
+
+async def settle(fake: RecordingTelegram, sent: dict[int, array], grace: float) -> None:
+    """Give late or duplicate replies ``grace`` seconds to show up before counting."""
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if all(fake.replies(c) >= len(s) for c, s in sent.items()):
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(min(1.0, grace))  # a duplicate would arrive right after the first reply
+
+
+def check_replies(fake: RecordingTelegram, sent: dict[int, array]) -> dict[str, int]:
+    """Every question exactly one reply, matched by chat and order: reply i comes after
+    question i was sent and before question i+1 was (each user waits for its reply)."""
+    lost = duplicates = out_of_order = 0
+    for chat_id, sent_times in sent.items():
+        with fake._cond:
+            replies = list(fake.reply_times.get(chat_id, ()))
+        lost += max(0, len(sent_times) - len(replies))
+        duplicates += max(0, len(replies) - len(sent_times))
+        for i in range(min(len(sent_times), len(replies))):
+            later = sent_times[i + 1] if i + 1 < len(sent_times) else float("inf")
+            if not sent_times[i] <= replies[i] <= later:
+                out_of_order += 1
+    return {"questions": sum(len(s) for s in sent.values()),
+            "replies": sum(fake.replies(c) for c in sent), "lost": lost, "duplicates": duplicates,
+            "out_of_order": out_of_order}
 
 
 # --------------------------------------------------------------------------- the bot
@@ -284,6 +392,137 @@ def feedback_questions(path: Path | None) -> int:
     return count
 
 
+# --------------------------------------------------------------------------- bot processes behind a balancer
+
+WEBHOOK_URL = "https://bot.invalid/hook"  # what every process registers (the balancer's public URL)
+WEBHOOK_SECRET = "bench-webhook-secret"
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 now (the bot binds it a moment later)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class BotProcess:
+    """One ``python -m bot`` in webhook mode, listening on 127.0.0.1:``port``."""
+
+    number: int
+    port: int
+    proc: subprocess.Popen
+    log_path: Path
+    feedback_log: Path
+
+    @property
+    def webhook(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def log_tail(self, lines: int = 5) -> str:
+        try:
+            return " | ".join(self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def start_bot_processes(count: int, api_url: str, workdir: Path, env: dict[str, str]) -> list[BotProcess]:
+    """``count`` real bot processes (``python -m bot``, the configured model) in webhook mode
+    against the Bot API at ``api_url``; ``env`` adds the index settings (e.g.
+    ``ARTICLE_QA_DATABASE_URL``) to this process's environment. Rate limit off; each process
+    logs to ``workdir/bot-N.log`` and keeps its own feedback log. Stop them with
+    ``stop_bot_processes``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    bots = []
+    for number in range(count):
+        port = free_port()
+        log_path, feedback = workdir / f"bot-{number}.log", workdir / f"feedback-{number}.jsonl"
+        feedback.unlink(missing_ok=True)
+        child_env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **env,
+                     "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api_url,
+                     "ARTICLE_QA_WEBHOOK_URL": WEBHOOK_URL, "ARTICLE_QA_WEBHOOK_LISTEN": "127.0.0.1",
+                     "ARTICLE_QA_WEBHOOK_PORT": str(port), "ARTICLE_QA_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                     "ARTICLE_QA_RATE_LIMIT_PER_MINUTE": "0", "ARTICLE_QA_FEEDBACK_LOG": str(feedback),
+                     "ARTICLE_QA_ALLOWED_IDS": "", "ARTICLE_QA_ADMIN_IDS": ""}
+        with open(log_path, "wb") as log_file:
+            proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env=child_env, stdin=subprocess.DEVNULL,
+                                    stdout=log_file, stderr=subprocess.STDOUT)
+        bots.append(BotProcess(number, port, proc, log_path, feedback))
+    return bots
+
+
+async def wait_listening(bots: Sequence[BotProcess], timeout: float = 180.0) -> None:
+    """Until every process accepts connections on its webhook port (it has loaded the model
+    and the index); a process that exits first is an error naming its last log lines."""
+    deadline = time.monotonic() + timeout
+    waiting = list(bots)
+    while waiting:
+        for bot in list(waiting):
+            if bot.proc.poll() is not None:
+                raise RuntimeError(f"bot process {bot.number} exited with code {bot.proc.returncode}: {bot.log_tail()}")
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", bot.port)
+            except OSError:
+                continue
+            writer.close()
+            waiting.remove(bot)
+        if waiting and time.monotonic() > deadline:
+            raise TimeoutError(f"bot processes {[b.number for b in waiting]} not listening after {timeout} s")
+        await asyncio.sleep(0.1)
+
+
+def stop_bot_processes(bots: Sequence[BotProcess], grace: float = 15.0) -> list[int | None]:
+    """SIGTERM every process (the bot stops with exit code 0), SIGKILL what is still running
+    after ``grace`` seconds; returns their exit codes (-9: had to be killed)."""
+    for bot in bots:
+        if bot.proc.poll() is None:
+            bot.proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for bot in bots:
+        try:
+            bot.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            bot.proc.kill()
+            bot.proc.wait()
+    return [bot.proc.returncode for bot in bots]
+
+
+class WebhookBalancer:
+    """The load balancer in front of the bot processes: posts each update to one process's
+    webhook, chosen by chat id (so a chat's follow-ups and buttons stay with the process that
+    holds its conversation, as docs/postgres.md recommends), with Telegram's secret header."""
+
+    def __init__(self, bots: Sequence[BotProcess]) -> None:
+        import httpx
+
+        self.bots = list(bots)
+        self.delivered = [0] * len(self.bots)
+        self._client = httpx.AsyncClient(timeout=30.0, headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
+        self._errors = (httpx.HTTPError,)
+
+    def route(self, chat_id: int) -> int:
+        return chat_id % len(self.bots)
+
+    def chat_for(self, number: int, k: int, base: int) -> int:
+        """The ``k``-th chat id at or above ``base`` that is routed to process ``number``."""
+        first = base + (number - base) % len(self.bots)
+        return first + k * len(self.bots)
+
+    async def deliver(self, update: dict) -> None:
+        """Post ``update``; a refused connection or a non-2xx answer raises ConnectionError."""
+        number = self.route(update["message"]["chat"]["id"])
+        try:
+            response = await self._client.post(self.bots[number].webhook, json=update)
+        except self._errors as exc:
+            raise ConnectionError(f"bot process {number}: {type(exc).__name__}: {exc}") from exc
+        if response.status_code // 100 != 2:
+            raise ConnectionError(f"bot process {number}: HTTP {response.status_code}")
+        self.delivered[number] += 1
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
 def quiet_logs() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in ("httpx", "telegram", "telegram.ext", "sentence_transformers", "bm25s"):
@@ -291,7 +530,8 @@ def quiet_logs() -> None:
 
 
 __all__ = [
-    "FIXED_QUESTIONS", "RecordingTelegram", "SAMPLE_INDEX", "feedback_questions", "latency_line", "machine",
-    "machine_text", "open_engine", "question_pool", "quiet_logs", "rss_mib", "running_bot", "sample_settings",
-    "summary_ms",
+    "FIXED_QUESTIONS", "BotProcess", "RecordingTelegram", "SAMPLE_INDEX", "WebhookBalancer", "check_replies",
+    "feedback_questions", "free_port", "latency_line", "machine", "machine_text", "open_engine", "question_pool",
+    "questions_about", "quiet_logs", "rss_mib", "running_bot", "sample_settings", "settle", "start_bot_processes",
+    "stop_bot_processes", "summary_ms", "until", "users_until", "wait_listening",
 ]

@@ -305,11 +305,22 @@ class FakeTelegram:
 
     def send_text(self, text: str, user_id: int = 1001, chat: dict | None = None, reply_to: dict | None = None) -> dict:
         """A user writes ``text`` (entities for /commands and @mentions computed like Telegram)."""
+        message = self._text_message(text, user_id, chat, reply_to)
+        self.add_update({"message": message})
+        return message
+
+    def text_update(self, text: str, user_id: int = 1001) -> dict:
+        """The update Telegram would post to a webhook when a user writes ``text`` in a private
+        chat: numbered like the queued ones, but not queued for getUpdates."""
+        with self._cond:
+            update_id = next(self._update_ids)
+        return {"update_id": update_id, "message": self._text_message(text, user_id, None, None)}
+
+    def _text_message(self, text: str, user_id: int, chat: dict | None, reply_to: dict | None) -> dict:
         message = self._user_message(user_id, chat, reply_to, text=text)
         entities = text_entities(text)
         if entities:
             message["entities"] = entities
-        self.add_update({"message": message})
         return message
 
     def edit_text(self, message: dict, text: str) -> dict:
