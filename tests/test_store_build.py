@@ -217,15 +217,21 @@ def test_build_killed_at_random_moments_never_loses_the_index(tmp_path: Path) ->
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", ["folder", "postgres"])
 def test_real_rebuild_killed_20_times_still_answers_the_seed_question(
-        sample_index: Settings, real_encoder, tmp_path: Path) -> None:
-    """The same with the real model and the seed question: a build process (a full write of a new
-    build, vectors reused) SIGKILLed at random moments never costs the served index."""
+        backend: str, sample_index: Settings, real_encoder, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """The same with the real model and the seed question, on both backends: a build process (a
+    full write of a new build, vectors reused) SIGKILLed at random moments never costs the
+    served index. For PostgreSQL the sample is first built into a fresh database of the
+    session's server, its vectors taken from the copied index's embedding cache."""
     index_dir = tmp_path / "index"
     shutil.copytree(sample_index.index_dir, index_dir, symlinks=True)
     settings = sample_index.model_copy(update={"index_dir": index_dir})
+    if backend == "postgres":
+        settings = settings.model_copy(update={"database_url": request.getfixturevalue("pg_url")})
+        assert build_index(settings, encoder=real_encoder).embedded == 0
     worker = [sys.executable, str(Path(__file__).parent / "build_worker.py"), str(SAMPLE), str(index_dir),
-              "incremental", "real"]
+              "incremental", "real", *([settings.database_url] if settings.database_url else [])]
     for _ in killed_at_random(worker, 20, seed=99):
         answer = Engine.open(settings, real_encoder).ask(SEED)
         assert answer.answered and "artillería, misiles" in answer.answer
