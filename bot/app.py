@@ -26,6 +26,8 @@ from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ContextTypes
 from telegram.request import HTTPXRequest
 
+from index.errors import IndexError_
+
 from . import render
 from .conversation import Conversation
 from .handlers import ALLOWED_UPDATES, TelegramHandlers
@@ -150,12 +152,17 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
     A Bot API call that timed out gets no apology: the message may well have arrived (so
     "algo ha fallado" would be wrong), and with Telegram that slow the apology would most
-    likely time out too.
+    likely time out too. An error the index library raises on purpose (the database cannot
+    be reached, say) already says what is wrong: one line, not a traceback per question
+    for as long as it lasts.
     """
     if isinstance(context.error, TimedOut):
         log.warning("a Bot API call timed out while handling an update; no apology sent", exc_info=context.error)
         return
-    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(context.error, IndexError_):
+        log.error("could not answer: %s", context.error)
+    else:
+        log.error("error while handling an update", exc_info=context.error)
     if not isinstance(update, Update):
         return
     try:

@@ -37,6 +37,7 @@ from bot.conversation import Conversation, Sender
 from bot.settings import BotSettings
 from bot.wording import NOT_ALLOWED, NOT_READY, RATE_LIMITED, SORRY
 from index.errors import IndexNotFound
+from index.pg_schema import DatabaseUnavailable
 from tests.support.bot import ADMIN, ANA, SENTINEL_USER, ask, bot_settings, sent_to, settle, texts
 from tests.support.bot import serving as shared_serving
 from tests.support.encoder import SAMPLE, FakeEncoder
@@ -158,6 +159,20 @@ async def test_persistent_server_errors_give_up_and_the_bot_carries_on(
     text = logs.assert_no_token()
     assert text.count("sendMessage: HTTP 502 3 times; giving up") >= 1
     assert "error while handling an update" in text and "NetworkError: Bad Gateway" in text  # traceback logged
+
+
+async def test_an_index_error_is_one_log_line_and_the_apology(
+    fake: FakeTelegram, engine: FakeEngine, tmp_path: Path, logs: LogCapture
+) -> None:
+    """The library's own error (here the database being down) says what is wrong: the user
+    gets the apology, the operator one line, not a traceback per question."""
+    engine.fail_with = DatabaseUnavailable("no database connection: couldn't get a connection after 2.00 sec")
+    async with serving(fake, engine, tmp_path):
+        await ask(fake, QUESTION, contains=SORRY)
+        await settle(fake)
+    text = logs.assert_no_token()
+    assert "could not answer: no database connection: couldn't get a connection after 2.00 sec" in text
+    assert "Traceback" not in text and "error while handling an update" not in text
 
 
 async def test_slow_send_message_times_out_without_duplicates(
