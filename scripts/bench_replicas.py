@@ -23,6 +23,9 @@ three phases:
            seconds from the server being back, no bot restarted. Questions during the outage
            get the bot's error reply (a reply, counted), not silence.
 
+"After the build" counts from the rebuild process's exit; the build switches the served build
+a moment before it exits, so a process that reloads in between answers from it at once.
+
 Then every question (users, probes, warm-up) must have exactly one reply, in order, and the
 bots' feedback logs plus the error replies must account for every question. Exit code 1 when
 a check fails; every bot process and the server are stopped at the end (also on Ctrl-C).
@@ -296,6 +299,11 @@ def summarise(run: Run, plan: Plan, bots: list, exit_codes: list[int | None], lo
                 kind = {ord("a"): "answer", ord("r"): "refusal", ord("s"): "sorry"}.get(codes[i], "other")
                 replies.append((balancer.route(chat), chat >= FIRST_USER_CHAT, sent, got[i], kind))
     outage = restart.pop("window")
+    sorry = [r for r in replies if r[4] == "sorry"]
+    restart["error_replies"] = {
+        "users_in_flight_at_the_stop": sum(1 for r in sorry if r[1] and r[2] < outage[0]),
+        "users_asking_during_the_outage": sum(1 for r in sorry if r[1] and r[2] >= outage[0]),
+        "probes": sum(1 for r in sorry if not r[1])}
 
     def window(start: float, end: float, process: int | None = None) -> dict[str, Any]:
         inside = [r for r in replies if r[1] and start <= r[2] < end and (process is None or r[0] == process)]
@@ -366,9 +374,13 @@ def report_text(result: dict[str, Any]) -> str:
                      f"({p['error_replies']} error repl{'y' if p['error_replies'] == 1 else 'ies'} first; "
                      f"from the seed article: {p['answered_from_seed']})")
     during = result["during_restart"]
-    lines.append(f"  users from the stop until every process answered: {during['kinds']['sorry']} error replies, "
+    lines.append(f"  users asking from the stop until every process answered: {during['kinds']['sorry']} error replies, "
                  f"{during['kinds']['answer'] + during['kinds']['refusal']} answers; "
                  f"the new build still served after it: {restart['new_article_still_served']}")
+    errors = restart["error_replies"]
+    lines.append(f"  error replies in all: {errors['users_in_flight_at_the_stop']} to users' questions in flight when "
+                 f"the server stopped, {errors['users_asking_during_the_outage']} to users' questions asked after, "
+                 f"{errors['probes']} to the probes")
     check = result["check"]
     lines.append(f"Check: {check['questions']} questions, {check['replies']} replies, lost {check['lost']}, "
                  f"duplicates {check['duplicates']}, out of order {check['out_of_order']}, timeouts {check['timeouts']}, "
