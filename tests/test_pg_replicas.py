@@ -7,10 +7,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
-
 import bench_replicas
 import local_postgres
+import pytest
+
 from index.build import build_index
 from index.pg_store import close_pools
 from index.settings import Settings
