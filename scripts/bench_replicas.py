@@ -4,7 +4,8 @@ a server restart.
 
 A local PostgreSQL (``scripts/local_postgres.py``'s code) runs in ``WORK/pg``; the bundled sample
 (``data/articles``) is copied to ``WORK/articles`` and built into the database with the default
-model (``python -m index build``). Three real bot processes (``python -m bot``, webhook mode,
+model (``python -m index build``). Each run starts from an empty folder (what a previous run
+left in WORK is removed first). Three real bot processes (``python -m bot``, webhook mode,
 each on its own 127.0.0.1 port, the configured model, rate limit off, their own feedback log)
 serve that database and talk to the fake Bot API (tests/support/fake_telegram.py) running in this
 process; this process is also their load balancer: it posts each update to one process's
@@ -412,6 +413,17 @@ def initial_build(articles: Path, index_dir: Path, url: str, log_dir: Path) -> d
     return {"seconds": round(time.monotonic() - started, 1), "articles": summary.split("(")[0].strip()}
 
 
+def fresh_start(work: Path) -> None:
+    """Every run starts from nothing: a server left running by a killed run is stopped, and the
+    database, the embedding cache and the logs of the last run are removed (otherwise the
+    cache would hold the new article's vectors and the rebuild would embed nothing)."""
+    with contextlib.suppress(local_postgres.LocalPostgresError, OSError, subprocess.SubprocessError):
+        local_postgres.stop(work / "pg")
+    for name in ("pg", "articles", "index", "logs"):
+        shutil.rmtree(work / name, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -443,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     work = args.work.resolve()
     server_folder, articles, index_dir = work / "pg", work / "articles", work / "index"
-    work.mkdir(parents=True, exist_ok=True)
+    fresh_start(work)
     with contextlib.ExitStack() as stack:
         try:
             url = local_postgres.start(server_folder)
