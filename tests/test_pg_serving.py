@@ -53,6 +53,30 @@ def test_engine_recovers_after_a_server_restart(fake_settings: Settings) -> None
             close_pools()
 
 
+def test_the_first_question_after_an_outage_reconnects_at_once(fake_settings: Settings) -> None:
+    """After an outage longer than the pool's background retries (RECONNECT_SECONDS), the next
+    question connects when it is asked: answered at its first try, not after a retry pause that
+    kept doubling while the server was down."""
+    from index.pg_store import RECONNECT_SECONDS
+
+    with running_server() as folder:
+        settings = fake_settings.model_copy(update={"articles_dir": SAMPLE, "database_url": local_postgres.url(folder),
+                                                    "embed_cache_max_texts": 0, "database_wait_seconds": 1.0,
+                                                    "database_pool_size": 1})  # as a pool whose every slot is in use
+        build_index(settings, encoder=FakeEncoder())
+        engine = Engine.open(settings, FakeEncoder())
+        try:
+            assert engine.ask(QUESTION).answered
+            local_postgres.stop(folder)
+            with pytest.raises(DatabaseUnavailable):
+                engine.ask(QUESTION)  # the pool finds its connection broken and retries in the background
+            time.sleep(2 * RECONNECT_SECONDS)  # the retries have given up
+            local_postgres.start(folder)
+            assert engine.ask(QUESTION).answered
+        finally:
+            close_pools()
+
+
 def answer_once_back(engine: Engine, patience: float = 120.0):
     """The engine's answer as soon as its pool has reconnected (the same engine, not reopened)."""
     deadline = time.monotonic() + patience
