@@ -1,7 +1,7 @@
 """articles -> a new build in PostgreSQL, switched in atomically (the folder build's database twin).
 
 The same stages as ``index.build`` (ingest, one version of each story, chunk, embed with the
-cache, incremental by content hash) and the same BM25 (bm25s' weights, stored as postings).
+cache, incremental by content hash) and the same BM25 (bm25s' weights, stored per term).
 The write: one advisory lock (one build at a time; the server drops it if the builder dies),
 a ``writing`` row in ``aqa_builds``, the build's own schema filled in one transaction, then one
 transaction that marks it ``done`` and points ``aqa_current`` at it. A build killed at any
@@ -141,8 +141,8 @@ def _postings(analyzer: Analyzer, prepared: list[_Prepared]) -> tuple[Bm25Index,
 def _vector_index(conn: psycopg.Connection, schema: sql.Identifier, n_chunks: int, settings: Settings) -> dict:
     """Above ``database_exact_max`` chunks, pgvector's IVFFlat index with the folder's list count
     (``index.vectors.ivf_lists``), searched with ``ivf_nprobe`` lists. Not HNSW: on the replicated
-    scale corpus its recall@10 against exact search was 0.70 at 100k chunks with ef_search 200,
-    and fell as ef_search grew (docs/postgres.md)."""
+    scale corpus pgvector's HNSW found under a tenth of the exact top 10 at 100k chunks, whatever
+    its ef_search, as FAISS's HNSW did (docs/postgres.md)."""
     info = {"index": "exact", "metric": "inner_product", "exact_max": settings.database_exact_max}
     if n_chunks <= settings.database_exact_max:
         return info
@@ -223,14 +223,11 @@ def _write(conn: psycopg.Connection, build_id: str, prepared: list[_Prepared], e
         steps.done("sentences and their vectors written")
         scores = bm25._bm25.scores
         indptr, indices, data = (np.asarray(scores[k]) for k in ("indptr", "indices", "data"))
-        with _copy(conn, s, "vocab", ("text", "integer", "integer")) as copy:
+        with _copy(conn, s, "vocab", ("text", "integer", "integer", "bytea", "bytea")) as copy:
             for i, term in enumerate(terms):  # bm25s may list a token without postings (its "")
-                copy.write_row((term, i, int(indptr[i + 1] - indptr[i]) if i + 1 < len(indptr) else 0))
-        with _copy(conn, s, "postings", ("integer", "integer", "float4")) as copy:
-            for i in range(min(len(terms), len(indptr) - 1)):
-                lo, hi = int(indptr[i]), int(indptr[i + 1])
-                for row_, weight in zip(indices[lo:hi].tolist(), data[lo:hi].tolist()):
-                    copy.write_row((i, row_, weight))
+                lo, hi = (int(indptr[i]), int(indptr[i + 1])) if i + 1 < len(indptr) else (0, 0)
+                copy.write_row((term, i, hi - lo, indices[lo:hi].astype("<i4").tobytes(),
+                                data[lo:hi].astype("<f4").tobytes()))
         steps.done("vocabulary and postings written")
         for statement in build_sql(BUILD_INDEXES, build_id):
             conn.execute(statement)
@@ -238,9 +235,7 @@ def _write(conn: psycopg.Connection, build_id: str, prepared: list[_Prepared], e
         vectors = _vector_index(conn, s, n_chunks, settings)
         if vectors["index"] != "exact":
             steps.done(f"vector index ({vectors['index']}, {vectors['lists']} lists)")
-    for table in ("articles", "chunks", "sentences", "vocab", "postings"):
-        # The planner's statistics, and the visibility map that lets BM25 read postings from the
-        # index alone (an index-only scan) instead of visiting a heap row per posting.
+    for table in ("articles", "chunks", "sentences", "vocab"):  # the planner's statistics
         conn.execute(sql.SQL("VACUUM (ANALYZE) {}.{}").format(s, sql.Identifier(table)))
     steps.done("VACUUM ANALYZE")
     manifest = {

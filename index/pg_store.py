@@ -6,7 +6,7 @@ forever; a statement timeout bounds each query. Reads go to ``database_read_url`
 when set. The schema is described in ``index.pg_schema``.
 
 Dense search: exact (a scan) up to ``database_exact_max`` chunks, pgvector's IVFFlat above it,
-``ivfflat.probes`` set per query. Lexical search: the sum of the postings' BM25 weights.
+``ivfflat.probes`` set per query. Lexical search: bm25s' weights of the question's terms, summed here.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from .pg_schema import DatabaseUnavailable, redact, schema_of, vector_text
 from .records import AlsoIn, ArticleInfo, IndexInfo
 from .settings import Settings
 from .storage import LexicalHits
-from .store import REBUILD_HINT, ChunkRow, check_compatible
+from .store import REBUILD_HINT, ChunkRow, check_compatible, top_rows
 
 log = logging.getLogger(__name__)
 
@@ -220,19 +220,23 @@ class PgIndex:
         return self._chunks
 
     def lexical(self, terms: Sequence[str], k: int, rows: Sequence[int] = ()) -> LexicalHits:
-        """BM25 of the matching chunks summed in SQL; the top k and the asked rows come back."""
+        """BM25 as the folder computes it: the question's terms' postings (one row per term, read
+        in binary) summed term by term in float32, then the folder's ``top_rows``."""
         terms = [t for t in terms if t]
         if not terms:
             return LexicalHits(np.zeros(0, dtype=np.int64), {})
-        found = self.query(sql.SQL(
-            "WITH q AS (SELECT v.id FROM unnest(%(terms)s::text[]) AS t(term) JOIN {s}.vocab v ON v.term = t.term), "
-            "s AS (SELECT p.row, sum(p.weight) AS score FROM q JOIN {s}.postings p ON p.term_id = q.id "
-            "GROUP BY p.row) "
-            "(SELECT row, score, true FROM s WHERE score > 0 ORDER BY score DESC, row LIMIT %(k)s) "
-            "UNION ALL (SELECT row, score, false FROM s WHERE row = ANY(%(rows)s))").format(s=self._schema),
-            {"terms": list(terms), "k": int(k), "rows": [int(r) for r in rows]})
-        top = np.array([r for r, _, is_top in found if is_top], dtype=np.int64)
-        return LexicalHits(top, {int(r): float(np.float32(score)) for r, score, _ in found})
+        with self._conn() as conn:
+            found = {term: (rows_, weights) for term, rows_, weights in conn.execute(sql.SQL(
+                "SELECT term, rows, weights FROM {s}.vocab WHERE term = ANY(%s)").format(s=self._schema),
+                (list(set(terms)),), binary=True)}
+        scores = np.zeros(self._docs, dtype=np.float32)
+        for term in terms:  # in the question's order, repeats included, as bm25s adds them
+            if term in found:
+                rows_, weights = found[term]
+                scores[np.frombuffer(rows_, dtype="<i4")] += np.frombuffer(weights, dtype="<f4")
+        top = top_rows(scores, k)
+        wanted = {int(r) for r in top} | {int(r) for r in rows}
+        return LexicalHits(top, {r: float(scores[r]) for r in wanted if 0 <= r < len(scores)})
 
     def idf(self, terms: Sequence[str], unknown_factor: float = 1.0) -> dict[str, float]:
         """bm25s' Lucene idf from the stored document frequencies (as ``Bm25Index.idf``)."""

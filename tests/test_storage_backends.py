@@ -210,6 +210,18 @@ def test_ask_outcomes_agree_on_the_sample(fake_settings: Settings, pg_url: str) 
         assert [p.hit.chunk_id for p in a.passages] == [p.hit.chunk_id for p in b.passages], question
         answered += a.answered
     assert answered >= 3
+    lexical_ranks_the_same(on_folder._index(), on_database._index())
+
+
+def lexical_ranks_the_same(folder, database) -> None:
+    """BM25 on both backends: the same top rows in the same order, and bit-identical scores for
+    them and for asked rows (repeated terms and unknown terms included)."""
+    for question in [*SAMPLE_QUESTIONS, "corea corea del norte misiles", "palabraquenoexiste"]:
+        terms = folder.analyzer.terms(question)
+        assert terms == database.analyzer.terms(question)
+        a, b = folder.lexical(terms, 20, rows=[0, 5, 17]), database.lexical(terms, 20, rows=[0, 5, 17])
+        assert a.top.tolist() == b.top.tolist(), question
+        assert a.scores == b.scores, question
 
 
 def test_ivfflat_finds_what_exact_search_finds(fake_settings: Settings, pg_url: str) -> None:
