@@ -17,6 +17,11 @@ build time, size on disk per file, RSS, search p50/p95 without the query embeddi
 ``Engine.ask`` p50/p95, and recall@10 of the served FAISS index against exact (brute-force)
 search on the same queries.
 
+With ``--database-url postgresql://…`` the same corpus is written by the PostgreSQL backend's
+writer (``index.pg_build._write``) as the current build of that database and served from it
+(``Engine`` on ``ARTICLE_QA_DATABASE_URL``): build time by step, the tables' size on disk, the
+same latencies, and recall of pgvector's index against the database's own exact search.
+
 The corpus is scripts/bench_index.py's: real news chunks embedded once (its vector cache),
 replicated with perturbed text and vectors (its ``replicate``). To keep the build under
 ``--max-rss-gb``, the replicated vectors are moved into memory-mapped scratch files
@@ -27,6 +32,7 @@ that stops the build above ``--max-rss-gb`` and reports the peak of every phase.
 
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/bench_scale.py --sweep 100000,200000,500000,1000000
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/bench_scale.py --json var/bench/scale.json
+    HF_HUB_OFFLINE=1 .venv/bin/python scripts/bench_scale.py --database-url "$(python scripts/local_postgres.py start var/pg-scale)"
 """
 from __future__ import annotations
 
@@ -255,6 +261,8 @@ def worker_build(args: argparse.Namespace) -> dict[str, Any]:
     profile.mark("move vectors to memory-mapped scratch files")
     chunk_vecs, sent_vecs = move_vectors_to_disk(prepared, Path(args.scratch))
     result["before_write"] = proc_status()
+    if args.database_url:
+        return _build_postgres(args, settings, prepared, int(chunk_vecs.shape[1]), profile, result)
     shutil.rmtree(index_dir, ignore_errors=True)
     build_id = f"scale-{args.size}"
     tmp, final = index_dir / store.BUILDS / f".tmp-{build_id}", index_dir / store.BUILDS / build_id
@@ -274,6 +282,71 @@ def worker_build(args: argparse.Namespace) -> dict[str, Any]:
                   disk_mb=dir_size_mb(final), files_mb=files, build_dir=str(final),
                   memory=profile.report(), status_end=proc_status(), load_average_after=_loadavg())
     return result
+
+
+def _build_postgres(args: argparse.Namespace, settings: Settings, prepared: list[build._Prepared], dim: int,
+                    profile: RssProfile, result: dict[str, Any]) -> dict[str, Any]:
+    """Write the replicated corpus as the current build of ``--database-url`` with the library's
+    own writer (``index.pg_build._write``: binary COPY, postings, indexes, VACUUM ANALYZE)."""
+    import psycopg
+
+    from index import pg_build
+    from index.pg_schema import BUILD_LOCK_KEY, ensure_fixed_tables
+
+    settings = settings.model_copy(update={"database_url": args.database_url})
+    phases: list[tuple[str, float]] = []
+    handler = _PhaseLog(phases)
+    logging.getLogger("index.pg_build").addHandler(handler)
+    logging.getLogger("index.pg_build").setLevel(logging.INFO)
+    with psycopg.connect(args.database_url, autocommit=True) as conn:
+        ensure_fixed_tables(conn)
+        if not conn.execute("SELECT pg_try_advisory_lock(%s)", (BUILD_LOCK_KEY,)).fetchone()[0]:
+            raise SystemExit("another build is running on that database")
+        pg_build.collect_garbage(conn, keep_writing=False)
+        build_id = f"scale{args.size}_{time.strftime('%Y%m%dt%H%M%S')}"
+        started = time.perf_counter()
+        profile.mark("write (index.pg_build._write)")
+        pg_build._write(conn, build_id, prepared, SimpleNamespace(dim=dim, backend="replicated"), settings,
+                        _alias_text(settings), time.monotonic(), None)
+        result["write_s"] = round(time.perf_counter() - started, 1)
+        profile.stop()
+        pg_build.collect_garbage(conn, keep_writing=False)
+        manifest = conn.execute("SELECT manifest FROM aqa_builds WHERE id = %s", (build_id,)).fetchone()[0]
+        sizes = conn.execute(
+            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r' ORDER BY 2 DESC",
+            ("aqa_" + build_id,)).fetchall()
+        server = dict(conn.execute("SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name IN "
+                                   "('shared_buffers', 'maintenance_work_mem', 'work_mem', "
+                                   "'max_parallel_maintenance_workers', 'server_version')").fetchall())
+    logging.getLogger("index.pg_build").removeHandler(handler)
+    files = {name: round(size / MB, 1) for name, size in sizes}
+    result.update(articles=len(prepared), chunks=manifest["counts"]["chunks"],
+                  sentences=manifest["counts"]["sentences"], faiss=manifest["vectors"], build_id=build_id,
+                  disk_mb=round(sum(files.values()), 1), files_mb=files, server=server,
+                  write_phases_s=_phase_seconds(phases, started), memory=profile.report(),
+                  status_end=proc_status(), load_average_after=_loadavg())
+    return result
+
+
+class _PhaseLog(logging.Handler):
+    """Collects the PostgreSQL writer's phase lines (``index.pg_build`` logs each step)."""
+
+    def __init__(self, phases: list[tuple[str, float]]) -> None:
+        super().__init__(logging.INFO)
+        self.phases = phases
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.phases.append((record.getMessage(), time.perf_counter()))
+
+
+def _phase_seconds(phases: list[tuple[str, float]], started: float) -> dict[str, float]:
+    """Each logged step's duration: from the previous line (or the start) to its own."""
+    out, before = {}, started
+    for message, at in phases:
+        out[message] = round(at - before, 1)
+        before = at
+    return out
 
 
 def load_questions(qa: Path, n: int, seed: int) -> list[str]:
@@ -310,6 +383,8 @@ def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
     from index.engine import Engine
     from index.search import dense_scores, diverse, retrieve
 
+    if args.database_url:
+        return _serve_postgres(args)
     settings = _settings(args, index_dir=Path(args.index_dir), threads=1)
     status: dict[str, dict] = {"python + imports": proc_status()}
     started = time.perf_counter()
@@ -371,6 +446,81 @@ def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
     result.update(recall_at_10=recall_at(found, truth, 10), recall_at_100=recall_at(found, truth, k),
                   recall_s=round(time.perf_counter() - started, 1))
     return result
+
+
+def _serve_postgres(args: argparse.Namespace) -> dict[str, Any]:
+    """``worker_serve`` on PostgreSQL: the same questions through ``Engine``; the vector index's
+    recall against exact search computed here from the build's vectors (the scratch file)."""
+    from index.embedding import Encoder
+    from index.engine import Engine
+    from index.search import dense_scores, diverse, retrieve
+
+    settings = _settings(args, database_url=args.database_url, threads=1)
+    status: dict[str, dict] = {"python + imports": proc_status()}
+    encoder = Encoder(settings, threads=settings.threads)
+    status["encoder loaded"] = proc_status()
+    started = time.perf_counter()
+    engine = Engine.open(settings, encoder)
+    open_s = time.perf_counter() - started
+    stored = engine._index()
+    s = settings
+    k = min(s.candidates, stored.size)
+    sample = load_questions(args.qa, args.warmup + args.questions, args.seed)
+    vectors, dense_rows, answered = [], [], []
+
+    def one(question: str, keep: bool) -> dict[str, float]:
+        t: dict[str, float] = {}
+        t0 = time.perf_counter()
+        vector = encoder.encode_queries([question])[0]
+        t["embed"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ranked = retrieve(stored, stored.analyzer.terms(question), vector, s.candidates, s.dense_weight, s.sentence_weight)
+        diverse(stored, ranked, s.top_k)
+        t["search"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        answer = engine.ask(question)
+        t["ask"] = time.perf_counter() - t0
+        terms = stored.analyzer.terms(question)
+        t["bm25"] = _timed(lambda: stored.lexical(terms, s.candidates))
+        t["faiss"] = _timed(lambda: stored.dense_top(vector, k))
+        rows = np.array([c.row for c in ranked[: s.candidates]], dtype=np.int64)
+        t["rescore_100"] = _timed(lambda: dense_scores(stored, vector, rows))
+        t["diverse"] = _timed(lambda: diverse(stored, ranked, s.top_k))
+        if keep:
+            vectors.append(vector)
+            dense_rows.append(stored.dense_top(vector, k)[0])
+            answered.append(answer.answered)
+        return t
+
+    for question in sample[: args.warmup]:
+        one(question, keep=False)
+    load_before = _loadavg()
+    timings = [one(q, keep=True) for q in sample[args.warmup :]]
+    status["after queries"] = proc_status()
+    result: dict[str, Any] = {
+        "questions": len(timings), "warmup": args.warmup, "threads": settings.threads, "faiss_omp_threads": 0,
+        "embed_backend": encoder.backend, "faiss": stored.manifest["vectors"], "engine_open_s": round(open_s, 2),
+        "status": status, "answered_share": round(sum(answered) / len(answered), 3),
+        "load_average_before": load_before, "load_average_after": _loadavg()}
+    for stage in timings[0]:
+        result[f"{stage}_ms"] = percentiles([t[stage] for t in timings])
+    started = time.perf_counter()
+    truth = np.vstack([_exact_rows(stored, v, k) for v in vectors])
+    found = np.vstack([np.pad(r, (0, k - len(r)), constant_values=-1) for r in dense_rows])
+    result.update(recall_at_10=recall_at(found, truth, 10), recall_at_100=recall_at(found, truth, k),
+                  recall_s=round(time.perf_counter() - started, 1))
+    return result
+
+
+def _exact_rows(stored: Any, vector: np.ndarray, k: int) -> np.ndarray:
+    """The exact top k by the database itself: the same query with index scans off (a full scan)."""
+    from psycopg import sql
+
+    with stored._conn() as conn, conn.transaction():
+        conn.execute("SET LOCAL enable_indexscan = off")
+        found = conn.execute(sql.SQL("SELECT row FROM {s}.chunks ORDER BY embedding <#> %s::vector LIMIT %s").format(
+            s=stored._schema), (stored._text_of(vector), k)).fetchall()
+    return np.array([r for (r,) in found], dtype=np.int64)
 
 
 def worker_queries(args: argparse.Namespace) -> dict[str, Any]:
@@ -523,8 +673,35 @@ def phase_line(memory: dict[str, Any]) -> str:
         for p, end in zip(phases, ends) if not p["phase"].startswith("after ") and p["phase"] != "start")
 
 
+def report_scale_pg(result: dict[str, Any]) -> str:
+    b, s = result["build"], result["serve"]
+    st = s["status"]["after queries"]
+    return "\n".join([
+        f"PostgreSQL {b['server'].get('server_version', '?')} build of {b['chunks']:,} chunks ({b['articles']:,} articles, "
+        f"{b['sentences']:,} sentences), vectors {json.dumps(b['faiss'])}; server settings "
+        + ", ".join(f"{k} {v}" for k, v in sorted(b["server"].items()) if k != "server_version"),
+        f"Build: replicate {b['replicate_s']:.0f} s (not part of a real build), write {b['write_s']:.0f} s with the "
+        f"library writer (index.pg_build._write); builder peak RSS {b['memory']['peak_anon_mb']:,.0f} MB anonymous; "
+        f"load average (1 min) {b['load_average_before'][0]:.1f} -> {b['load_average_after'][0]:.1f}",
+        "  by step: " + "; ".join(f"{k.split(': ', 1)[-1]}" for k in b["write_phases_s"]),
+        f"Disk (tables with their indexes and TOAST): {b['disk_mb']:,.0f} MB = "
+        + ", ".join(f"{k} {v:,.0f}" for k, v in b["files_mb"].items()),
+        f"Serving process (fresh, Engine.open in {s['engine_open_s']:.1f} s, {s['embed_backend']} encoder, "
+        f"{s['threads']} thread): RSS after {s['questions']} queries {st['VmRSS']:,.0f} MB",
+        f"Search without the query embedding (analyzer + retrieve + diverse), p50 / p95 ms: {_pct(s['search_ms'])}",
+        f"  parts re-run alone: bm25 {_pct(s['bm25_ms'], 2)}, dense top-{min(100, b['chunks'])} "
+        f"{_pct(s['faiss_ms'], 2)}, rescore 100 {_pct(s['rescore_100_ms'], 2)}, diverse {_pct(s['diverse_ms'], 2)}",
+        f"Query embedding {_pct(s['embed_ms'])}; full Engine.ask {_pct(s['ask_ms'])} ms; answered {s['answered_share']:.0%}",
+        f"Recall of the vector index against exact search, same {s['questions']} queries: "
+        f"@10 {s['recall_at_10']:.3f}, @100 {s['recall_at_100']:.3f}",
+        f"Load average (1 min) during serving: {s['load_average_before'][0]:.1f} -> {s['load_average_after'][0]:.1f}",
+    ])
+
+
 def report_scale(result: dict[str, Any]) -> str:
     b, s = result["build"], result["serve"]
+    if "write_phases_s" in b:
+        return report_scale_pg(result)
     out = [f"Index of {b['chunks']:,} chunks ({b['articles']:,} articles, {b['sentences']:,} sentences), "
            f"FAISS {json.dumps(b['faiss'])}"]
     out.append(f"Build: replicate {b['replicate_s']:.0f} s (not part of a real build), write {b['write_s']:.0f} s "
@@ -583,6 +760,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cache", type=Path, help="bench_index's vector cache (default WORK/vectors.npz)")
     parser.add_argument("--keep-index", action="store_true", help="keep the built index (WORK/index-scale-N)")
     parser.add_argument("--json", type=Path, dest="json_out", help="write every number here")
+    parser.add_argument("--database-url", help="build and serve on this PostgreSQL database instead of a folder")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
@@ -608,7 +786,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "candidates": settings.candidates, "top_k": settings.top_k, "threads": settings.threads,
         "embed_backend": settings.embed_backend, "model": settings.model},
         "params": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
-                   if k not in ("worker", "result", "size", "index_dir", "scratch", "queries")}}
+                   if k not in ("worker", "result", "size", "index_dir", "scratch", "queries", "database_url")}}
     text = [machine_line(result["machine"]), ""]
     if args.sweep:
         queries = args.work / "scale-queries.npy"
@@ -625,19 +803,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         index_dir = args.work / f"index-scale-{args.chunks}"
         scratch = args.work / "scale-scratch"
+        pg = {"database_url": args.database_url} if args.database_url else {}
         try:
             result["build"] = run_worker(args, "build", f"build-{args.chunks}", {
-                "size": args.chunks, "index_dir": index_dir, "scratch": scratch},
+                "size": args.chunks, "index_dir": index_dir, "scratch": scratch, **pg},
                 allow_failure=True)
+            if result["build"].get("failed"):
+                mem = result["build"]["memory"]
+                text.append(f"Build of {args.chunks:,} chunks STOPPED: "
+                            f"{result['build']['failed']}; {phase_line(mem)}")
+            else:
+                result["serve"] = run_worker(args, "serve", f"serve-{args.chunks}", {"index_dir": index_dir, **pg})
+                text.append(report_scale(result))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        if result["build"].get("failed"):
-            mem = result["build"]["memory"]
-            text.append(f"Build of {args.chunks:,} chunks STOPPED: "
-                        f"{result['build']['failed']}; {phase_line(mem)}")
-        else:
-            result["serve"] = run_worker(args, "serve", f"serve-{args.chunks}", {"index_dir": index_dir})
-            text.append(report_scale(result))
         if not args.keep_index:
             shutil.rmtree(index_dir, ignore_errors=True)
     result["total_s"] = round(time.perf_counter() - started, 1)
