@@ -316,8 +316,6 @@ def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
     from index.engine import Engine
     from index.evaluate import load_squad
     from index.records import Turn
-    from index.search import dense_scores, diverse, retrieve
-
     # The served configuration: the configured model and backend, one thread per query.
     settings = Settings().model_copy(update={"index_dir": Path(args.index_dir), "threads": 1})
     started = time.perf_counter()
@@ -332,17 +330,7 @@ def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
     s = settings
 
     def one(question: str) -> dict[str, float]:
-        t: dict[str, float] = {}
-        t0 = time.perf_counter()
-        vector = encoder.encode_queries([question])[0]
-        t["embed"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        ranked = retrieve(stored, stored.analyzer.terms(question), vector, s.candidates, s.dense_weight, s.sentence_weight)
-        diverse(stored, ranked, s.top_k)
-        t["search"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        answer = engine.ask(question)
-        t["ask"] = time.perf_counter() - t0
+        t, vector, ranked, answer = timed_question(engine, encoder, stored, s, question)
         answered.append(answer.answered)
         # A follow-up of an answered story searches a second time inside it (followup.answer_pool).
         turn = Turn(question, answer.answer, tuple(dict.fromkeys(p.hit.article_id for p in answer.passages if p.highlight)))
@@ -363,15 +351,7 @@ def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
         t0 = time.perf_counter()
         engine.ask(followup, history=[story])
         t["story_followup_ask"] = time.perf_counter() - t0
-        # Where search time goes (each part re-run on its own, outside the timings above).
-        terms = stored.analyzer.terms(question)
-        t["bm25"] = _timed(lambda: stored.lexical(terms, s.candidates))
-        k = min(s.candidates, stored.size)
-        t["faiss"] = _timed(lambda: stored.dense_top(vector, k))
-        rows = np.array([c.row for c in ranked[: s.candidates]], dtype=np.int64)
-        t["rescore_100"] = _timed(lambda: dense_scores(stored, vector, rows))
-        t["diverse"] = _timed(lambda: diverse(stored, ranked, s.top_k))
-        return t
+        return {**t, **timed_parts(stored, s, question, vector, ranked)}
 
     answered: list[bool] = []
     for question in sample[: args.warmup]:
@@ -387,6 +367,38 @@ def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
     result.update(answered_share=round(sum(answered) / len(answered), 3), load_average_before=load_before,
                   load_average_after=_loadavg(), peak_rss_mb=peak_rss_mb())
     return result
+
+
+def timed_question(engine: Any, encoder: Any, stored: Any, s: Settings, question: str) -> tuple[dict[str, float], Any, Any, Any]:
+    """One question as the bot serves it, seconds per stage: the query embedding, the search
+    (retrieve + diverse, without the embedding) and the whole ``Engine.ask``."""
+    from index.search import diverse, retrieve
+
+    t: dict[str, float] = {}
+    t0 = time.perf_counter()
+    vector = encoder.encode_queries([question])[0]
+    t["embed"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ranked = retrieve(stored, stored.analyzer.terms(question), vector, s.candidates, s.dense_weight, s.sentence_weight)
+    diverse(stored, ranked, s.top_k)
+    t["search"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    answer = engine.ask(question)
+    t["ask"] = time.perf_counter() - t0
+    return t, vector, ranked, answer
+
+
+def timed_parts(stored: Any, s: Settings, question: str, vector: Any, ranked: list) -> dict[str, float]:
+    """Where search time goes, on either storage backend: each part re-run on its own."""
+    from index.search import dense_scores, diverse
+
+    terms = stored.analyzer.terms(question)
+    k = min(s.candidates, stored.size)
+    rows = np.array([c.row for c in ranked[: s.candidates]], dtype=np.int64)
+    return {"bm25": _timed(lambda: stored.lexical(terms, s.candidates)),
+            "faiss": _timed(lambda: stored.dense_top(vector, k)),
+            "rescore_100": _timed(lambda: dense_scores(stored, vector, rows)),
+            "diverse": _timed(lambda: diverse(stored, ranked, s.top_k))}
 
 
 def _timed(fn: Callable[[], object]) -> float:

@@ -61,8 +61,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_index import (  # noqa: E402
-    DEFAULT_CORPUS, DEFAULT_QA, _alias_text, _loadavg, _noisy, _table, _timed, attach_vectors, base_corpus, cache_key,
-    corpus_texts, dir_size_mb, load_cache, machine, machine_line, percentiles, replicate,
+    DEFAULT_CORPUS, DEFAULT_QA, _alias_text, _loadavg, _noisy, _table, attach_vectors, base_corpus, cache_key,
+    corpus_texts, dir_size_mb, load_cache, machine, machine_line, percentiles, replicate, timed_parts, timed_question,
 )
 from index import build, store  # noqa: E402
 from index.settings import Settings  # noqa: E402
@@ -378,90 +378,22 @@ def recall_at(found: np.ndarray, truth: np.ndarray, k: int) -> float:
 
 
 def worker_serve(args: argparse.Namespace) -> dict[str, Any]:
-    """A fresh process serving the index like the bot: Engine + real encoder, one thread per query."""
+    """A fresh process serving the index like the bot: Engine + real encoder, one thread per query;
+    the index folder, or with ``--database-url`` the database."""
     from index.embedding import Encoder
     from index.engine import Engine
-    from index.search import dense_scores, diverse, retrieve
 
-    if args.database_url:
-        return _serve_postgres(args)
-    settings = _settings(args, index_dir=Path(args.index_dir), threads=1)
+    where = {"database_url": args.database_url} if args.database_url else {"index_dir": Path(args.index_dir)}
+    settings = _settings(args, threads=1, **where)
     status: dict[str, dict] = {"python + imports": proc_status()}
     started = time.perf_counter()
     encoder = Encoder(settings, threads=settings.threads)
     encoder_s = time.perf_counter() - started
     status["encoder loaded"] = proc_status()
     started = time.perf_counter()
-    engine = Engine.open(settings, encoder)  # checksums verified, like the bot
+    engine = Engine.open(settings, encoder)  # the folder's checksums verified, like the bot
     open_s = time.perf_counter() - started
     status["index opened"] = proc_status()
-    stored = engine._index()
-    s = settings
-    k = min(s.candidates, stored.vectors.ntotal)
-    sample = load_questions(args.qa, args.warmup + args.questions, args.seed)
-    vectors, faiss_rows, answered = [], [], []
-
-    def one(question: str, keep: bool) -> dict[str, float]:
-        t: dict[str, float] = {}
-        t0 = time.perf_counter()
-        vector = encoder.encode_queries([question])[0]
-        t["embed"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        ranked = retrieve(stored, stored.analyzer.terms(question), vector, s.candidates, s.dense_weight, s.sentence_weight)
-        diverse(stored, ranked, s.top_k)
-        t["search"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        answer = engine.ask(question)
-        t["ask"] = time.perf_counter() - t0
-        terms = stored.analyzer.terms(question)
-        t["bm25"] = _timed(lambda: stored.bm25.scores(terms))
-        t["faiss"] = _timed(lambda: stored.vectors.search(vector.reshape(1, -1), k))
-        rows = np.array([c.row for c in ranked[: s.candidates]], dtype=np.int64)
-        t["rescore_100"] = _timed(lambda: dense_scores(stored, vector, rows))
-        t["diverse"] = _timed(lambda: diverse(stored, ranked, s.top_k))
-        if keep:
-            vectors.append(vector)
-            faiss_rows.append(stored.vectors.search(vector.reshape(1, -1), k)[1][0])
-            answered.append(answer.answered)
-        return t
-
-    for question in sample[: args.warmup]:
-        one(question, keep=False)
-    load_before = _loadavg()
-    timings = [one(q, keep=True) for q in sample[args.warmup :]]
-    status["after queries"] = proc_status()
-    result: dict[str, Any] = {
-        "questions": len(timings), "warmup": args.warmup, "threads": settings.threads,
-        "faiss_omp_threads": faiss.omp_get_max_threads(), "embed_backend": encoder.backend,
-        "faiss": stored.manifest["faiss"], "encoder_load_s": round(encoder_s, 2), "engine_open_s": round(open_s, 2),
-        "status": status, "answered_share": round(sum(answered) / len(answered), 3),
-        "load_average_before": load_before, "load_average_after": _loadavg()}
-    for stage in timings[0]:
-        result[f"{stage}_ms"] = percentiles([t[stage] for t in timings])
-    # Recall of the served (approximate) index against exact search on the same query vectors.
-    started = time.perf_counter()
-    queries = np.vstack(vectors).astype(np.float32)
-    truth = exact_top(stored.vectors, queries, k)
-    found = np.vstack(faiss_rows)
-    result.update(recall_at_10=recall_at(found, truth, 10), recall_at_100=recall_at(found, truth, k),
-                  recall_s=round(time.perf_counter() - started, 1))
-    return result
-
-
-def _serve_postgres(args: argparse.Namespace) -> dict[str, Any]:
-    """``worker_serve`` on PostgreSQL: the same questions through ``Engine``; the vector index's
-    recall against exact search computed here from the build's vectors (the scratch file)."""
-    from index.embedding import Encoder
-    from index.engine import Engine
-    from index.search import dense_scores, diverse, retrieve
-
-    settings = _settings(args, database_url=args.database_url, threads=1)
-    status: dict[str, dict] = {"python + imports": proc_status()}
-    encoder = Encoder(settings, threads=settings.threads)
-    status["encoder loaded"] = proc_status()
-    started = time.perf_counter()
-    engine = Engine.open(settings, encoder)
-    open_s = time.perf_counter() - started
     stored = engine._index()
     s = settings
     k = min(s.candidates, stored.size)
@@ -469,23 +401,8 @@ def _serve_postgres(args: argparse.Namespace) -> dict[str, Any]:
     vectors, dense_rows, answered = [], [], []
 
     def one(question: str, keep: bool) -> dict[str, float]:
-        t: dict[str, float] = {}
-        t0 = time.perf_counter()
-        vector = encoder.encode_queries([question])[0]
-        t["embed"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        ranked = retrieve(stored, stored.analyzer.terms(question), vector, s.candidates, s.dense_weight, s.sentence_weight)
-        diverse(stored, ranked, s.top_k)
-        t["search"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        answer = engine.ask(question)
-        t["ask"] = time.perf_counter() - t0
-        terms = stored.analyzer.terms(question)
-        t["bm25"] = _timed(lambda: stored.lexical(terms, s.candidates))
-        t["faiss"] = _timed(lambda: stored.dense_top(vector, k))
-        rows = np.array([c.row for c in ranked[: s.candidates]], dtype=np.int64)
-        t["rescore_100"] = _timed(lambda: dense_scores(stored, vector, rows))
-        t["diverse"] = _timed(lambda: diverse(stored, ranked, s.top_k))
+        t, vector, ranked, answer = timed_question(engine, encoder, stored, s, question)
+        t.update(timed_parts(stored, s, question, vector, ranked))
         if keep:
             vectors.append(vector)
             dense_rows.append(stored.dense_top(vector, k)[0])
@@ -498,14 +415,19 @@ def _serve_postgres(args: argparse.Namespace) -> dict[str, Any]:
     timings = [one(q, keep=True) for q in sample[args.warmup :]]
     status["after queries"] = proc_status()
     result: dict[str, Any] = {
-        "questions": len(timings), "warmup": args.warmup, "threads": settings.threads, "faiss_omp_threads": 0,
-        "embed_backend": encoder.backend, "faiss": stored.manifest["vectors"], "engine_open_s": round(open_s, 2),
-        "status": status, "answered_share": round(sum(answered) / len(answered), 3),
+        "questions": len(timings), "warmup": args.warmup, "threads": settings.threads,
+        "faiss_omp_threads": faiss.omp_get_max_threads(), "embed_backend": encoder.backend,
+        "faiss": stored.manifest.get("faiss") or stored.manifest["vectors"], "encoder_load_s": round(encoder_s, 2),
+        "engine_open_s": round(open_s, 2), "status": status, "answered_share": round(sum(answered) / len(answered), 3),
         "load_average_before": load_before, "load_average_after": _loadavg()}
     for stage in timings[0]:
         result[f"{stage}_ms"] = percentiles([t[stage] for t in timings])
+    # Recall of the served (approximate) index against exact search on the same query vectors.
     started = time.perf_counter()
-    truth = np.vstack([_exact_rows(stored, v, k) for v in vectors])
+    if args.database_url:
+        truth = np.vstack([_exact_rows(stored, v, k) for v in vectors])
+    else:
+        truth = exact_top(stored.vectors, np.vstack(vectors).astype(np.float32), k)
     found = np.vstack([np.pad(r, (0, k - len(r)), constant_values=-1) for r in dense_rows])
     result.update(recall_at_10=recall_at(found, truth, 10), recall_at_100=recall_at(found, truth, k),
                   recall_s=round(time.perf_counter() - started, 1))
