@@ -32,8 +32,8 @@ from .embedding import Encoder
 from .errors import BuildFailed, BuildLocked, IndexError_
 from .lemmas import spanish_lemmas
 from .lexical import Analyzer, Bm25Index, read_alias_text
-from .pg_schema import (BUILD_INDEXES, BUILD_LOCK_KEY, BUILD_TABLES, SCHEMA_PREFIX, build_sql, ensure_fixed_tables,
-                        redact, schema_of)
+from .pg_schema import (BUILD_INDEXES, BUILD_LOCK_KEY, BUILD_TABLES, SCHEMA_PREFIX, TABLES_VERSION, build_sql,
+                        ensure_fixed_tables, redact, schema_of)
 from .pg_store import PgIndex
 from .settings import Settings
 from .vectors import ivf_lists
@@ -241,6 +241,7 @@ def _write(conn: psycopg.Connection, build_id: str, prepared: list[_Prepared], e
     manifest = {
         **manifest_of(prepared, encoder, settings, analyzer, stories, started),
         "storage": "postgresql",
+        "tables_version": TABLES_VERSION,
         "bm25": {"method": "lucene", "num_docs": bm25.num_docs},
         "vectors": vectors,
         "counts": {"articles": len(prepared), "chunks": n_chunks, "sentences": n_sentences},

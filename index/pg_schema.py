@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 SCHEMA_PREFIX = "aqa_"
 _BUILD_ID = re.compile(r"^[a-z0-9_]{1,40}$")
 BUILD_LOCK_KEY = 0x61716131  # pg_advisory_lock key of the one running build ("aqa1")
+# The layout of a build's tables, recorded in its manifest: a build of another layout is refused
+# with the rebuild hint. 2: each term's postings in its vocab row; IVFFlat above exact_max.
+TABLES_VERSION = 2
 
 FIXED_TABLES = """
 CREATE TABLE IF NOT EXISTS aqa_builds (

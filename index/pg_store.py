@@ -23,10 +23,10 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .duplicates import also_in_of
-from .errors import IndexCorrupt, IndexNotFound
+from .errors import IndexCorrupt, IndexMismatch, IndexNotFound
 from .lemmas import fingerprint as lemma_fingerprint, spanish_lemmas
 from .lexical import Analyzer
-from .pg_schema import DatabaseUnavailable, redact, schema_of, vector_text
+from .pg_schema import TABLES_VERSION, DatabaseUnavailable, redact, schema_of, vector_text
 from .records import AlsoIn, ArticleInfo, IndexInfo
 from .settings import Settings
 from .storage import LexicalHits
@@ -162,6 +162,9 @@ class PgIndex:
             raise IndexCorrupt(f"build {build_id} in {where} is not complete; {REBUILD_HINT}")
         manifest, aliases = found[1], found[2]
         check_compatible(manifest, settings.model, Path(f"{where}#{build_id}"))
+        if manifest.get("tables_version") != TABLES_VERSION:
+            raise IndexMismatch(f"build {build_id} in {where} has table layout {manifest.get('tables_version')}, "
+                                f"this code reads layout {TABLES_VERSION}; {REBUILD_HINT}")
         try:
             return cls(settings, build_id, manifest, aliases)
         except (psycopg.Error, PoolTimeout) as exc:

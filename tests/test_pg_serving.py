@@ -193,3 +193,17 @@ def _open_once_replicated(settings: Settings, patience: float = 30.0) -> Engine:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def test_a_build_of_an_older_table_layout_is_refused_then_rebuilt(on_database: Settings) -> None:
+    """A served build written with another table layout (an older version of this code) is
+    refused with the rebuild hint, not queried into an error; the next build replaces it."""
+    from index.errors import IndexMismatch
+
+    with psycopg.connect(on_database.database_url, autocommit=True) as conn:
+        conn.execute("UPDATE aqa_builds SET manifest = jsonb_set(manifest, '{tables_version}', '1') "
+                     "WHERE id = (SELECT build_id FROM aqa_current)")
+    with pytest.raises(IndexMismatch, match="table layout 1.*python -m index build --full"):
+        Engine.open(on_database, FakeEncoder())
+    report = build_index(on_database, encoder=FakeEncoder())
+    assert report.full and Engine.open(on_database, FakeEncoder()).ask(QUESTION).answered
