@@ -40,6 +40,7 @@ QUESTION = "¿Qué limita la ley de vivienda?"
 ANSWER = "La norma limita la subida del alquiler"
 FIRST_DELAY, MAX_DELAY = 0.2, 0.8  # the bot's backoff here (defaults: 1 s and 30 s)
 STOP_WITHIN = 1.0  # seconds from the signal to the exit
+POLL_RETRY_WAIT = 1.5  # python-telegram-bot's wait before polling again after a failed poll
 WEBHOOK_SECRET = "s3cret-token_for-webhook"
 LEAKS = (TOKEN, TOKEN.split(":", 1)[1], WEBHOOK_SECRET)
 
@@ -160,11 +161,11 @@ def assert_clean(output: str) -> None:
         assert leak not in output, f"secret leaked: {leak!r}"
 
 
-def assert_stops_cleanly(bot: BotProcess, signum: int = signal.SIGTERM) -> str:
+def assert_stops_cleanly(bot: BotProcess, signum: int = signal.SIGTERM, within: float = STOP_WITHIN) -> str:
     code, took = bot.stop(signum)
     output = bot.output()
     assert code == 0, output
-    assert took < STOP_WITHIN, f"took {took:.2f} s to exit after {signal.Signals(signum).name}"
+    assert took < within, f"took {took:.2f} s to exit after {signal.Signals(signum).name}"
     assert_clean(output)
     return output
 
@@ -355,4 +356,6 @@ async def test_a_signal_during_an_outage_while_polling_stops_at_once(
     await ask(fake, QUESTION, contains=ANSWER, timeout=10)
     fake.go_offline()
     await bot.wait_for(POLL_FAILED, 2)  # python-telegram-bot now waits 1.5 s before polling again
-    assert_stops_cleanly(bot)
+    # Stopping at once means not sitting out that wait (it would take 1.5 s and the exit on top),
+    # with more room than the usual bound for a loaded machine (1.14 s seen in CI).
+    assert_stops_cleanly(bot, within=POLL_RETRY_WAIT - 0.2)
