@@ -33,7 +33,7 @@ from .errors import BuildFailed, BuildLocked, IndexError_
 from .lemmas import spanish_lemmas
 from .lexical import Analyzer, Bm25Index, read_alias_text
 from .pg_schema import (BUILD_INDEXES, BUILD_LOCK_KEY, BUILD_TABLES, SCHEMA_PREFIX, TABLES_VERSION, build_sql,
-                        ensure_fixed_tables, redact, schema_of)
+                        as_vector, ensure_fixed_tables, redact, schema_of)
 from .pg_store import PgIndex
 from .settings import Settings
 from .vectors import ivf_lists
@@ -177,10 +177,6 @@ def _copy(conn: psycopg.Connection, schema: sql.Identifier, table: str, types: t
         yield copy
 
 
-def _f32(vector: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(vector, dtype=np.float32)
-
-
 def _write(conn: psycopg.Connection, build_id: str, prepared: list[_Prepared], encoder: Encoder,
            settings: Settings, alias_text: str, started: float, stories: Stories | None) -> None:
     conn.execute("INSERT INTO aqa_builds (id, state) VALUES (%s, 'writing')", (build_id,))
@@ -199,26 +195,26 @@ def _write(conn: psycopg.Connection, build_id: str, prepared: list[_Prepared], e
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(s))
         for statement in build_sql(BUILD_TABLES, build_id, dim=dim):
             conn.execute(statement)
-        with conn.cursor().copy(sql.SQL("COPY {}.articles FROM STDIN").format(s)) as copy:
+        # Binary COPY throughout: vectors travel as float32 (pgvector's binary form), not decimal text.
+        with _copy(conn, s, "articles", ("text",) * 9) as copy:
             for p in prepared:
                 a = p.article
                 copy.write_row((a.id, a.title, a.date, a.url, a.source, a.path, a.content_hash, a.text,
                                 story.get(a.id, a.id)))
         steps.done("articles written")
-        # Binary COPY: vectors travel as float32 (pgvector's binary form), not as decimal text.
         with _copy(conn, s, "chunks", CHUNK_TYPES) as copy:
             row = 0
             for p in prepared:
                 for c, vector in zip(p.chunks, p.chunk_vectors):
                     copy.write_row((row, c.chunk_id, c.article_id, c.position, c.start, c.end, c.text,
-                                    int(spans[row, 0]), int(spans[row, 1]), _f32(vector)))
+                                    int(spans[row, 0]), int(spans[row, 1]), as_vector(vector)))
                     row += 1
         steps.done("chunks and their vectors written")
         with _copy(conn, s, "sentences", SENTENCE_TYPES) as copy:
             row = 0
             for p in prepared:
                 for sentence, vector in zip(p.sentences, p.sentence_vectors):
-                    copy.write_row((row, p.article.id, sentence.start, sentence.end, _f32(vector)))
+                    copy.write_row((row, p.article.id, sentence.start, sentence.end, as_vector(vector)))
                     row += 1
         steps.done("sentences and their vectors written")
         scores = bm25._bm25.scores

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import re
 
+import numpy as np
 import psycopg
 from psycopg import sql
 
@@ -99,6 +100,6 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
 
 
-def vector_text(vector) -> str:
-    """pgvector's text form of a float32 vector; repr of each value keeps it exact."""
-    return "[" + ",".join(repr(float(x)) for x in vector) + "]"
+def as_vector(vector) -> np.ndarray:
+    """A vector as pgvector's numpy adapter sends it (``register_vector``): contiguous float32."""
+    return np.ascontiguousarray(vector, dtype=np.float32)

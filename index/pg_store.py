@@ -19,6 +19,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 import psycopg
+from pgvector.psycopg import register_vector
 from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -26,7 +27,7 @@ from .duplicates import also_in_of
 from .errors import IndexCorrupt, IndexMismatch, IndexNotFound
 from .lemmas import fingerprint as lemma_fingerprint, spanish_lemmas
 from .lexical import Analyzer
-from .pg_schema import TABLES_VERSION, DatabaseUnavailable, redact, schema_of, vector_text
+from .pg_schema import TABLES_VERSION, DatabaseUnavailable, as_vector, redact, schema_of
 from .records import AlsoIn, ArticleInfo, IndexInfo
 from .settings import Settings
 from .storage import LexicalHits
@@ -67,6 +68,15 @@ class _Lru:
                 self._data.popitem(last=False)
 
 
+def _vectors_as_numpy(conn: psycopg.Connection) -> None:
+    """Vectors travel as numpy float32 both ways. A database without pgvector has no index either:
+    its connections still open, and the first query says there is no index."""
+    try:
+        register_vector(conn)
+    except psycopg.ProgrammingError:
+        pass
+
+
 def read_url(settings: Settings) -> str:
     return settings.database_read_url or settings.database_url
 
@@ -88,6 +98,7 @@ def pool_for(settings: Settings) -> ConnectionPool:
         if pool is None:
             pool = ConnectionPool(url, min_size=1, max_size=settings.database_pool_size,
                                   kwargs=connection_options(settings), check=ConnectionPool.check_connection,
+                                  configure=_vectors_as_numpy,
                                   open=True, name="article-qa", timeout=settings.database_wait_seconds,
                                   reconnect_timeout=RECONNECT_SECONDS)
             _POOLS[key] = pool
@@ -135,7 +146,7 @@ class PgIndex:
         self._docs = int(manifest.get("bm25", {}).get("num_docs", self._chunks))
         self._probes = int(manifest.get("vectors", {}).get("probes", 0)) if manifest.get(
             "vectors", {}).get("index") == "ivfflat" else 0
-        self._chunk_rows, self._sentences, self._df, self._vectors = _Lru(50_000), _Lru(4096), _Lru(100_000), _Lru(64)
+        self._chunk_rows, self._sentences, self._df = _Lru(50_000), _Lru(4096), _Lru(100_000)
         self._check_counts()
         self.also_in = self._also_in()
 
@@ -259,17 +270,8 @@ class PgIndex:
             out[term] = weight if term in known else weight * unknown_factor
         return out
 
-    def _text_of(self, vector: np.ndarray) -> str:
-        """The query vector as pgvector text, formatted once per question (several queries use it)."""
-        key = np.asarray(vector, dtype=np.float32).tobytes()
-        found = self._vectors.get_many([key])
-        if key not in found:
-            found[key] = vector_text(vector)
-            self._vectors.put_many(found)
-        return found[key]
-
     def dense_top(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        q = self._text_of(vector)
+        q = as_vector(vector)
         statement = sql.SQL("SELECT row, -(embedding <#> %(q)s::vector) FROM {s}.chunks "
                             "ORDER BY embedding <#> %(q)s::vector LIMIT %(k)s").format(s=self._schema)
         with self._conn() as conn:
@@ -289,7 +291,7 @@ class PgIndex:
         if not rows:
             return np.zeros(0, dtype=np.float32)
         found = dict(self.query(sql.SQL("SELECT row, -(embedding <#> %s::vector) FROM {s}.{t} WHERE row = ANY(%s)")
-                                .format(s=self._schema, t=sql.Identifier(table)), (self._text_of(vector), rows)))
+                                .format(s=self._schema, t=sql.Identifier(table)), (as_vector(vector), rows)))
         return np.array([found[r] for r in rows], dtype=np.float32)
 
     def cosines(self, vector: np.ndarray, rows: Sequence[int]) -> np.ndarray:
@@ -306,7 +308,7 @@ class PgIndex:
         found = dict(self.query(sql.SQL(
             "SELECT c.row, (SELECT max(-(s.embedding <#> %s::vector)) FROM {s}.sentences s "
             "WHERE s.row >= c.first_sentence AND s.row < c.end_sentence) FROM {s}.chunks c WHERE c.row = ANY(%s)"
-        ).format(s=self._schema), (self._text_of(vector), rows)))
+        ).format(s=self._schema), (as_vector(vector), rows)))
         for i, r in enumerate(rows):
             if found.get(r) is not None:
                 out[i] = float(np.float32(found[r]))
@@ -336,13 +338,13 @@ class PgIndex:
     def article_vectors(self, article_id: str) -> tuple[np.ndarray, np.ndarray]:
         """The article's chunk vectors (reading order) and sentence vectors (text order), for a
         rebuild that keeps an unchanged article's vectors."""
-        chunks = self.query(sql.SQL("SELECT embedding::real[] FROM {s}.chunks WHERE article_id = %s "
+        chunks = self.query(sql.SQL("SELECT embedding FROM {s}.chunks WHERE article_id = %s "
                                     "ORDER BY position").format(s=self._schema), (article_id,))
-        sentences = self.query(sql.SQL("SELECT embedding::real[] FROM {s}.sentences WHERE article_id = %s "
+        sentences = self.query(sql.SQL("SELECT embedding FROM {s}.sentences WHERE article_id = %s "
                                        "ORDER BY start").format(s=self._schema), (article_id,))
         dim = int(self.manifest["model"]["dimension"])
-        as_array = lambda found: np.array([r[0] for r in found], dtype=np.float32).reshape(len(found), dim)  # noqa: E731
-        return as_array(chunks), as_array(sentences)
+        return tuple(np.array([r[0] for r in found], dtype=np.float32).reshape(len(found), dim)  # type: ignore[return-value]
+                     for found in (chunks, sentences))
 
     def sentences_in(self, article_id: str, start: int, end: int) -> list[tuple[int, int, int]]:
         """From the article's sentences, read once per article (a question looks at several of its chunks)."""

@@ -441,7 +441,7 @@ def _exact_rows(stored: Any, vector: np.ndarray, k: int) -> np.ndarray:
     with stored._conn() as conn, conn.transaction():
         conn.execute("SET LOCAL enable_indexscan = off")
         found = conn.execute(sql.SQL("SELECT row FROM {s}.chunks ORDER BY embedding <#> %s::vector LIMIT %s").format(
-            s=stored._schema), (stored._text_of(vector), k)).fetchall()
+            s=stored._schema), (np.asarray(vector, dtype=np.float32), k)).fetchall()
     return np.array([r for (r,) in found], dtype=np.int64)
 
 
