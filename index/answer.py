@@ -80,6 +80,7 @@ class ScoredSentence:
     text: str
     rank: int
     features: tuple[float, ...] = ()  # in the order of FEATURES
+    row: int = -1  # the sentence's row in the index's sentence vectors
 
 
 def said_before(sentence: str, answers: Sequence[str]) -> bool:
@@ -126,7 +127,7 @@ def score_sentences(stored: Storage, question: str, query_vector: np.ndarray, pa
     asked = set(terms)
     w = weights.vector()
     scored: list[ScoredSentence] = []
-    for (rank, prior, chunk, _, start, end, text, lex, own), dense in zip(found, dense_scores):
+    for (rank, prior, chunk, row, start, end, text, lex, own), dense in zip(found, dense_scores):
         holds = kind_match(kind, text, question) if kind else 0.0
         features = (lex, float(dense), prior, holds if kind in SCORED_KINDS else 0.0,
                     holds if kind and kind not in SCORED_KINDS else 0.0, 1.0 - holds if kind else 0.0,
@@ -134,7 +135,7 @@ def score_sentences(stored: Storage, question: str, query_vector: np.ndarray, pa
                     len(own - asked) / len(own) if own else 0.0, float(bool(focus & own)),
                     float(bool(focus) and kind == "count" and value_before(text, focus, stored.analyzer.terms)), context[chunk.row])
         score = float(np.dot(w, features))
-        scored.append(ScoredSentence(score, lex, float(dense), chunk, start, end, text, rank, features))
+        scored.append(ScoredSentence(score, lex, float(dense), chunk, start, end, text, rank, features, row))
     scored.sort(key=lambda s: -s.score)
     return scored
 

@@ -1,9 +1,10 @@
 """Sentence selection, refusal and follow-up resolution (fake encoder: fast and deterministic)."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from index.answer import clip, said_before
+from index.answer import Evidence, clip, said_before
 from index.coverage import coverage
 from index.followup import Resolution, is_followup, points_back, resolve_query, rests_on_story
 from index.kinds import expected_kind, kind_match
@@ -184,6 +185,19 @@ def test_answer_is_the_matching_sentence_with_highlight(engine: Engine) -> None:
     (start, end), *_ = first.highlight
     assert first.hit.text[start:end] in answer.answer
     assert answer.answer in engine._index().article_text("seed")  # extractive: copied, never invented
+
+
+def test_each_scored_sentence_knows_its_own_vector_row(engine: Engine) -> None:
+    """The tuning scripts read a candidate's sentence vector by its row: that vector must be the
+    one its dense score came from, for every candidate."""
+    question = "¿Qué acusan los funcionarios de EE. UU. a Corea del Norte?"
+    evidence = engine.evidence(question)
+    assert isinstance(evidence, Evidence) and len(evidence.sentences) > 3
+    stored = engine._index()
+    vector = engine.queries.encode_queries([question])[0]
+    cosines = stored.sentence_cosines(vector, [s.row for s in evidence.sentences])
+    assert len({s.row for s in evidence.sentences}) == len(evidence.sentences)
+    assert np.allclose(cosines, [s.dense for s in evidence.sentences], atol=1e-6)
 
 
 def test_followup_is_answered_from_the_same_story(engine: Engine) -> None:
