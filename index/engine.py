@@ -18,7 +18,7 @@ from typing import Hashable, Sequence
 
 import faiss
 
-from .answer import AnswerWeights, Evidence, conclude, nothing_to_search, score_sentences, with_article
+from .answer import AnswerWeights, Evidence, conclude, lacks_kind, nothing_to_search, score_sentences, with_article
 from .embedding import Encoder, QueryCache
 from .errors import IndexError_, IndexMismatch, IndexNotFound
 from .followup import (
@@ -174,6 +174,13 @@ class Engine:
             return Evidence(question, resolution.text, sentences, shown, gate=False)
         candidates = with_article(stored, pool.answer_from, pool.shown)
         sentences = score_sentences(stored, question, vectors[0], candidates, self.weights, resolution.said)
+        if resolution.said and lacks_kind(question, sentences):
+            # No repeats, unless only a repeat states the asked kind: an answer of two sentences may
+            # already hold the next fact ("…la reina, de 94 años… su esposo, de 99 años" before
+            # "¿Y cuántos años tiene su marido?"), and "the article does not say" would be wrong.
+            again = score_sentences(stored, question, vectors[0], candidates, self.weights)
+            if not lacks_kind(question, again):
+                sentences = again
         return Evidence(question, resolution.text, sentences, pool.shown, in_story=pool.in_story)
 
     def latest(self, about: str = "", page: int = 1, size: int = 10) -> LatestPage:

@@ -232,6 +232,23 @@ def test_followup_that_asks_only_for_a_kind_is_answered_from_its_story(engine: E
     assert not engine.ask("¿Cuándo?").answered
 
 
+def test_a_followup_whose_fact_the_last_answer_already_gave_gets_it_again(fake_settings: Settings) -> None:
+    """Found on the news tune half: an answer of two sentences held the next fact too, and its
+    follow-up, its sentences excluded as said, was told the article does not say it."""
+    (fake_settings.articles_dir / "reina.txt").write_text(
+        "La reina se vacuna\nLa reina, de 94 años, habló con los médicos. Su esposo, el príncipe Felipe, de 99 años, "
+        "recibió la vacuna. La campaña de vacunación sigue en marzo.\n", encoding="utf-8")
+    build_index(fake_settings, encoder=FakeEncoder())
+    engine = Engine.open(fake_settings, FakeEncoder())
+    given = "La reina, de 94 años, habló con los médicos. Su esposo, el príncipe Felipe, de 99 años, recibió la vacuna."
+    history = [Turn("¿Qué edad tiene la reina?", given, ("reina",))]
+    again = engine.ask("¿Y cuántos años tiene su esposo?", history=history)
+    assert again.outcome == "answered" and "de 99 años" in again.answer
+    # Where another sentence answers, the said ones are still not repeated.
+    other = engine.ask("¿Y cuándo sigue la campaña de vacunación?", history=history)
+    assert other.answered and other.answer == "La campaña de vacunación sigue en marzo."
+
+
 def test_a_pronoun_does_not_keep_a_question_that_names_another_story_in_the_thread(engine: Engine) -> None:
     """Found in the console: after a question about vultures, "¿Qué le pasa a Messi?" stayed in
     the vultures' story for its "le" and was refused; the name says whom the pronoun means."""
