@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
+from .lemmas import spanish_lemmas
 from .lexical import fold
 
 _MONTHS = "enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre"
@@ -114,19 +115,38 @@ def kind_match(kind: str | None, sentence: str, question: str) -> float:
 
 # The noun a question asks about right after its question word: "¿Qué club…?", "¿Cuántos títulos…?".
 # After "cuánto" a verb follows ("¿Cuánto ofrece…?"); after the other forms, the noun asked about.
-_FOCUS = re.compile(r"\b(?:que|cual|cuales|cuantos|cuantas|cuanta)\s+([a-zñ]{3,})")
+_FOCUS = re.compile(r"\b(que|cual|cuales|cuantos|cuantas|cuanta)\s+([a-zñ]{3,})")
 _NOT_FOCUS = frozenset("es son fue fueron era eran sera seran ha han habia hay hubo se le les lo la los las del "
                        "para por con sin mas tan tanto tanta dice dijo pasa paso pasara hace hizo tiene tienen "
                        "tenia".split())
 
 
 def focus_word(question: str) -> str | None:
-    """The noun right after the question word, folded ("club" in "¿Qué club busca fichar…?")."""
+    """The noun right after the question word, folded ("club" in "¿Qué club busca fichar…?").
+
+    A verb right after "cuántos" leaves the counted noun unsaid ("¿Y cuántos pidió la
+    acusación?" after a sentence in years): none, rather than a count that must stand before
+    "pidió". After "qué" the word is left as it is: folded, many nouns read as verbs ("río",
+    "fuerza"), and there the focus only weighs a sentence that uses it.
+    """
     for match in _FOCUS.finditer(fold(question)):
-        word = match.group(1)
+        asking, word = match.groups()
         if word not in _NOT_FOCUS:
-            return word
+            return None if asking.startswith("cuant") and _is_verb_form(word) else word
     return None
+
+
+_PRETERITE_PLURAL = re.compile(r"(aron|ieron)$")
+
+
+def _is_verb_form(word: str) -> bool:
+    """A folded word that is a conjugated verb: a preterite plural ("llegaron", "murieron"), or a
+    form the lemma table leads to an infinitive it does not begin with ("pidio" → "pedir"; a
+    plural noun such as "mujeres" begins with its "mujer")."""
+    if _PRETERITE_PLURAL.search(word):
+        return True
+    lemma = spanish_lemmas().get(word, word)
+    return lemma != word and lemma.endswith(("ar", "er", "ir")) and not word.startswith(lemma)
 
 
 def value_before(sentence: str, focus_terms: set[str], analyse: Callable[[str], list[str]]) -> bool:

@@ -126,6 +126,11 @@ def test_question_words_ask_for_kinds(question: str, kind: str | None) -> None:
 @pytest.mark.parametrize(("question", "focus"), [
     ("¿Cuántos misiles ha enviado Corea del Norte?", "misiles"), ("¿Qué club busca fichar a Marchesín?", "club"),
     ("¿Cuánto ofrece el gobierno?", None), ("¿Qué es la OTAN?", None),
+    # A verb after "cuántos" leaves the counted noun unsaid; a plural noun is kept.
+    ("¿Y cuántos pidió la acusación particular?", None), ("y cuantos pidio la fiscalia", None),
+    ("¿Cuántos llegaron?", None), ("¿Cuántas mujeres votaron?", "mujeres"), ("¿Cuántos militares murieron?", "militares"),
+    # After "qué" a noun that folds like a verb form ("río" / "rió") stays the focus.
+    ("¿Qué río atraviesa Varsovia?", "rio"),
 ])
 def test_the_focus_noun_follows_the_question_word(question: str, focus: str | None) -> None:
     from index.kinds import focus_word
