@@ -59,9 +59,17 @@ class Asked:
     features: np.ndarray
     labels: np.ndarray
     coverage: np.ndarray  # each sentence's passage's share of the question's idf weight (as the refusal reads it)
+    # What scripts/try_answer_readers.py reads besides: the group the split and folds follow (the
+    # article), the question, its sentences' texts, and the question's and sentences' vectors.
+    group: str = ""
+    question: str = ""
+    texts: tuple[str, ...] = ()
+    vector: np.ndarray | None = None
+    sentence_vectors: np.ndarray | None = None
 
 
-def asked(engine: Engine, question: str, history: list[Turn], gold, source: str, kind: str) -> Asked | None:
+def asked(engine: Engine, question: str, history: list[Turn], gold, source: str, kind: str,
+          group: str = "") -> Asked | None:
     """The evidence for one question, labelled by ``gold`` (a regex or a tuple of strings)."""
     from index.coverage import passage_coverage
 
@@ -80,27 +88,30 @@ def asked(engine: Engine, question: str, history: list[Turn], gold, source: str,
     held = {row: max(passage_coverage(stored, q, chunk) for q in {question, evidence.resolved})
             for row, chunk in by_chunk.items()}
     coverage = np.array([held[s.chunk.row] for s in evidence.sentences])
-    return Asked(source, kind, rows, labels, coverage)
+    # The tuning indexes are folders (``python -m index build``/``eval``): their sentence vectors read by row.
+    vectors = np.asarray(stored.sentence_vectors[[s.row for s in evidence.sentences]], dtype=np.float32)
+    return Asked(source, kind, rows, labels, coverage, group, question, tuple(s.text for s in evidence.sentences),
+                 engine.queries.encode_queries([question])[0], vectors)
 
 
 def news_rows(engine: Engine, path: Path) -> list[Asked]:
     out = []
     for item in load_news(path, "tune"):
         kind = "answerable" if item.kind == "followup" else item.kind
-        row = asked(engine, item.question, [], item.answer_regex, "news", kind)
+        row = asked(engine, item.question, [], item.answer_regex, "news", kind, item.article_id)
         if row:
             out.append(row)
         if item.kind == "followup":
             first = engine.ask(item.question)
             row = asked(engine, item.followup_question or "", [turn_of(item.question, first)], item.followup_regex,
-                        "news", "answerable")
+                        "news", "answerable", item.article_id)
             if row:
                 out.append(row)
     return out
 
 
 def squad_rows(engine: Engine, questions: list, kind: str) -> list[Asked]:
-    rows = [asked(engine, q.text, [], q.answers, "squad", kind) for q in questions]
+    rows = [asked(engine, q.text, [], q.answers, "squad", kind, q.group) for q in questions]
     return [r for r in rows if r]
 
 
@@ -178,22 +189,39 @@ def calibrate(rows: list[Asked], w: np.ndarray, off_topic: list[Asked]) -> dict:
             "not_in_article": max(allowed, key=lambda t: t["not_in_article_caught"])}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_set_arguments(parser: argparse.ArgumentParser) -> None:
+    """The news set, its corpus's index, the SQuAD-es file and its eval index."""
     parser.add_argument("--news", type=Path, required=True, help="eval/news_dev.jsonl")
     parser.add_argument("--news-index", type=Path, required=True, help="index of the news set's corpus")
     parser.add_argument("--qa", type=Path, required=True, help="SQuAD-es v1.1 file")
     parser.add_argument("--qa-work", type=Path, required=True, help="its eval index (python -m index eval --work)")
+
+
+def open_sets(args: argparse.Namespace, settings: Settings) -> tuple[Engine, Engine, list]:
+    """The news index's engine, the SQuAD-es index's engine (built if missing) and its tune
+    questions; one encoder for both, caching every question's vector."""
+    encoder = QueryCache(Encoder(settings), max_size=None)
+    news = Engine.open(settings.model_copy(update={"index_dir": args.news_index}), encoder)  # type: ignore[arg-type]
+    articles, questions = load_squad(args.qa)
+    squad = Engine.open(build_eval_index(settings, articles, args.qa_work), encoder)  # type: ignore[arg-type]
+    return news, squad, [q for q in questions if split_of(q.group) == "tune"]
+
+
+def write_report(path: Path | None, report: dict) -> None:
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, indent=1))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_set_arguments(parser)
     parser.add_argument("--sample", type=int, default=1000, help="SQuAD-es tune questions")
     parser.add_argument("--out", type=Path, help="write the rows' summary and the chosen values here")
     args = parser.parse_args()
     settings = Settings()
-    encoder = QueryCache(Encoder(settings), max_size=None)
-    news = Engine.open(settings.model_copy(update={"index_dir": args.news_index}), encoder)  # type: ignore[arg-type]
-    articles, questions = load_squad(args.qa)
-    tune = [q for q in questions if split_of(q.group) == "tune"]
+    news, squad, tune = open_sets(args, settings)
     tune = random.Random(0).sample(tune, min(args.sample, len(tune)))
-    squad = Engine.open(build_eval_index(settings, articles, args.qa_work), encoder)  # type: ignore[arg-type]
     news_tune = news_rows(news, args.news)
     squad_tune = squad_rows(squad, tune, "answerable")
     off_topic = [r for r in news_tune if r.kind == "off_topic"] + squad_rows(news, tune[:300], "off_topic")
@@ -214,9 +242,7 @@ def main() -> int:
     report["outcomes"] = calibrate(news_tune, w, off_topic)
     print(json.dumps({"chosen": report["chosen"], "off_topic": report["outcomes"]["off_topic"],
                       "not_in_article": report["outcomes"]["not_in_article"]}, indent=1))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=1))
+    write_report(args.out, report)
     return 0
 
 

@@ -93,7 +93,7 @@ def test_scripts_and_options_named_exist(page: Path) -> None:
         script = re.search(r"(?:\bscripts/|^|\s)([\w-]+\.py)\b(.*)", command)
         module = re.search(r"-m (index|bot)\b(.*)", command)
         if script and (ROOT / "scripts" / script.group(1)).is_file():
-            source, rest = (ROOT / "scripts" / script.group(1)).read_text(encoding="utf-8"), script.group(2)
+            source, rest = _script_source(script.group(1)), script.group(2)
         elif module:
             source, rest = sources[module.group(1)], module.group(2)
         else:
@@ -101,6 +101,13 @@ def test_scripts_and_options_named_exist(page: Path) -> None:
         for option in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", rest):
             assert f'"{option}"' in source or f"'{option}'" in source, \
                 f"{_name(page)}: `{command}` uses {option}, which the command does not define"
+
+
+def _script_source(name: str) -> str:
+    """A script's source with that of the scripts it imports from (options they add for it)."""
+    source = (ROOT / "scripts" / name).read_text(encoding="utf-8")
+    imported = [ROOT / "scripts" / f"{m}.py" for m in re.findall(r"^from (\w+) import", source, re.M)]
+    return "\n".join([source, *(p.read_text(encoding="utf-8") for p in imported if p.is_file())])
 
 
 def _anchors(page: Path) -> set[str]:

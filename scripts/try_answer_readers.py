@@ -1,0 +1,231 @@
+#!/usr/bin/env python
+"""Try models that read the question against each candidate sentence, out of fold on the tune halves.
+
+The answer sentence is chosen by a weighted sum of twelve features (``index.answer``), learned
+by ``scripts/tune_answer.py``; a gold sentence is among the candidates for almost every news
+question, but first for about three in four. This script measures whether a model that sees
+more of the question and the sentence than those features would choose better:
+
+- ``current``: the weights in the settings, as served;
+- ``linear``: the same pairwise logistic regression as ``tune_answer.py``, refitted per fold;
+- ``linear_vectors``: that regression given, besides the twelve features, the 384 products of
+  the question's and the sentence's e5 vectors (a learned weighting of the cosine's terms);
+- ``network``: a small network (one hidden layer of 64) over the features and those products,
+  trained per fold on each question's candidates with a softmax over them;
+- ``cross_encoder`` (``--cross-encoder``, about 15 minutes here): e5-small read as a
+  cross-encoder, "query: question" and "passage: sentence" in one input, its top
+  ``--layers`` layers and a scoring head fine-tuned on the other folds' gold sentence against
+  the five best-scored others; it re-ranks the ten best-scored candidates of the first fold,
+  alone and added to the current score.
+
+Questions and folds come from the tune halves only (folds by article, as the split is), so the
+holdout halves stay unread. Every figure is the share of questions whose chosen sentence
+holds the gold answer.
+
+    python scripts/try_answer_readers.py --news eval/news_dev.jsonl --news-index var/news-index \\
+        --qa ../shared/data/squad_es_dev/squad_es-v1.1-dev-small.noxquad.json --qa-work var/eval-v1.1 \\
+        --cross-encoder --out var/results/answer-readers.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import zlib
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from index.answer import AnswerWeights  # noqa: E402
+from index.settings import Settings  # noqa: E402
+from tune_answer import Asked, add_set_arguments, fit, news_rows, open_sets, squad_rows, write_report  # noqa: E402
+
+Scorer = Callable[[Asked], np.ndarray]
+# The products are about 1/384 of a cosine each: scaled so that one regularisation suits both parts.
+PRODUCT_SCALE = 20.0
+
+
+def fold_of(row: Asked, folds: int) -> int:
+    return zlib.crc32(row.group.encode()) % folds
+
+
+def with_products(row: Asked) -> Asked:
+    """The row with the question-sentence vector products appended to its features."""
+    products = row.vector[None, :] * row.sentence_vectors * PRODUCT_SCALE
+    return replace(row, features=np.hstack([row.features, products]))
+
+
+def shares(rows: list[Asked], scorer: Scorer) -> dict[str, float]:
+    """Per set, the share of questions whose best-scored sentence holds the gold answer."""
+    out = {}
+    for source in ("news", "squad"):
+        chosen = [r.labels[int(np.argmax(scorer(r)))] for r in rows if r.source == source]
+        if chosen:
+            out[source] = round(float(np.mean(chosen)), 4)
+    return out
+
+
+def out_of_fold(rows: list[Asked], folds: int, train: Callable[[list[Asked]], Scorer]) -> dict[str, float]:
+    """Each fold scored by a model trained on the others (on questions with a gold candidate)."""
+    scorers = {f: train([r for r in rows if fold_of(r, folds) != f and r.labels.any()]) for f in range(folds)}
+    return shares(rows, lambda r: scorers[fold_of(r, folds)](r))
+
+
+def linear(c: float, expand: Callable[[Asked], Asked] = lambda r: r) -> Callable[[list[Asked]], Scorer]:
+    def train(rows: list[Asked]) -> Scorer:
+        w = fit([expand(r) for r in rows], c)
+        return lambda r: expand(r).features @ w
+    return train
+
+
+def network(rows: list[Asked], epochs: int = 25) -> Scorer:
+    """A linear part over the features plus one hidden layer over features and products,
+    trained with a softmax over each question's candidates (its gold ones as the target)."""
+    import torch
+
+    torch.manual_seed(0)
+    xs = [torch.tensor(with_products(r).features, dtype=torch.float32) for r in rows]
+    labels = [torch.tensor(r.labels) for r in rows]
+    n_features = rows[0].features.shape[1]
+    linear_part = torch.nn.Linear(n_features, 1, bias=False)
+    hidden = torch.nn.Sequential(torch.nn.Linear(xs[0].shape[1], 64), torch.nn.ReLU(), torch.nn.Linear(64, 1))
+    params = list(linear_part.parameters()) + list(hidden.parameters())
+    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=1e-3)
+
+    def score(x: "torch.Tensor") -> "torch.Tensor":
+        return (linear_part(x[:, :n_features]) + hidden(x)).squeeze(-1)
+
+    order = np.arange(len(rows))
+    rng = np.random.default_rng(0)
+    for _ in range(epochs):
+        rng.shuffle(order)
+        for start in range(0, len(order), 32):
+            batch = order[start : start + 32]
+            loss = sum(torch.logsumexp(score(xs[i]), 0) - torch.logsumexp(score(xs[i])[labels[i]], 0) for i in batch)
+            opt.zero_grad()
+            (loss / len(batch)).backward()
+            opt.step()
+
+    def scorer(r: Asked) -> np.ndarray:
+        with torch.no_grad():
+            return score(torch.tensor(with_products(r).features, dtype=torch.float32)).numpy()
+    return scorer
+
+
+def cross_encoder(rows: list[Asked], folds: int, w: np.ndarray, layers: int, cache_dir: Path) -> dict:
+    """Fine-tune e5-small's top ``layers`` layers as a cross-encoder on folds 1.., re-rank fold 0."""
+    import torch
+
+    from index.e5_export import ensure_export, read_bundle, build_torch_model
+    from index.e5_onnx import E5Tokenizer
+
+    torch.manual_seed(0)
+    tokenizer = E5Tokenizer(ensure_export(cache_dir, int8=True))
+
+    def ids(question: str, sentence: str) -> list[int]:
+        q = tokenizer.content_ids(["query: " + question])[0][:40]
+        s = tokenizer.content_ids(["passage: " + sentence])[0][: 124 - len(q)]
+        return [tokenizer.bos, *q, tokenizer.eos, tokenizer.eos, *s, tokenizer.eos]
+
+    def padded(seqs: list[list[int]]) -> tuple["torch.Tensor", "torch.Tensor"]:
+        width = max(len(s) for s in seqs)
+        tokens = torch.zeros(len(seqs), width, dtype=torch.long)
+        mask = torch.zeros_like(tokens)
+        for i, s in enumerate(seqs):
+            tokens[i, : len(s)] = torch.tensor(s)
+            mask[i, : len(s)] = 1
+        return tokens, mask
+
+    bert = build_torch_model(read_bundle()).bert
+    head = torch.nn.Linear(bert.config.hidden_size, 1)
+    for p in bert.parameters():
+        p.requires_grad = False
+    trained = [p for layer in bert.encoder.layer[-layers:] for p in layer.parameters()] + list(head.parameters())
+    for p in trained:
+        p.requires_grad = True
+
+    def score(seqs: list[list[int]]) -> "torch.Tensor":
+        tokens, mask = padded(seqs)
+        hidden = bert(input_ids=tokens, attention_mask=mask).last_hidden_state
+        m = mask.unsqueeze(-1).float()
+        return head((hidden * m).sum(1) / m.sum(1)).squeeze(-1)
+
+    groups = []
+    for r in (r for r in rows if fold_of(r, folds) != 0 and r.labels.any()):
+        ranked = np.argsort(-(r.features @ w))
+        others = [i for i in ranked if not r.labels[i]][:5]
+        for gold in np.flatnonzero(r.labels)[:2]:
+            groups.append([ids(r.question, r.texts[i]) for i in [gold, *others]])
+    np.random.default_rng(0).shuffle(groups)
+    opt = torch.optim.AdamW(trained, lr=3e-5, weight_decay=0.01)
+    steps = (len(groups) + 3) // 4
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 30) * max(0.05, 1 - s / steps))
+    bert.train()
+    for start in range(0, len(groups), 4):
+        batch = groups[start : start + 4]
+        scores = score([s for g in batch for s in g]).split([len(g) for g in batch])
+        loss = sum(torch.logsumexp(s, 0) - s[0] for s in scores) / len(batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+    bert.eval()
+    test = [r for r in rows if fold_of(r, folds) == 0]
+    picks: dict[str, list] = {}
+    seconds = []
+    with torch.no_grad():
+        for r in test:
+            top = np.argsort(-(r.features @ w))[:10]
+            started = time.perf_counter()
+            read = score([ids(r.question, r.texts[i]) for i in top]).numpy()
+            seconds.append(time.perf_counter() - started)
+            base = (r.features @ w)[top]
+            picks.setdefault(r.source, []).append((r.labels[top], base, read))
+    out: dict = {"trained_on_groups": len(groups), "layers": layers,
+                 "read_ten_ms_p50": round(1000 * float(np.median(seconds)), 1)}  # torch fp32, 2 threads
+    for source, got in picks.items():
+        out[source] = {"questions": len(got), "current": round(float(np.mean([g[0][0] for g in got])), 4),
+                       "alone": round(float(np.mean([g[0][int(np.argmax(g[2]))] for g in got])), 4),
+                       "gold_in_ten": round(float(np.mean([g[0].any() for g in got])), 4)}
+        for mix in (0.1, 0.3, 1.0):
+            out[source][f"current+{mix}x"] = round(float(np.mean([g[0][int(np.argmax(g[1] + mix * g[2]))]
+                                                                 for g in got])), 4)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_set_arguments(parser)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--cross-encoder", action="store_true", help="also fine-tune and try the cross-encoder")
+    parser.add_argument("--layers", type=int, default=4, help="cross-encoder layers fine-tuned (of 12)")
+    parser.add_argument("--out", type=Path, help="write the figures here (JSON)")
+    args = parser.parse_args()
+    settings = Settings()
+    news, squad, tune = open_sets(args, settings)
+    rows = [r for r in news_rows(news, args.news) if r.kind == "answerable"] + squad_rows(squad, tune, "answerable")
+    w = AnswerWeights.of(settings).vector()
+    report: dict = {"questions": {s: sum(r.source == s for r in rows) for s in ("news", "squad")},
+                    "current": shares(rows, lambda r: r.features @ w),
+                    "linear": out_of_fold(rows, args.folds, linear(0.3))}
+    print(json.dumps(report), flush=True)
+    for c in (0.3, 3.0, 30.0):
+        report[f"linear_vectors_C{c}"] = out_of_fold(rows, args.folds, linear(c, with_products))
+        print(c, report[f"linear_vectors_C{c}"], flush=True)
+    report["network"] = out_of_fold(rows, args.folds, network)
+    print("network", report["network"], flush=True)
+    if args.cross_encoder:
+        report["cross_encoder"] = cross_encoder(rows, args.folds, w, args.layers, settings.model_cache_dir)
+        print("cross_encoder", report["cross_encoder"], flush=True)
+    write_report(args.out, report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
