@@ -194,6 +194,12 @@ def from_story(stored: Storage, question: str, resolution: Resolution, vector: n
     sentences = [s for s in score_sentences(stored, text, vector, pool, weights) if kind_match(kind, s.text, question)]
     if not sentences:
         return [], passages
+    own = set(stored.analyzer.terms(question))
+    if own:
+        # Its one word of its own names the detail asked, over the thread's many: "¿Y cuándo fue
+        # la última?" after the postponed summit is the sentence about the last one, not the
+        # postponement the thread's words describe. Sentences holding it come first, in score order.
+        sentences.sort(key=lambda s: not own & set(stored.analyzer.terms(s.text)))
     holding = next(p for p in pool if p[1].chunk_id == sentences[0].chunk.chunk_id)
     return sentences, with_pool_first([holding], passages, k)
 

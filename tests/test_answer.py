@@ -249,6 +249,23 @@ def test_a_followup_whose_fact_the_last_answer_already_gave_gets_it_again(fake_s
     assert other.answered and other.answer == "La campaña de vacunación sigue en marzo."
 
 
+def test_a_kind_only_followup_with_a_word_of_its_own_gets_the_sentence_holding_it(fake_settings: Settings) -> None:
+    """Found on the news tune half: "¿Y cuándo fue la última?" after a postponed summit got the
+    postponement again, which the thread's words describe, not the date of the last summit."""
+    (fake_settings.articles_dir / "cumbre.txt").write_text(
+        "Cumbre aplazada\nEspaña y Marruecos aplazaron hasta febrero la reunión de alto nivel prevista en Rabat.\n\n"
+        "La última se celebró en junio de 2015 en Madrid.\n", encoding="utf-8")
+    build_index(fake_settings, encoder=FakeEncoder())
+    engine = Engine.open(fake_settings, FakeEncoder())
+    given = "España y Marruecos aplazaron hasta febrero la reunión de alto nivel prevista en Rabat."
+    history = [Turn("¿Hasta cuándo aplazaron España y Marruecos la reunión de alto nivel?", given, ("cumbre",))]
+    last = engine.ask("¿Y cuándo fue la última?", history=history)
+    assert last.answered and last.answer == "La última se celebró en junio de 2015 en Madrid."
+    # With no word of its own, the thread decides, and the sentence just given may answer again.
+    bare = engine.ask("¿Cuándo?", history=history)
+    assert bare.answered and bare.answer == given
+
+
 def test_a_pronoun_does_not_keep_a_question_that_names_another_story_in_the_thread(engine: Engine) -> None:
     """Found in the console: after a question about vultures, "¿Qué le pasa a Messi?" stayed in
     the vultures' story for its "le" and was refused; the name says whom the pronoun means."""
