@@ -118,7 +118,7 @@ def network(rows: list[Asked], epochs: int = 25) -> Scorer:
     return scorer
 
 
-def cross_encoder(rows: list[Asked], folds: int, w: np.ndarray, layers: int, cache_dir: Path) -> dict:
+def cross_encoder(rows: list[Asked], folds: int, w: np.ndarray, layers: int, cache_dir: Path, epochs: int = 1) -> dict:
     """Fine-tune e5-small's top ``layers`` layers as a cross-encoder on folds 1.., re-rank fold 0."""
     import torch
 
@@ -162,13 +162,16 @@ def cross_encoder(rows: list[Asked], folds: int, w: np.ndarray, layers: int, cac
         others = [i for i in ranked if not r.labels[i]][:5]
         for gold in np.flatnonzero(r.labels)[:2]:
             groups.append([ids(r.question, r.texts[i]) for i in [gold, *others]])
-    np.random.default_rng(0).shuffle(groups)
+    rng = np.random.default_rng(0)
     opt = torch.optim.AdamW(trained, lr=3e-5, weight_decay=0.01)
-    steps = (len(groups) + 3) // 4
+    steps = epochs * ((len(groups) + 3) // 4)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 30) * max(0.05, 1 - s / steps))
     bert.train()
-    for start in range(0, len(groups), 4):
-        batch = groups[start : start + 4]
+    batches = []
+    for _ in range(epochs):
+        rng.shuffle(groups)
+        batches += [groups[start : start + 4] for start in range(0, len(groups), 4)]
+    for batch in batches:
         scores = score([s for g in batch for s in g]).split([len(g) for g in batch])
         loss = sum(torch.logsumexp(s, 0) - s[0] for s in scores) / len(batch)
         opt.zero_grad()
@@ -187,7 +190,7 @@ def cross_encoder(rows: list[Asked], folds: int, w: np.ndarray, layers: int, cac
             seconds.append(time.perf_counter() - started)
             base = (r.features @ w)[top]
             picks.setdefault(r.source, []).append((r.labels[top], base, read))
-    out: dict = {"trained_on_groups": len(groups), "layers": layers,
+    out: dict = {"trained_on_groups": len(groups), "layers": layers, "epochs": epochs,
                  "read_ten_ms_p50": round(1000 * float(np.median(seconds)), 1)}  # torch fp32, 2 threads
     for source, got in picks.items():
         out[source] = {"questions": len(got), "current": round(float(np.mean([g[0][0] for g in got])), 4),
@@ -205,6 +208,7 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--cross-encoder", action="store_true", help="also fine-tune and try the cross-encoder")
     parser.add_argument("--layers", type=int, default=4, help="cross-encoder layers fine-tuned (of 12)")
+    parser.add_argument("--epochs", type=int, default=1, help="cross-encoder passes over its training groups")
     parser.add_argument("--out", type=Path, help="write the figures here (JSON)")
     args = parser.parse_args()
     settings = Settings()
@@ -221,7 +225,7 @@ def main() -> int:
     report["network"] = out_of_fold(rows, args.folds, network)
     print("network", report["network"], flush=True)
     if args.cross_encoder:
-        report["cross_encoder"] = cross_encoder(rows, args.folds, w, args.layers, settings.model_cache_dir)
+        report["cross_encoder"] = cross_encoder(rows, args.folds, w, args.layers, settings.model_cache_dir, args.epochs)
         print("cross_encoder", report["cross_encoder"], flush=True)
     write_report(args.out, report)
     return 0
