@@ -232,14 +232,19 @@ def test_followup_that_asks_only_for_a_kind_is_answered_from_its_story(engine: E
     assert not engine.ask("¿Cuándo?").answered
 
 
+def _engine_with(settings: Settings, name: str, text: str) -> Engine:
+    """An engine over one article (fake encoder)."""
+    (settings.articles_dir / f"{name}.txt").write_text(text, encoding="utf-8")
+    build_index(settings, encoder=FakeEncoder())
+    return Engine.open(settings, FakeEncoder())
+
+
 def test_a_followup_whose_fact_the_last_answer_already_gave_gets_it_again(fake_settings: Settings) -> None:
     """Found on the news tune half: an answer of two sentences held the next fact too, and its
     follow-up, its sentences excluded as said, was told the article does not say it."""
-    (fake_settings.articles_dir / "reina.txt").write_text(
-        "La reina se vacuna\nLa reina, de 94 años, habló con los médicos. Su esposo, el príncipe Felipe, de 99 años, "
-        "recibió la vacuna. La campaña de vacunación sigue en marzo.\n", encoding="utf-8")
-    build_index(fake_settings, encoder=FakeEncoder())
-    engine = Engine.open(fake_settings, FakeEncoder())
+    engine = _engine_with(fake_settings, "reina", "La reina se vacuna\nLa reina, de 94 años, habló con los médicos. "
+                          "Su esposo, el príncipe Felipe, de 99 años, recibió la vacuna. "
+                          "La campaña de vacunación sigue en marzo.\n")
     given = "La reina, de 94 años, habló con los médicos. Su esposo, el príncipe Felipe, de 99 años, recibió la vacuna."
     history = [Turn("¿Qué edad tiene la reina?", given, ("reina",))]
     again = engine.ask("¿Y cuántos años tiene su esposo?", history=history)
@@ -252,11 +257,8 @@ def test_a_followup_whose_fact_the_last_answer_already_gave_gets_it_again(fake_s
 def test_a_kind_only_followup_with_a_word_of_its_own_gets_the_sentence_holding_it(fake_settings: Settings) -> None:
     """Found on the news tune half: "¿Y cuándo fue la última?" after a postponed summit got the
     postponement again, which the thread's words describe, not the date of the last summit."""
-    (fake_settings.articles_dir / "cumbre.txt").write_text(
-        "Cumbre aplazada\nEspaña y Marruecos aplazaron hasta febrero la reunión de alto nivel prevista en Rabat.\n\n"
-        "La última se celebró en junio de 2015 en Madrid.\n", encoding="utf-8")
-    build_index(fake_settings, encoder=FakeEncoder())
-    engine = Engine.open(fake_settings, FakeEncoder())
+    engine = _engine_with(fake_settings, "cumbre", "Cumbre aplazada\nEspaña y Marruecos aplazaron hasta febrero la "
+                          "reunión de alto nivel prevista en Rabat.\n\nLa última se celebró en junio de 2015 en Madrid.\n")
     given = "España y Marruecos aplazaron hasta febrero la reunión de alto nivel prevista en Rabat."
     history = [Turn("¿Hasta cuándo aplazaron España y Marruecos la reunión de alto nivel?", given, ("cumbre",))]
     last = engine.ask("¿Y cuándo fue la última?", history=history)
