@@ -100,13 +100,12 @@ def said_before(sentence: str, answers: Sequence[str]) -> bool:
 
 
 def score_sentences(stored: Storage, question: str, query_vector: np.ndarray, passages: list[Ranked],
-                    weights: AnswerWeights, exclude: Sequence[str] = ()) -> list[ScoredSentence]:
+                    weights: AnswerWeights) -> list[ScoredSentence]:
     """Every sentence of the given passages, best first."""
     terms = stored.analyzer.terms(question)
     idf = stored.idf(terms)
     kind = expected_kind(question)
     focus = set(stored.analyzer.terms(focus_word(question) or ""))
-    excluded = [" ".join(e.split()) for e in exclude if e]
     found: list[tuple[int, float, ChunkRow, int, int, int, str, float, set[str]]] = []
     seen: set[tuple[str, int]] = set()
     top = passages[0][0].fused if passages else 0.0
@@ -118,8 +117,7 @@ def score_sentences(stored: Storage, question: str, query_vector: np.ndarray, pa
             if (chunk.article_id, start) in seen:
                 continue
             seen.add((chunk.article_id, start))
-            if not said_before(text, excluded):
-                found.append((rank, prior, chunk, row, start, end, text, lex, own))
+            found.append((rank, prior, chunk, row, start, end, text, lex, own))
     # One read of all the sentence vectors involved rather than one per sentence.
     dense_scores = stored.sentence_cosines(query_vector, [f[3] for f in found])
     context = _passage_cosines(stored, [f[2] for f in found], query_vector)
@@ -138,6 +136,12 @@ def score_sentences(stored: Storage, question: str, query_vector: np.ndarray, pa
         scored.append(ScoredSentence(score, lex, float(dense), chunk, start, end, text, rank, features, row))
     scored.sort(key=lambda s: -s.score)
     return scored
+
+
+def unsaid(sentences: list[ScoredSentence], said: Sequence[str]) -> list[ScoredSentence]:
+    """The sentences that were not (part of) an answer already given, in their order."""
+    answers = [" ".join(a.split()) for a in said if a]
+    return [s for s in sentences if not said_before(s.text, answers)] if answers else sentences
 
 
 def _passage_cosines(stored: Storage, chunks: list[ChunkRow], query_vector: np.ndarray) -> dict[int, float]:

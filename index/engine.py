@@ -18,7 +18,9 @@ from typing import Hashable, Sequence
 
 import faiss
 
-from .answer import AnswerWeights, Evidence, conclude, lacks_kind, nothing_to_search, score_sentences, with_article
+from .answer import (
+    AnswerWeights, Evidence, conclude, lacks_kind, nothing_to_search, score_sentences, unsaid, with_article,
+)
 from .embedding import Encoder, QueryCache
 from .errors import IndexError_, IndexMismatch, IndexNotFound
 from .followup import (
@@ -173,14 +175,13 @@ class Engine:
             sentences, shown = from_story(stored, question, resolution, vector, pool.shown, k, self.weights)
             return Evidence(question, resolution.text, sentences, shown, gate=False)
         candidates = with_article(stored, pool.answer_from, pool.shown)
-        sentences = score_sentences(stored, question, vectors[0], candidates, self.weights, resolution.said)
-        if resolution.said and lacks_kind(question, sentences):
+        every = score_sentences(stored, question, vectors[0], candidates, self.weights)
+        sentences = unsaid(every, resolution.said)
+        if sentences is not every and lacks_kind(question, sentences) and not lacks_kind(question, every):
             # No repeats, unless only a repeat states the asked kind: an answer of two sentences may
             # already hold the next fact ("…la reina, de 94 años… su esposo, de 99 años" before
             # "¿Y cuántos años tiene su marido?"), and "the article does not say" would be wrong.
-            again = score_sentences(stored, question, vectors[0], candidates, self.weights)
-            if not lacks_kind(question, again):
-                sentences = again
+            sentences = every
         return Evidence(question, resolution.text, sentences, pool.shown, in_story=pool.in_story)
 
     def latest(self, about: str = "", page: int = 1, size: int = 10) -> LatestPage:

@@ -418,3 +418,14 @@ def test_rerank_prefers_the_passage_whose_one_sentence_holds_the_question(fake_s
     idf = stored.bm25.idf(terms)
     assert best_coverage(stored, terms, idf, by_article["b"]) == pytest.approx(1.0)
     assert reranked[0][0].fused == pytest.approx(0.90 + 0.3)
+
+
+def test_a_followup_whose_story_was_all_said_is_answered_again(fake_settings: Settings) -> None:
+    """Every sentence of the story was in the last answer: the one holding the asked kind answers
+    again (nothing else is left to answer from, nor to crash on)."""
+    engine = _engine_with(fake_settings, "vacuna", "La reina, de 94 años, recibió la vacuna.\n")
+    given = "La reina, de 94 años, recibió la vacuna."
+    evidence = engine.evidence("¿Y cuántos años tiene la reina?", [Turn("¿Quién recibió la vacuna?", given, ("vacuna",))])
+    assert isinstance(evidence, Evidence) and [s.text for s in evidence.sentences] == [given]
+    answer = engine.ask("¿Y cuántos años tiene la reina?", history=[Turn("¿Quién recibió la vacuna?", given, ("vacuna",))])
+    assert answer.answered and "94 años" in answer.answer
