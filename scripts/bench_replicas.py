@@ -54,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import local_postgres  # noqa: E402
 from bot_harness import (  # noqa: E402
+    KIND_OF,
     ROOT,
     SAMPLE_ARTICLES,
     RecordingTelegram,
@@ -297,8 +298,7 @@ def summarise(run: Run, plan: Plan, bots: list, exit_codes: list[int | None], lo
             codes = bytes(fake.reply_codes.get(chat, b""))
         for i, sent in enumerate(times):
             if i < len(got):
-                kind = {ord("a"): "answer", ord("r"): "refusal", ord("s"): "sorry"}.get(codes[i], "other")
-                replies.append((balancer.route(chat), chat >= FIRST_USER_CHAT, sent, got[i], kind))
+                replies.append((balancer.route(chat), chat >= FIRST_USER_CHAT, sent, got[i], KIND_OF[codes[i]]))
     outage = restart.pop("window")
     sorry = [r for r in replies if r[4] == "sorry"]
     restart["error_replies"] = {

@@ -176,6 +176,7 @@ def questions_about(titles: Sequence[str], seed: int = 7) -> list[str]:
 
 Deliver = Callable[[dict], Awaitable[None]]  # hands one update to the bot (a webhook post)
 KIND_CODES = {"answer": ord("a"), "refusal": ord("r"), "sorry": ord("s"), "other": ord("o")}
+KIND_OF = {code: kind for kind, code in KIND_CODES.items()}
 
 
 class RecordingTelegram(FakeTelegram):
@@ -188,7 +189,6 @@ class RecordingTelegram(FakeTelegram):
         self.keep_calls = keep_calls
         self.loop: asyncio.AbstractEventLoop | None = None
         self.reply_times: dict[int, array] = {}  # chat id -> monotonic time of each reply
-        self.reply_kinds: dict[str, int] = {"answer": 0, "refusal": 0, "sorry": 0, "other": 0}
         self.reply_codes: dict[int, bytearray] = {}  # chat id -> KIND_CODES of each reply, in order
         self.last_text: dict[int, str] = {}  # chat id -> the visible text of its latest reply
         self.failed: dict[str, int] = {}  # method -> non-200 replies
@@ -208,7 +208,6 @@ class RecordingTelegram(FakeTelegram):
         text = message.get("text", "")
         kind = ("sorry" if text.startswith(SORRY) else "refusal" if text.startswith(NOT_FOUND)
                 else "answer" if params.get("reply_markup") else "other")
-        self.reply_kinds[kind] += 1
         self.reply_codes.setdefault(chat_id, bytearray()).append(KIND_CODES[kind])
         self.last_text[chat_id] = text
         waiters = self._waiters.get(chat_id)
@@ -240,8 +239,14 @@ class RecordingTelegram(FakeTelegram):
     def reply_kind(self, chat_id: int, n: int) -> str:
         """The kind of the ``n``-th reply (1-based) in ``chat_id``."""
         with self._cond:
-            code = self.reply_codes[chat_id][n - 1]
-        return next(kind for kind, c in KIND_CODES.items() if c == code)
+            return KIND_OF[self.reply_codes[chat_id][n - 1]]
+
+    @property
+    def reply_kinds(self) -> dict[str, int]:
+        """How many replies of each kind, over every chat."""
+        with self._cond:
+            codes = b"".join(self.reply_codes.values())
+        return {kind: codes.count(code) for kind, code in KIND_CODES.items()}
 
     async def ask(self, chat_id: int, text: str, timeout: float = 60.0,
                   deliver: Deliver | None = None) -> tuple[float, float, float]:
