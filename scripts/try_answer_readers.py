@@ -212,7 +212,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, help="write the figures here (JSON)")
     args = parser.parse_args()
     settings = Settings()
-    news, squad, tune = open_sets(args, settings)
+    news, squad, tune = open_sets(settings, args.news_index, args.qa, args.qa_work)
     rows = [r for r in news_rows(news, args.news) if r.kind == "answerable"] + squad_rows(squad, tune, "answerable")
     w = AnswerWeights.of(settings).vector()
     report: dict = {"questions": {s: sum(r.source == s for r in rows) for s in ("news", "squad")},

@@ -33,12 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from index.answer import AnswerWeights, FEATURES  # noqa: E402
-from index.embedding import Encoder, QueryCache  # noqa: E402
-from index.engine import Engine  # noqa: E402
-from index.evaluate import build_eval_index, load_squad, split_of  # noqa: E402
 from index.news_eval import load_news  # noqa: E402
 from index.settings import Settings  # noqa: E402
-from tune_answer import Asked, asked, write_report  # noqa: E402
+from tune_answer import Asked, asked, open_sets, write_report  # noqa: E402
 
 _KIND, _FOCUS_VALUE = FEATURES.index("kind"), FEATURES.index("focus_value")
 COSTS = (0.01, 0.02, 0.05, 0.10)
@@ -94,10 +91,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, help="write the figures here (JSON)")
     args = parser.parse_args()
     settings = Settings()
-    encoder = QueryCache(Encoder(settings), max_size=None)
-    news_engine = Engine.open(settings.model_copy(update={"index_dir": args.news_index}), encoder)  # type: ignore[arg-type]
-    articles, questions = load_squad(args.qa2)
-    squad_engine = Engine.open(build_eval_index(settings, articles, args.qa2_work), encoder)  # type: ignore[arg-type]
+    news_engine, squad_engine, tune = open_sets(settings, args.news_index, args.qa2, args.qa2_work)
     w = AnswerWeights.of(settings).vector()
     news: list[tuple[Asked, str]] = []
     for item in load_news(args.news, "tune"):
@@ -106,7 +100,7 @@ def main() -> int:
             if row:
                 news.append((row, news_engine.ask(item.question).outcome))
     squad = [asked(squad_engine, q.text, [], q.answers, "squad", "not_in_article" if q.impossible else "answerable",
-                   q.group) for q in questions if split_of(q.group) == "tune"]
+                   q.group) for q in tune]
     squad = [r for r in squad if r]
     x_squad = np.array([question_features(r, w) for r in squad])
     y_squad = np.array([r.kind == "answerable" for r in squad])

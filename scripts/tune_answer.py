@@ -197,13 +197,13 @@ def add_set_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--qa-work", type=Path, required=True, help="its eval index (python -m index eval --work)")
 
 
-def open_sets(args: argparse.Namespace, settings: Settings) -> tuple[Engine, Engine, list]:
-    """The news index's engine, the SQuAD-es index's engine (built if missing) and its tune
-    questions; one encoder for both, caching every question's vector."""
+def open_sets(settings: Settings, news_index: Path, qa: Path, qa_work: Path) -> tuple[Engine, Engine, list]:
+    """The news index's engine, the SQuAD-es index's engine (built in ``qa_work`` if missing) and
+    its tune questions; one encoder for both, caching every question's vector."""
     encoder = QueryCache(Encoder(settings), max_size=None)
-    news = Engine.open(settings.model_copy(update={"index_dir": args.news_index}), encoder)  # type: ignore[arg-type]
-    articles, questions = load_squad(args.qa)
-    squad = Engine.open(build_eval_index(settings, articles, args.qa_work), encoder)  # type: ignore[arg-type]
+    news = Engine.open(settings.model_copy(update={"index_dir": news_index}), encoder)  # type: ignore[arg-type]
+    articles, questions = load_squad(qa)
+    squad = Engine.open(build_eval_index(settings, articles, qa_work), encoder)  # type: ignore[arg-type]
     return news, squad, [q for q in questions if split_of(q.group) == "tune"]
 
 
@@ -220,7 +220,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, help="write the rows' summary and the chosen values here")
     args = parser.parse_args()
     settings = Settings()
-    news, squad, tune = open_sets(args, settings)
+    news, squad, tune = open_sets(settings, args.news_index, args.qa, args.qa_work)
     tune = random.Random(0).sample(tune, min(args.sample, len(tune)))
     news_tune = news_rows(news, args.news)
     squad_tune = squad_rows(squad, tune, "answerable")
