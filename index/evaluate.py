@@ -71,7 +71,8 @@ def first_rank(items: list[bool]) -> int | None:
 
 
 def score_question(q: Question, answer: Answer, k: int) -> dict:
-    """Per-question facts: ranks of the gold paragraph and passage, containment, refusal."""
+    """Per-question facts: ranks of the gold paragraph and passage, containment, the outcome, and
+    whether the closest sentence of a "not in the article" reply held the gold (a refusal it got wrong)."""
     ranked = sorted(answer.passages, key=lambda p: -p.hit.score)
     articles = list(dict.fromkeys(p.hit.article_id for p in ranked))[:k]
     return {
@@ -82,6 +83,8 @@ def score_question(q: Question, answer: Answer, k: int) -> dict:
         "answer_contains": bool(q.answers) and answer.answered and contains_any(answer.answer, q.answers),
         "answer_contains_any": bool(q.answers) and contains_any(answer.answer, q.answers),
         "answered": answer.answered,
+        "outcome": answer.outcome,
+        "closest_contains": bool(q.answers) and contains_any(answer.closest, q.answers),
         "confidence": answer.confidence,
     }
 

@@ -44,6 +44,9 @@ def test_evaluate_end_to_end_with_fake_encoder(tmp_path: Path, fake_settings) ->
     assert metrics["answer_sentence_contains_gold"] == 1.0
     assert metrics["refusal"] == {"precision": 0.0, "recall": 0.0}  # nothing refused at threshold 0
     assert metrics["tradeoff"][0]["answerable_kept"] == 1.0
+    # Each row says which outcome it got, so a refusal can be told apart by its kind.
+    assert [r["outcome"] for r in rows] == ["answered"] * 3
+    assert not any(r["closest_contains"] for r in rows)  # "closest" is only filled when not in the article
 
 
 def test_summary_counts_misses_and_refusals() -> None:
