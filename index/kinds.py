@@ -82,9 +82,22 @@ KINDS = tuple(dict.fromkeys(kind for _, kind in _EXPECT))
 SCORED_KINDS = frozenset({"date", "time", "money", "count", "age", "duration", "percent", "person"})
 
 
+# "cuando" without its accent is the conjunction ("¿Qué se forma cuando…?", "Cuando Fox se fue,
+# ¿quién lo reemplazó?") once another question word asks: written with its accent anywhere, or
+# opening the question or a clause ("que paso cuando llego la policia", typed without accents).
+_WHEN = re.compile(r"\bcuando\b")
+_OTHER_QUESTION_WORD = re.compile(
+    r"\b(qué|quién|quiénes|cuál|cuáles|cómo|dónde|adónde|cuánto|cuánta|cuántos|cuántas)\b|"
+    r"(?:^|[¿,;:])\W*(?:y\s+)?(?:que|q|quien|quienes|cual|cuales|como|donde|cuanto|cuanta|cuantos|cuantas|"
+    r"por que|por q|pq)\b")
+
+
 def expected_kind(question: str) -> str | None:
     """The kind of answer a Spanish question word asks for, if it says."""
-    folded = fold(question)
+    lowered = question.lower()
+    if _WHEN.search(lowered) and _OTHER_QUESTION_WORD.search(lowered):
+        lowered = _WHEN.sub(" ", lowered)
+    folded = fold(lowered)
     return next((kind for pattern, kind in _EXPECT if pattern.search(folded)), None)
 
 

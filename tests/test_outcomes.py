@@ -123,6 +123,20 @@ def test_question_words_ask_for_kinds(question: str, kind: str | None) -> None:
     assert expected_kind(question) == kind
 
 
+@pytest.mark.parametrize(("question", "kind"), [
+    # Unaccented "cuando" beside another question word is the conjunction, not "¿cuándo?".
+    ("¿Qué se forma cuando un fagosoma se fusiona con un lisosoma?", None),
+    ("Cuando John Fox se fue, ¿quién lo reemplazó?", "person"),
+    ("que paso cuando llego la policia", None),
+    ("¿Cuántos murieron cuando cayó el puente?", "count"),
+    # Alone, or written with its accent, it asks for a date, typed with accents or without.
+    ("cuando fue el papa al hospital infantil", "date"), ("desde cuando ponen esos nombres", "date"),
+    ("¿Y cuando?", "date"), ("Antes del Super Bowl 50, ¿cuándo fueron los Broncos?", "date"),
+])
+def test_cuando_asks_for_a_date_only_as_a_question_word(question: str, kind: str | None) -> None:
+    assert expected_kind(question) == kind
+
+
 @pytest.mark.parametrize(("question", "focus"), [
     ("¿Cuántos misiles ha enviado Corea del Norte?", "misiles"), ("¿Qué club busca fichar a Marchesín?", "club"),
     ("¿Cuánto ofrece el gobierno?", None), ("¿Qué es la OTAN?", None),
