@@ -38,7 +38,9 @@ _FOUND: dict[str, re.Pattern[str]] = {
     "percent": re.compile(r"\d[\d.,]*\s*(%|por ciento)"),
     "age": re.compile(rf"\b(de {_QUANTITY} anos|{_QUANTITY} anos de edad|(tiene|tenia|tenian|cumplio|cumple|cumplira|"
                       rf"edad de|a los) {_QUANTITY}( anos)?)\b"),
-    "duration": re.compile(rf"\b({_QUANTITY} ({_UNITS_OF_TIME})|durante (todo |toda |mas de )?\w+ ({_UNITS_OF_TIME}))\b"),
+    # "¿Cuánto tiempo lleva…?" is answered by the year it began as often as by a length.
+    "duration": re.compile(rf"\b({_QUANTITY} ({_UNITS_OF_TIME})|durante (todo |toda |mas de )?\w+ ({_UNITS_OF_TIME})|"
+                           r"desde\b[^.;]{0,30}?\b(1\d{3}|20\d{2}))\b"),
     "reason": re.compile(
         r"\b(porque|debido a|ya que|puesto que|dado que|a causa de|por culpa de|gracias a|para|a fin de|"
         r"con el fin de|con el objetivo de|por lo que|por eso|motivo|motivos|razon|razones|causa|causas|"
