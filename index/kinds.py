@@ -66,7 +66,10 @@ _EXPECT = (
     (re.compile(r"\b(cuanto (dinero|cuesta|cuestan|costo|costaron|costara|vale|valen|valia|pago|pagaron|pagara|"
                 r"pagan|gasto|gastaron|gastara|invirtio|invertira|invierte|recaudo|recaudaron|cobra|cobran|cobro|"
                 r"gana|ganan|gano|debe|deben|presupuesto)|cuantos (euros|dolares|pesos|millones)|que precio|"
-                r"que monto|(cual|que) (es|fue|sera) el (precio|costo|monto|valor|presupuesto))\b"), "money"),
+                r"que monto|(cual|que) (es|fue|sera) el (precio|costo|monto|valor|presupuesto)|"
+                # "¿A cuánto asciende el valor de lo robado?", "¿De cuánto sería la multa?"
+                r"cuanto( \w+){0,3} (el|la|los|las|su|sus) (valor|precio|costo|coste|monto|multa|sueldo|salario|"
+                r"fianza|deuda|premio|indemnizacion|recompensa|penalizacion|pago|presupuesto|inversion))\b"), "money"),
     (re.compile(r"\b(cuando|que ano|en que ano|que fecha|que siglo|que dia|que mes|desde cuando|hasta cuando)\b"),
      "date"),
     (re.compile(r"\b(cuantos|cuantas|cuanto|cuanta|que cantidad|que numero)\b"), "count"),

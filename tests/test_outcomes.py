@@ -118,6 +118,8 @@ def test_finer_kinds_are_asked_and_found(question: str, kind: str, sentence: str
 
 @pytest.mark.parametrize(("question", "kind"), [
     ("¿Cuánto duró la llamada?", "duration"), ("¿Cada cuánto se vota?", "duration"),
+    ("¿A cuánto asciende el valor de lo robado?", "money"), ("¿De cuánto sería la multa?", "money"),
+    ("¿Cuántos trabajadores cobran el salario mínimo?", "count"),
     ("cuanto bajaron los embarazos", "percent"), ("¿Cuánto ofrece el gobierno?", "count"),
     ("¿Cuántos años tiene su marido?", "age"), ("¿Cuántos años de cárcel le dieron?", "duration"),
     ("¿Por qué lo cerraron?", "reason"), ("¿Dónde nació?", "place"), ("¿Cómo lo hizo?", None),
