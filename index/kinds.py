@@ -46,6 +46,12 @@ _FOUND: dict[str, re.Pattern[str]] = {
         r"con el fin de|con el objetivo de|por lo que|por eso|motivo|motivos|razon|razones|causa|causas|"
         r"tras|luego de|despues de|al considerar|ante)\b"),
 }
+# "un joven de 20 años", "Pérez, de 34 años,", "20 años de edad": a person's age, not how long
+# something lasted ("una condena de 20 años").
+_AGE_OF_SOMEONE = re.compile(
+    rf"(?:,|\b(?:joven|jovenes|hombre|mujer|nino|nina|menor|anciano|anciana|senor|senora|chico|chica|adolescente|"
+    rf"bebe|persona|sujeto|individuo|muchacho|muchacha|varon|paciente|victima))\s+de {_QUANTITY} anos\b|"
+    rf"\b{_QUANTITY} anos de edad\b")
 _NUMERAL = re.compile(r"\d[\d.,]*\d|\d")
 _YEAR = re.compile(r"1\d{3}|20\d{2}")
 _AMOUNT_WORD = re.compile(rf"\b({_NUMBER_WORDS})\b")
@@ -119,7 +125,10 @@ def found(kind: str | None, sentence: str) -> set[str]:
         return ({n for n in _NUMERAL.findall(sentence) if not _YEAR.fullmatch(n)}
                 | set(_AMOUNT_WORD.findall(folded)) - {"una"})
     pattern = _FOUND.get(kind)
-    return {m.group(0) for m in pattern.finditer(folded)} if pattern else set()
+    if pattern is None:
+        return set()
+    ages = [m.span() for m in _AGE_OF_SOMEONE.finditer(folded)] if kind == "duration" else []
+    return {m.group(0) for m in pattern.finditer(folded) if not any(a <= m.start() < b for a, b in ages)}
 
 
 def kind_match(kind: str | None, sentence: str, question: str) -> float:

@@ -105,6 +105,10 @@ def test_a_question_without_question_word_is_not_reworded() -> None:
     ("¿Cuánto tiempo lleva en circulación?", "duration", "Se publica desde 1979.", True),
     ("¿Cuánto tiempo estuvo ocupada?", "duration", "Fue ocupada desde el 4 de agosto de 1915 hasta 1918.", True),
     ("¿Cuánto tiempo estuvo ocupada?", "duration", "Fue ocupada desde la frontera hasta el río.", False),
+    # A person's age is not how long something lasted; a sentence of so many years is.
+    ("¿A cuántos años de cárcel lo condenaron?", "duration", "Juzgan a un joven de 20 años por morder a un guardia.", False),
+    ("¿A cuántos años de cárcel lo condenaron?", "duration", "Pérez, de 34 años, no recurrirá.", False),
+    ("¿A cuántos años de cárcel lo condenaron?", "duration", "Le impusieron una condena de 20 años.", True),
     ("¿Cuánto costó la obra?", "money", "La obra costó 2,5 millones de pesos.", True),
     ("¿Qué porcentaje votó?", "percent", "Votó el 64 % del padrón.", True),
     ("¿Cuántos heridos hubo?", "count", "Hubo doce heridos.", True),
