@@ -19,7 +19,7 @@ from .lexical import fold
 _MONTHS = "enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre"
 # News dates its events by weekday ("el pasado sábado", "este jueves") as often as by month.
 _DAYS = "lunes martes miercoles jueves viernes sabado domingo ayer anoche anteayer hoy"
-_NUMBER_WORDS = ("uno|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|trece|catorce|quince|"
+_NUMBER_WORDS = ("cero|uno|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|trece|catorce|quince|"
                  "veinte|veinticinco|treinta|cuarenta|cincuenta|sesenta|setenta|ochenta|noventa|cien|ciento|"
                  "cientos|doscientos|trescientos|quinientos|mil|millon|millones|decenas|centenares|miles|"
                  "mitad|doble|triple|docena|docenas")
@@ -180,7 +180,9 @@ def value_before(sentence: str, focus_terms: set[str], analyse: Callable[[str], 
     """A number stands right before the focus noun ("cinco títulos", "8 policías"): the count asked."""
     tokens = re.findall(r"\w+", fold(sentence))
     for i, token in enumerate(tokens):
-        if _NUMERAL.fullmatch(token) and not _YEAR.fullmatch(token) or _AMOUNT_WORD.fullmatch(token):
+        # Right before the noun, "1130 pinturas" is a count though it reads like a year, and
+        # "un curso" answers "¿Cuántos cursos?".
+        if _NUMERAL.fullmatch(token) or _AMOUNT_WORD.fullmatch(token) or token == "un":
             if any(focus_terms.intersection(analyse(t)) for t in tokens[i + 1 : i + 4]):
                 return True
     return False

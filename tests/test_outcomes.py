@@ -169,4 +169,8 @@ def test_a_count_must_stand_before_the_counted_noun(engine: Engine) -> None:
     missiles = set(analyse("misiles"))
     assert value_before("Les envió cinco misiles y 300 obuses.", missiles, analyse)
     assert not value_before("En 2023 se vieron 300 obuses cerca de los misiles.", missiles, analyse)
+    # A year-like number or "un" right before the noun counts it; "cero" is a count too.
+    assert value_before("El museo guarda cerca de 1130 misiles antiguos.", missiles, analyse)
+    assert value_before("Solo lanzó un misil.", missiles, analyse)
+    assert value_before("Tuvo cero misiles operativos.", missiles, analyse)
     assert engine.ask(MISSILES).outcome == "not_in_article"
