@@ -74,6 +74,17 @@ def _is_pictograph(ch: str) -> bool:
     return ch in _JOINERS or unicodedata.category(ch) in _DROP_CATEGORIES
 
 
+_QUOTES = {"«": "»", '"': '"', "“": "”", "'": "'", "‘": "’"}
+
+
+def _unquoted(text: str) -> str:
+    """A question pasted in quotation marks ("«¿Qué acusa EE. UU.?»") without them; quotes inside
+    it ("¿Qué es «la mafia del poder»?") stay."""
+    if len(text) > 2 and _QUOTES.get(text[0]) == text[-1] and text[0] not in text[1:-1]:
+        return text[1:-1].strip()
+    return text
+
+
 def _strip_frames(text: str) -> str:
     """Greetings, requests and politeness at the start or end, and "por favor" anywhere.
 
@@ -84,6 +95,7 @@ def _strip_frames(text: str) -> str:
     core = _TRAILING.sub("", core)
     core = _INNER_POLITE.sub(" ", core)
     core = " ".join(core.split()).strip(" ,;:-")
+    core = _unquoted(core)
     if ends_asking and core and not core.endswith("?"):
         core += "?"
     if text.lstrip().startswith("¿") and core and not core.startswith("¿"):

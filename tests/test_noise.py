@@ -19,6 +19,8 @@ SEED = "¿Qué acusa EE. UU.?"
     f"Buenas tardes! {SEED} gracias",
     f"Por favor, {SEED}",
     f"👋😀 {SEED} 😂😂",
+    f"&laquo;{SEED}&raquo; gracias",
+    f"“{SEED}”",
 ])
 def test_noise_around_the_seed_question_is_stripped(noisy: str) -> None:
     cleaned = strip_noise(noisy)
@@ -36,7 +38,7 @@ def test_request_frames_are_stripped(noisy: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize("question", [
-    SEED, "¿Quién es Bot?", "¿Qué pasó en Oye?", "¿Cuánto cuesta el euro? 3 < 5", "¿Qué dijo el 20 % de los votantes?",
+    SEED, "¿Quién es Bot?", "¿Qué pasó en Oye?", "¿Qué es «la mafia del poder»?", "«La mafia» y «el poder»", "¿Cuánto cuesta el euro? 3 < 5", "¿Qué dijo el 20 % de los votantes?",
 ])
 def test_a_plain_question_is_unchanged(question: str) -> None:
     assert strip_noise(question) == question
