@@ -29,7 +29,7 @@ from .store import ChunkRow
 # What a candidate sentence is scored on; ``AnswerWeights`` holds one weight for each.
 FEATURES = ("lexical", "dense", "passage", "kind", "kind_loose", "kind_missing", "article", "lead", "novelty",
             "focus", "focus_value", "context")
-_KIND, _FOCUS_VALUE = FEATURES.index("kind"), FEATURES.index("focus_value")
+_KIND, _FOCUS_VALUE, _CONTEXT = (FEATURES.index(name) for name in ("kind", "focus_value", "context"))
 
 
 @dataclass(frozen=True)
@@ -208,10 +208,11 @@ class Evidence:
 def conclude(stored: Storage, settings: Settings, evidence: Evidence) -> Answer:
     """The outcome: answered, not in the article, or off-topic (see ``records.Answer``).
 
-    Off-topic when retrieval found nothing about the question: the best sentence scores below
-    ``refusal_threshold`` or its passage holds less than ``refusal_min_coverage`` of the
-    question's idf weight (either reading of the question will do: one wrongly taken for a
-    follow-up must not be refused for the previous turn's words). Not in the article when the
+    Off-topic when retrieval found nothing about the question: the best sentence's topicality
+    (``topicality``) is below ``refusal_threshold`` or its passage holds less than
+    ``refusal_min_coverage`` of the question's idf weight (either reading of the question will
+    do: one wrongly taken for a follow-up must not be refused for the previous turn's words).
+    Not in the article when the
     story was found but does not state what was asked: the question asks for a kind of answer
     (an amount, a date, a name…) that no candidate sentence of the story holds, or the best
     sentence scores below ``not_in_article_threshold``. Ungated evidence (a follow-up that
@@ -223,7 +224,7 @@ def conclude(stored: Storage, settings: Settings, evidence: Evidence) -> Answer:
     best = sentences[0]
     if evidence.gate:
         covered = max(passage_coverage(stored, q, best.chunk) for q in {question, resolved})
-        weak = best.score < settings.refusal_threshold or covered < settings.refusal_min_coverage
+        weak = topicality(best, covered, settings) < settings.refusal_threshold or covered < settings.refusal_min_coverage
         if weak and not evidence.in_story:
             return refused(question, passages, resolved, best.score)
         if best.score < settings.not_in_article_threshold or lacks_kind(question, sentences):
@@ -232,6 +233,15 @@ def conclude(stored: Storage, settings: Settings, evidence: Evidence) -> Answer:
     chosen = compose(best, sentences, settings.answer_max_chars)
     text = clip(" ".join(s.text for s in chosen), settings.answer_max_chars)
     return Answer(question, True, text, highlighted(passages, chosen), resolved, best.score, closest_titles(passages))
+
+
+def topicality(best: ScoredSentence, covered: float, settings: Settings) -> float:
+    """How much the best sentence is about the question, for the off-topic decision: its score,
+    plus its passage's share of the question's idf weight, its cosine with the question and its
+    passage's. The score ranks a story's sentences; the cosines say whether any article is about
+    the question at all (weights learned on the tune halves by scripts/tune_answer.py)."""
+    return (best.score + settings.refusal_coverage_weight * covered + settings.refusal_dense_weight * best.dense
+            + settings.refusal_context_weight * best.features[_CONTEXT])
 
 
 def lacks_kind(question: str, sentences: list[ScoredSentence]) -> bool:

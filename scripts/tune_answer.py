@@ -9,10 +9,14 @@ the same question (pairwise ranking): only the order of a question's sentences i
 
 Outcomes, calibrated on the news tune half with the learned weights:
 - off-topic when the best sentence's passage holds less than ``refusal_min_coverage`` of the
-  question's idf weight or the best sentence scores below ``refusal_threshold``: the pair that
-  refuses the most off-topic questions (the news set's own first, then SQuAD-es questions asked
-  of the news index, which no news article is about) while keeping KEEP_ANSWERABLE of the
-  answerable ones;
+  question's idf weight or the best sentence's topicality (``index.answer.topicality``: its score
+  plus weighted coverage, cosine and passage cosine) is below ``refusal_threshold``. The three
+  topicality weights come from a logistic regression telling the tune halves' answerable
+  questions (news and SQuAD-es) from off-topic ones (the news set's own, and SQuAD-es questions
+  asked of the news index, which no news article is about), scaled to the score's weight. The
+  pair of thresholds refuses the most of the news set's own off-topic questions, then does best
+  on answerable questions kept plus other off-topic questions refused, while keeping at least
+  KEEP_ANSWERABLE of the answerable news questions;
 - not in the article when a question asks for a kind of answer (``index.kinds``) that no
   candidate sentence of the found story holds (a rule, not tuned), or the best sentence scores
   below ``not_in_article_threshold``: the threshold that catches the most not-in-article
@@ -66,11 +70,14 @@ class Asked:
     texts: tuple[str, ...] = ()
     vector: np.ndarray | None = None
     sentence_vectors: np.ndarray | None = None
+    # Whether the kind rule already says "not in the article" (``index.answer.lacks_kind``, as served).
+    lacks: bool = False
 
 
 def asked(engine: Engine, question: str, history: list[Turn], gold, source: str, kind: str,
           group: str = "") -> Asked | None:
     """The evidence for one question, labelled by ``gold`` (a regex or a tuple of strings)."""
+    from index.answer import lacks_kind
     from index.coverage import passage_coverage
 
     evidence = engine.evidence(question, history)
@@ -91,7 +98,7 @@ def asked(engine: Engine, question: str, history: list[Turn], gold, source: str,
     # The tuning indexes are folders (``python -m index build``/``eval``): their sentence vectors read by row.
     vectors = np.asarray(stored.sentence_vectors[[s.row for s in evidence.sentences]], dtype=np.float32)
     return Asked(source, kind, rows, labels, coverage, group, question, tuple(s.text for s in evidence.sentences),
-                 engine.queries.encode_queries([question])[0], vectors)
+                 engine.queries.encode_queries([question])[0], vectors, lacks_kind(question, evidence.sentences))
 
 
 def news_rows(engine: Engine, path: Path) -> list[Asked]:
@@ -146,47 +153,92 @@ def best(rows: list[Asked], w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             np.array([float(r.coverage[i]) for r, i in zip(rows, picks)]))
 
 
+TOPICAL = ("coverage", "dense", "context")  # the topicality terms added to the score, as in index.answer.topicality
+
+
+def topical_terms(rows: list[Asked], w: np.ndarray) -> np.ndarray:
+    """Each question's best sentence's score, then its TOPICAL terms (one row per question)."""
+    picks = [int(np.argmax(r.features @ w)) for r in rows]
+    dense, context = FEATURES.index("dense"), FEATURES.index("context")
+    return np.array([[float(r.features[i] @ w), float(r.coverage[i]), float(r.features[i, dense]),
+                      float(r.features[i, context])] for r, i in zip(rows, picks)])
+
+
+def fit_topicality(answerable: list[Asked], off_topic: list[Asked], w: np.ndarray, c: float = 1.0) -> np.ndarray:
+    """The TOPICAL terms' weights, relative to the score's: a logistic regression (on standardised
+    terms) telling answerable questions from off-topic ones by their best sentence."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.vstack([topical_terms(answerable, w), topical_terms(off_topic, w)])
+    y = np.r_[np.ones(len(answerable)), np.zeros(len(off_topic))]
+    scale = x.std(axis=0)
+    varying = scale > 1e-9  # a term that never changes tells nothing: weight 0
+    model = LogisticRegression(C=c, max_iter=5000).fit(x[:, varying] / scale[varying], y)
+    coef = np.zeros(x.shape[1])
+    coef[varying] = model.coef_[0] / scale[varying]
+    if coef[0] <= 0:
+        raise ValueError("the best sentence's score does not tell answerable from off-topic questions here")
+    return coef[1:] / coef[0]
+
+
 def _share(flags: list) -> float:
     return float(np.mean(flags)) if len(flags) else 0.0
 
 
-def calibrate(rows: list[Asked], w: np.ndarray, off_topic: list[Asked]) -> dict:
-    """The outcome thresholds (see module docstring) and what they give on the tune rows."""
+def calibrate(rows: list[Asked], w: np.ndarray, off_topic: list[Asked], topic: np.ndarray | None = None) -> dict:
+    """The outcome thresholds (see module docstring) and what they give on the tune rows;
+    ``topic`` holds the TOPICAL weights (none: the off-topic decision reads the score alone)."""
     answerable = [r for r in rows if r.kind == "answerable"]
     missing = [r for r in rows if r.kind == "not_in_article"]
     news_off = [r for r in off_topic if r.source == "news"]
     other_off = [r for r in off_topic if r.source != "news"]
-    a_score, a_cov = best(answerable, w)
+
+    def topical(group: list[Asked]) -> tuple[np.ndarray, np.ndarray]:
+        score, cov = best(group, w)
+        if topic is None or not len(group):
+            return score, cov
+        return topical_terms(group, w)[:, 1:] @ topic + score, cov
+
+    a_score, _ = best(answerable, w)
+    a_topic, a_cov = topical(answerable)
     grid = []
-    for min_cov in (0.2, 0.3, 0.4, 0.5):
+    for min_cov in (0.0, 0.2, 0.3, 0.4, 0.5):
         for share in (0.0, 0.01, 0.02, 0.03, 0.05):
-            threshold = float(np.quantile(a_score, share)) if share else float(a_score.min()) - 1e-6
-            kept = float(np.mean((a_cov >= min_cov) & (a_score >= threshold)))
-            refused = [_share([(c < min_cov) | (sc < threshold) for sc, c in zip(*best(group, w))])
+            threshold = float(np.quantile(a_topic, share)) if share else float(a_topic.min()) - 1e-6
+            kept = float(np.mean((a_cov >= min_cov) & (a_topic >= threshold)))
+            refused = [_share([(c < min_cov) | (sc < threshold) for sc, c in zip(*topical(group))])
                        for group in (news_off, other_off)]
             grid.append({"refusal_min_coverage": min_cov, "refusal_threshold": round(threshold, 4),
                          "answerable_kept": round(kept, 4), "news_off_topic_refused": round(refused[0], 4),
                          "squad_off_topic_refused": round(refused[1], 4)})
     eligible = [g for g in grid if g["answerable_kept"] >= KEEP_ANSWERABLE] or grid
-    chosen = max(eligible, key=lambda g: (g["news_off_topic_refused"], g["squad_off_topic_refused"],
-                                          g["answerable_kept"]))
-    # Not in the article by score alone: the threshold catching the most not-in-article questions
-    # while the answerable ones kept by both rules stay at least KEEP_ANSWERABLE.
+    # The news set's own off-topic questions first; then a wrong refusal weighs as much as a
+    # wrong answer to an off-topic question (balanced: answerable kept + off-topic refused).
+    chosen = max(eligible, key=lambda g: (g["news_off_topic_refused"],
+                                          g["squad_off_topic_refused"] + g["answerable_kept"]))
+    # Not in the article by score alone, beside the kind rule: the threshold that says it for the
+    # most not-in-article questions the other rules answer, less the answerable ones it refuses,
+    # while the answerable ones kept by all rules stay at least KEEP_ANSWERABLE.
     m_score, _ = best(missing, w)
-    kept_by_topic = (a_cov >= chosen["refusal_min_coverage"]) & (a_score >= chosen["refusal_threshold"])
+    m_topic, m_cov = topical(missing)
+    m_said = (m_cov < chosen["refusal_min_coverage"]) | (m_topic < chosen["refusal_threshold"]) | \
+        np.array([r.lacks for r in missing], dtype=bool)
+    kept_by_topic = (a_cov >= chosen["refusal_min_coverage"]) & (a_topic >= chosen["refusal_threshold"]) & \
+        ~np.array([r.lacks for r in answerable], dtype=bool)
     trade = []
-    # Only a threshold above the off-topic one can say anything: below it the question is off-topic.
-    above = a_score[a_score > chosen["refusal_threshold"]]
+    above = a_score[kept_by_topic]
     for share in (0.0, 0.01, 0.02, 0.05, 0.1):
         if share and not len(above):
             continue
         threshold = float(np.quantile(above, share)) if share else float("-inf")
-        trade.append({"not_in_article_threshold": round(threshold, 4),
-                      "answerable_kept": round(float(np.mean(kept_by_topic & (a_score >= threshold))), 4),
-                      "not_in_article_caught": round(float(np.mean(m_score < threshold)), 4)})
+        kept = kept_by_topic & (a_score >= threshold)
+        said = m_said | (m_score < threshold)
+        trade.append({"not_in_article_threshold": round(threshold, 4), "answerable_kept": round(float(np.mean(kept)), 4),
+                      "not_in_article_caught": round(float(np.mean(said)), 4),
+                      "net": int(said.sum() - m_said.sum() - (kept_by_topic.sum() - kept.sum()))})
     allowed = [t for t in trade if t["answerable_kept"] >= KEEP_ANSWERABLE] or trade[:1]
     return {"off_topic_grid": grid, "off_topic": chosen, "not_in_article_grid": trade,
-            "not_in_article": max(allowed, key=lambda t: t["not_in_article_caught"])}
+            "not_in_article": max(allowed, key=lambda t: (t["net"], -t["not_in_article_threshold"]))}
 
 
 def add_set_arguments(parser: argparse.ArgumentParser) -> None:
@@ -239,8 +291,12 @@ def main() -> int:
     best = max(report["fits"], key=lambda r: r["news_top1"] + r["squad_top1"])
     w = np.array(best["weights"])
     report["chosen"] = {f"answer_{name}_weight": weight for name, weight in zip(FEATURES, best["weights"])}
-    report["outcomes"] = calibrate(news_tune, w, off_topic)
+    topic = fit_topicality(answerable_news + squad_tune, off_topic, w)
+    report["chosen"].update({f"refusal_{name}_weight": round(float(v), 4) for name, v in zip(TOPICAL, topic)})
+    report["outcomes_by_score_alone"] = calibrate(news_tune, w, off_topic)
+    report["outcomes"] = calibrate(news_tune, w, off_topic, topic)
     print(json.dumps({"chosen": report["chosen"], "off_topic": report["outcomes"]["off_topic"],
+                      "off_topic_by_score_alone": report["outcomes_by_score_alone"]["off_topic"],
                       "not_in_article": report["outcomes"]["not_in_article"]}, indent=1))
     write_report(args.out, report)
     return 0

@@ -28,7 +28,8 @@ FAKE_SCALE = {"answer_lexical_weight": 0.4, "answer_dense_weight": 0.4, "answer_
               "answer_kind_weight": 0.1, "answer_kind_loose_weight": 0.0, "answer_kind_missing_weight": 0.0,
               "answer_article_weight": 0.0, "answer_lead_weight": 0.0, "answer_novelty_weight": 0.0,
               "answer_focus_weight": 0.0, "answer_focus_value_weight": 0.0, "answer_context_weight": 0.0,
-              "refusal_threshold": 0.981, "refusal_min_coverage": 0.4}
+              "refusal_threshold": 0.981, "refusal_min_coverage": 0.4, "refusal_coverage_weight": 0.0,
+              "refusal_dense_weight": 0.0, "refusal_context_weight": 0.0}
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.answer import Evidence, clip, said_before
+from index.answer import FEATURES, Evidence, clip, said_before
 from index.coverage import coverage
 from index.followup import Resolution, is_followup, points_back, resolve_query, rests_on_story
 from index.kinds import expected_kind, kind_match
@@ -293,6 +293,23 @@ def test_refusal_when_evidence_is_weak(engine: Engine, fake_settings: Settings) 
     assert not answer.answered and answer.answer == ""
     assert answer.closest_titles and len(answer.closest_titles) <= 3
     assert strict.ask("¿Qué acusan los funcionarios de EE. UU. a Corea del Norte?").answered
+
+
+def test_off_topic_reads_the_cosines_beside_the_score(engine: Engine, fake_settings: Settings) -> None:
+    """A best sentence scoring below the refusal threshold stays on topic when its own and its
+    passage's cosines with the question, weighted, lift its topicality above it."""
+    question = "¿Qué acusan los funcionarios de EE. UU. a Corea del Norte?"
+    evidence = engine.evidence(question, [])
+    assert isinstance(evidence, Evidence)
+    best = evidence.sentences[0]
+    cosines = best.dense + best.features[FEATURES.index("context")]
+    assert cosines > 0
+    by_score = fake_settings.model_copy(update={"refusal_threshold": best.score + cosines / 2})
+    assert Engine.open(by_score, FakeEncoder()).ask(question).outcome == "off_topic"
+    weighted = by_score.model_copy(update={"refusal_dense_weight": 1.0, "refusal_context_weight": 1.0})
+    assert Engine.open(weighted, FakeEncoder()).ask(question).answered
+    covered = by_score.model_copy(update={"refusal_coverage_weight": 10.0})  # the passage holds the question's words
+    assert Engine.open(covered, FakeEncoder()).ask(question).answered
 
 
 @pytest.mark.parametrize("question", ["¿Por qué?", "¿Cuándo?", "y eso", "¿Quién es él?"])

@@ -95,8 +95,8 @@ def test_duplicates_are_embedded_once_and_known_texts_not_again(tmp_path: Path) 
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(_env_file=None, model=FakeEncoder.name, index_dir=tmp_path / "index", articles_dir=SAMPLE)
+def settings(fake_settings: Settings) -> Settings:
+    return fake_settings.model_copy(update={"articles_dir": SAMPLE})
 
 
 def test_a_full_rebuild_embeds_nothing_known(settings: Settings) -> None:

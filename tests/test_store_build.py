@@ -200,11 +200,11 @@ def test_reload_switches_to_new_build_and_ignores_a_broken_one(corpus: Settings)
     assert engine.search("volcán Islandia")[0].article_id == "d"
 
 
-def test_build_killed_at_random_moments_never_loses_the_index(tmp_path: Path) -> None:
+def test_build_killed_at_random_moments_never_loses_the_index(tmp_path: Path, fake_settings: Settings) -> None:
     """SIGKILL a real build process at random points, 20 times; the served index always answers."""
-    articles = shutil.copytree(SAMPLE, tmp_path / "articles")
+    articles = shutil.copytree(SAMPLE, tmp_path / "corpus")
     index_dir = tmp_path / "index"
-    settings = Settings(_env_file=None, model=FakeEncoder.name, index_dir=index_dir, articles_dir=articles)
+    settings = fake_settings.model_copy(update={"index_dir": index_dir, "articles_dir": articles})
     build_index(settings, encoder=FakeEncoder())
     worker = [sys.executable, str(Path(__file__).parent / "build_worker.py"), str(articles), str(index_dir), "full",
               "fake"]

@@ -8,7 +8,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
-from tune_answer import Asked, best, calibrate, fit, top1  # noqa: E402
+from tune_answer import Asked, best, calibrate, fit, fit_topicality, top1  # noqa: E402
+
+from index.answer import FEATURES  # noqa: E402
 
 
 def _rows(n: int, kind: str, seed: int, gold: bool = True) -> list[Asked]:
@@ -44,3 +46,24 @@ def test_calibration_refuses_the_off_topic_and_keeps_the_answerable() -> None:
     assert len(scores) == 40 and (coverage == 0.8).all()
     allowed = [t for t in result["not_in_article_grid"] if t["answerable_kept"] >= 0.95]
     assert result["not_in_article"] in allowed
+
+
+def test_topicality_weights_learn_the_cosine_that_tells_off_topic_questions() -> None:
+    """Answerable and off-topic questions share their scores; only the best sentence's cosine
+    (the dense feature) tells them apart, so it gets a positive weight beside the score."""
+    rng = np.random.default_rng(4)
+    dense = FEATURES.index("dense")
+
+    def rows(n: int, kind: str, cosine: float) -> list[Asked]:
+        out = []
+        for _ in range(n):
+            features = np.zeros((3, len(FEATURES)))
+            features[:, 0] = rng.random(3) + 0.1  # the score (weight 1 on feature 0), same for both kinds
+            features[:, dense] = cosine + 0.05 * rng.standard_normal(3)
+            out.append(Asked("news", kind, features, np.zeros(3, dtype=bool), np.full(3, 0.5)))
+        return out
+
+    w = np.zeros(len(FEATURES))
+    w[0] = 1.0
+    coverage_w, dense_w, context_w = fit_topicality(rows(60, "answerable", 0.9), rows(60, "off_topic", 0.6), w)
+    assert dense_w > 1.0 and abs(dense_w) > abs(coverage_w) and abs(dense_w) > abs(context_w)
