@@ -131,9 +131,20 @@ def found(kind: str | None, sentence: str) -> set[str]:
     return {m.group(0) for m in pattern.finditer(folded) if not any(a <= m.start() < b for a, b in ages)}
 
 
+# "¿Qué día…?", "¿En qué año…?", "¿Qué mes…?" ask for a date that precise: a month does not say
+# the day, nor a weekday the year.
+_DATE_UNIT_ASKED = re.compile(r"\b(?:que|cual|cuál) (dia|ano|mes)\b")
+_DATE_UNIT = {
+    "dia": re.compile(rf"\b(\d{{1,2}} de ({'|'.join(_MONTHS.split())})|{'|'.join(_DAYS.split())}|dia \d{{1,2}})\b"),
+    "ano": re.compile(r"\b(1\d{3}|20\d{2})\b"),
+    "mes": re.compile(rf"\b({'|'.join(_MONTHS.split())})\b"),
+}
+
+
 def kind_match(kind: str | None, sentence: str, question: str) -> float:
     """1.0 when the sentence holds something of the expected kind that the question does not."""
-    values = found(kind, sentence)
+    unit = _DATE_UNIT_ASKED.search(fold(question)) if kind == "date" else None
+    values = {m.group(0) for m in _DATE_UNIT[unit.group(1)].finditer(fold(sentence))} if unit else found(kind, sentence)
     if kind == "reason":  # "¿Para qué sirve?" is answered by a "para": the asked word counts here
         return 1.0 if values else 0.0
     asked = fold(question)

@@ -8,7 +8,7 @@ import pytest
 from index.build import build_index
 from index.cli_output import answer_text
 from index.engine import Engine
-from index.kinds import expected_kind, found
+from index.kinds import expected_kind, found, kind_match
 from index.records import Answer
 from index.settings import Settings
 from index.wording import not_in_article
@@ -130,6 +130,20 @@ def test_finer_kinds_are_asked_and_found(question: str, kind: str, sentence: str
 ])
 def test_question_words_ask_for_kinds(question: str, kind: str | None) -> None:
     assert expected_kind(question) == kind
+
+
+@pytest.mark.parametrize(("question", "sentence", "holds"), [
+    # "¿Qué día / año / mes…?" wants a date that precise; "¿Cuándo?" takes any date.
+    ("¿Qué día se celebrará la cumbre?", "La cumbre se celebrará en febrero de 2021.", False),
+    ("¿Qué día se celebrará la cumbre?", "Se celebrará el 17 de febrero.", True),
+    ("que dia se voto", "Se votó este domingo.", True),
+    ("¿En qué año ocurrió?", "Ocurrió en junio.", False),
+    ("¿En qué año ocurrió?", "Ocurrió en junio de 2015.", True),
+    ("¿Cuándo ocurrió?", "Ocurrió en junio.", True),
+])
+def test_a_date_asked_by_its_unit_needs_that_unit(question: str, sentence: str, holds: bool) -> None:
+    assert expected_kind(question) == "date"
+    assert kind_match("date", sentence, question) == float(holds)
 
 
 @pytest.mark.parametrize(("question", "kind"), [
