@@ -31,7 +31,7 @@ _FOUND: dict[str, re.Pattern[str]] = {
     "date": re.compile(r"\b(1\d{3}|20\d{2}|siglo|\d{1,2}/\d{1,2}/\d{2,4}|" + "|".join(_MONTHS.split() + _DAYS.split())
                        + r")\b"),
     "time": re.compile(r"\b(\d{1,2}[:.]\d{2}\s*(horas|hrs?|h|am|pm)?|\d{1,2}\s*(horas|hrs|am|pm|a\.m|p\.m)|"
-                       r"a las \w+|a la una|mediodia|medianoche|madrugada|de la manana|de la tarde|de la noche)\b"),
+                       r"a las (\d{1,2}|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce)|a la una|mediodia|medianoche|madrugada|de la manana|de la tarde|de la noche)\b"),
     "money": re.compile(r"([$€£]\s?\d[\d.,]*|\b\d[\d.,]*\s*(mil |millones de |millon de |mdp|mdd)?"
                         r"(pesos|dolares|euros|libras|bolivares|soles|yenes|usd|eur|mxn|mdp|mdd)\b|"
                         r"\b(mil|millones|millon|miles) de (pesos|dolares|euros)\b)"),

@@ -114,6 +114,8 @@ def test_a_question_without_question_word_is_not_reworded() -> None:
     ("¿Cuántos heridos hubo?", "count", "Hubo doce heridos.", True),
     ("¿Cuánto costó la obra?", "money", "La obra fue muy cara.", False),
     ("¿A qué hora empezó?", "time", "Empezó el martes.", False),
+    ("¿A qué hora empezó?", "time", "La vacuna llegó a las personas mayores.", False),
+    ("¿A qué hora empezó?", "time", "Empezó a las diez.", True),
 ])
 def test_finer_kinds_are_asked_and_found(question: str, kind: str, sentence: str, values: bool) -> None:
     assert expected_kind(question) == kind
