@@ -141,10 +141,20 @@ _DATE_UNIT = {
 }
 
 
+# "¿Cuántos años pasó en prisión?" wants years or a longer unit ("cinco décadas", "desde 1979"),
+# not "unos días".
+_TIME_UNITS = ("segundo", "minuto", "hora", "dia", "semana", "mes", "ano", "decada", "siglo")
+_DURATION_UNIT_ASKED = re.compile(rf"\bcuant[oa]s ({'|'.join(_TIME_UNITS)})")
+
+
 def kind_match(kind: str | None, sentence: str, question: str) -> float:
     """1.0 when the sentence holds something of the expected kind that the question does not."""
     unit = _DATE_UNIT_ASKED.search(fold(question)) if kind == "date" else None
     values = {m.group(0) for m in _DATE_UNIT[unit.group(1)].finditer(fold(sentence))} if unit else found(kind, sentence)
+    length = _DURATION_UNIT_ASKED.search(fold(question)) if kind == "duration" else None
+    if length:
+        longer = _TIME_UNITS[_TIME_UNITS.index(length.group(1)):]
+        values = {v for v in values if any(u in v for u in longer) or v.startswith("desde")}
     if kind == "reason":  # "¿Para qué sirve?" is answered by a "para": the asked word counts here
         return 1.0 if values else 0.0
     asked = fold(question)
