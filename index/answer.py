@@ -212,10 +212,9 @@ def conclude(stored: Storage, settings: Settings, evidence: Evidence) -> Answer:
     (``topicality``) is below ``refusal_threshold`` or its passage holds less than
     ``refusal_min_coverage`` of the question's idf weight (either reading of the question will
     do: one wrongly taken for a follow-up must not be refused for the previous turn's words).
-    Not in the article when the
-    story was found but does not state what was asked: the question asks for a kind of answer
-    (an amount, a date, a name…) that no candidate sentence of the story holds, or the best
-    sentence scores below ``not_in_article_threshold``. Ungated evidence (a follow-up that
+    Not in the article when the story was found but does not state what was asked: the question
+    asks for a kind of answer (an amount, a date, a name…) that no candidate sentence of the
+    story holds, or the best sentence scores below ``not_in_article_threshold``. Ungated evidence (a follow-up that
     asks nothing but "¿Por qué?", already filtered by kind) is answered by any sentence.
     """
     question, resolved, sentences, passages = evidence.question, evidence.resolved, evidence.sentences, evidence.passages
@@ -224,7 +223,8 @@ def conclude(stored: Storage, settings: Settings, evidence: Evidence) -> Answer:
     best = sentences[0]
     if evidence.gate:
         covered = max(passage_coverage(stored, q, best.chunk) for q in {question, resolved})
-        weak = topicality(best, covered, settings) < settings.refusal_threshold or covered < settings.refusal_min_coverage
+        topical = topicality(best, covered, settings)
+        weak = topical < settings.refusal_threshold or covered < settings.refusal_min_coverage
         if weak and not evidence.in_story:
             return refused(question, passages, resolved, best.score)
         if best.score < settings.not_in_article_threshold or lacks_kind(question, sentences):

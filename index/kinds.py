@@ -31,7 +31,8 @@ _FOUND: dict[str, re.Pattern[str]] = {
     "date": re.compile(r"\b(1\d{3}|20\d{2}|siglo|\d{1,2}/\d{1,2}/\d{2,4}|" + "|".join(_MONTHS.split() + _DAYS.split())
                        + r")\b"),
     "time": re.compile(r"\b(\d{1,2}[:.]\d{2}\s*(horas|hrs?|h|am|pm)?|\d{1,2}\s*(horas|hrs|am|pm|a\.m|p\.m)|"
-                       r"a las (\d{1,2}|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce)|a la una|mediodia|medianoche|madrugada|de la manana|de la tarde|de la noche)\b"),
+                       r"a las (\d{1,2}|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce)|a la una|"
+                       r"mediodia|medianoche|madrugada|de la manana|de la tarde|de la noche)\b"),
     "money": re.compile(r"([$€£]\s?\d[\d.,]*|\b\d[\d.,]*\s*(mil |millones de |millon de |mdp|mdd)?"
                         r"(pesos|dolares|euros|libras|bolivares|soles|yenes|usd|eur|mxn|mdp|mdd)\b|"
                         r"\b(mil|millones|millon|miles) de (pesos|dolares|euros)\b)"),
@@ -149,15 +150,15 @@ _DURATION_UNIT_ASKED = re.compile(rf"\bcuant[oa]s ({'|'.join(_TIME_UNITS)})")
 
 def kind_match(kind: str | None, sentence: str, question: str) -> float:
     """1.0 when the sentence holds something of the expected kind that the question does not."""
-    unit = _DATE_UNIT_ASKED.search(fold(question)) if kind == "date" else None
+    asked = fold(question)
+    unit = _DATE_UNIT_ASKED.search(asked) if kind == "date" else None
     values = {m.group(0) for m in _DATE_UNIT[unit.group(1)].finditer(fold(sentence))} if unit else found(kind, sentence)
-    length = _DURATION_UNIT_ASKED.search(fold(question)) if kind == "duration" else None
+    length = _DURATION_UNIT_ASKED.search(asked) if kind == "duration" else None
     if length:
         longer = _TIME_UNITS[_TIME_UNITS.index(length.group(1)):]
         values = {v for v in values if any(u in v for u in longer) or v.startswith("desde")}
     if kind == "reason":  # "¿Para qué sirve?" is answered by a "para": the asked word counts here
         return 1.0 if values else 0.0
-    asked = fold(question)
     return 1.0 if any(not re.search(rf"(?<!\w){re.escape(fold(v))}(?!\w)", asked) for v in values) else 0.0
 
 

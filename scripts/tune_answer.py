@@ -19,8 +19,9 @@ Outcomes, calibrated on the news tune half with the learned weights:
   KEEP_ANSWERABLE of the answerable news questions;
 - not in the article when a question asks for a kind of answer (``index.kinds``) that no
   candidate sentence of the found story holds (a rule, not tuned), or the best sentence scores
-  below ``not_in_article_threshold``: the threshold that catches the most not-in-article
-  questions while both rules together still keep KEEP_ANSWERABLE of the answerable ones.
+  below ``not_in_article_threshold``: the threshold that says it for the most not-in-article
+  questions the other rules answer, less the answerable ones it refuses (none, -inf, unless that
+  nets a gain), while all the rules together still keep KEEP_ANSWERABLE of the answerable ones.
 The holdout halves are never read here; report them with ``python -m index eval``.
 
     python scripts/tune_answer.py --news eval/news_dev.jsonl --news-index var/news-index \\
@@ -233,7 +234,8 @@ def calibrate(rows: list[Asked], w: np.ndarray, off_topic: list[Asked], topic: n
         threshold = float(np.quantile(above, share)) if share else float("-inf")
         kept = kept_by_topic & (a_score >= threshold)
         said = m_said | (m_score < threshold)
-        trade.append({"not_in_article_threshold": round(threshold, 4), "answerable_kept": round(float(np.mean(kept)), 4),
+        trade.append({"not_in_article_threshold": round(threshold, 4),
+                      "answerable_kept": round(float(np.mean(kept)), 4),
                       "not_in_article_caught": round(float(np.mean(said)), 4),
                       "net": int(said.sum() - m_said.sum() - (kept_by_topic.sum() - kept.sum()))})
     allowed = [t for t in trade if t["answerable_kept"] >= KEEP_ANSWERABLE] or trade[:1]
