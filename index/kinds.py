@@ -164,7 +164,10 @@ def kind_match(kind: str | None, sentence: str, question: str) -> float:
 
 # The noun a question asks about right after its question word: "¿Qué club…?", "¿Cuántos títulos…?".
 # After "cuánto" a verb follows ("¿Cuánto ofrece…?"); after the other forms, the noun asked about.
-_FOCUS = re.compile(r"\b(que|cual|cuales|cuantos|cuantas|cuanta)\s+([a-zñ]{3,})")
+# Words between the question word and its noun say which of them, not what: "¿A qué otros
+# autores…?", "¿Qué dos figuras…?", "¿Qué tipo de célula…?".
+_FOCUS = re.compile(r"\b(que|cual|cuales|cuantos|cuantas|cuanta)\s+(?:(?:otro|otra|otros|otras|mismo|misma|mismos|"
+                    r"mismas|dos|tres|cuatro|cinco|tipo de|tipos de|clase de|clases de)\s+)*([a-zñ]{3,})")
 _NOT_FOCUS = frozenset("es son fue fueron era eran sera seran ha han habia hay hubo se le les lo la los las del "
                        "para por con sin mas tan tanto tanta dice dijo pasa paso pasara hace hizo tiene tienen "
                        "tenia".split())

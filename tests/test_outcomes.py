@@ -176,6 +176,9 @@ def test_cuando_asks_for_a_date_only_as_a_question_word(question: str, kind: str
     ("¿Cuántos llegaron?", None), ("¿Cuántas mujeres votaron?", "mujeres"), ("¿Cuántos militares murieron?", "militares"),
     # After "qué" a noun that folds like a verb form ("río" / "rió") stays the focus.
     ("¿Qué río atraviesa Varsovia?", "rio"),
+    # Words that say which ones, between the question word and the noun, are passed over.
+    ("¿Y a qué otros autores copió Peña?", "autores"), ("¿Qué tipo de célula identifica patógenos?", "celula"),
+    ("¿Qué dos figuras venera?", "figuras"),
 ])
 def test_the_focus_noun_follows_the_question_word(question: str, focus: str | None) -> None:
     from index.kinds import focus_word
