@@ -28,8 +28,8 @@ _UNITS_OF_TIME = "segundos|minutos|horas|dias|semanas|meses|anos|decadas|siglos|
 
 # Patterns over the folded sentence (lowercase, no accents), except names and places.
 _FOUND: dict[str, re.Pattern[str]] = {
-    "date": re.compile(r"\b(1\d{3}|20\d{2}|siglo|\d{1,2}/\d{1,2}/\d{2,4}|" + "|".join(_MONTHS.split() + _DAYS.split())
-                       + r")\b"),
+    "date": re.compile(r"\b(1\d{3}|20\d{2}|siglos? [ivxl]+|siglo|\d{1,2}/\d{1,2}/\d{2,4}|"
+                       + "|".join(_MONTHS.split() + _DAYS.split()) + r")\b"),
     "time": re.compile(r"\b(\d{1,2}[:.]\d{2}\s*(horas|hrs?|h|am|pm)?|\d{1,2}\s*(horas|hrs|am|pm|a\.m|p\.m)|"
                        r"a las (\d{1,2}|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce)|a la una|"
                        r"mediodia|medianoche|madrugada|de la manana|de la tarde|de la noche)\b"),
@@ -107,8 +107,10 @@ _OTHER_QUESTION_WORD = re.compile(
 def expected_kind(question: str) -> str | None:
     """The kind of answer a Spanish question word asks for, if it says."""
     lowered = question.lower()
-    if _WHEN.search(lowered) and _OTHER_QUESTION_WORD.search(lowered):
-        lowered = _WHEN.sub(" ", lowered)
+    asking = lowered.find("¿")
+    if _WHEN.search(lowered) and (_OTHER_QUESTION_WORD.search(lowered) or asking > 0):
+        # Before the "¿" it opens a clause ("Cuando la desigualdad es menor, ¿hay más…?").
+        lowered = _WHEN.sub(" ", lowered) if asking <= 0 else _WHEN.sub(" ", lowered[:asking]) + lowered[asking:]
     folded = fold(lowered)
     return next((kind for pattern, kind in _EXPECT if pattern.search(folded)), None)
 

@@ -148,6 +148,7 @@ def test_question_words_ask_for_kinds(question: str, kind: str | None) -> None:
     ("date", "¿En qué año ocurrió?", "Ocurrió en junio.", False),
     ("date", "¿En qué año ocurrió?", "Ocurrió en junio de 2015.", True),
     ("date", "¿Cuándo ocurrió?", "Ocurrió en junio.", True),
+    ("date", "¿En qué siglo surgió?", "Surgió en la primera mitad del siglo X.", True),
 ])
 def test_a_length_or_date_asked_in_a_unit_needs_that_unit(kind: str, question: str, sentence: str, holds: bool) -> None:
     assert expected_kind(question) == kind
@@ -160,6 +161,7 @@ def test_a_length_or_date_asked_in_a_unit_needs_that_unit(kind: str, question: s
     ("Cuando John Fox se fue, ¿quién lo reemplazó?", "person"),
     ("que paso cuando llego la policia", None),
     ("¿Cuántos murieron cuando cayó el puente?", "count"),
+    ("Cuando la desigualdad es menor, ¿hay más residuos?", None),  # a clause before the "¿"
     # Alone, or written with its accent, it asks for a date, typed with accents or without.
     ("cuando fue el papa al hospital infantil", "date"), ("desde cuando ponen esos nombres", "date"),
     ("¿Y cuando?", "date"), ("Antes del Super Bowl 50, ¿cuándo fueron los Broncos?", "date"),
