@@ -206,6 +206,28 @@ def from_story(stored: Storage, question: str, resolution: Resolution, vector: n
     return sentences, with_pool_first([holding], passages, k)
 
 
+def asks_for_said(question: str, every: list[ScoredSentence], fresh: list[ScoredSentence], analyzer: Analyzer) -> bool:
+    """Whether the follow-up asks for a sentence already given: its best-scored one holds every
+    one of the follow-up's own words (two or more), more than the best sentence not given does,
+    and what it asks for. One word in common is not enough: "¿Y en qué emisora lo dijo?" asks
+    for a new fact about what was said, not for the sentence with "dijo" again.
+
+    Why: a first answer may hold the next fact ("El año pasado… salían 30 autos por minuto"
+    given for this year's count); "¿Y cuántos salían el año pasado?" then asks for that very
+    sentence, and the best new one ("dos o tres autos por minuto") would answer another thing.
+    """
+    own = set(analyzer.terms(question))
+    kept = {id(s) for s in fresh}
+    said = next((s for s in every if id(s) not in kept), None)
+    if len(own) < 2 or not fresh or said is None:
+        return False
+    kind = expected_kind(question)
+    if kind and not kind_match(kind, said.text, question):
+        return False
+    held = lambda sentence: len(own & set(analyzer.document_terms(sentence.text)))  # noqa: E731
+    return held(said) == len(own) > held(fresh[0])
+
+
 def with_pool_first(pool: list[Ranked], passages: list[Ranked], k: int) -> list[Ranked]:
     """The passages to show: the answer's pool first, so the passage holding the answer is among them.
     (The pool's scores are those of the follow-up's own words, the rest those of the thread's.)"""
