@@ -12,6 +12,13 @@ more of the question and the sentence than those features would choose better:
   the question's and the sentence's e5 vectors (a learned weighting of the cosine's terms);
 - ``network``: a small network (one hidden layer of 64) over the features and those products,
   trained per fold on each question's candidates with a softmax over them;
+- ``kind_weights``: the regression with a weight per feature for each kind of answer asked (a
+  number, a date or hour, a person, a place, a cause, none), beside the shared ones;
+- ``boosted``: gradient-boosted trees (scikit-learn) on each sentence's features, the same
+  less the best candidate's, its rank on each, and the kind asked; the best probability wins;
+- ``titled`` (``--titled``, about two minutes here): each sentence embedded again after its
+  article's title ("Título. Frase."), its cosine with the question alone, added to the features,
+  and in place of the plain sentence's cosine;
 - ``cross_encoder`` (``--cross-encoder``, about 15 minutes here): e5-small read as a
   cross-encoder, "query: question" and "passage: sentence" in one input, its top
   ``--layers`` layers and a scoring head fine-tuned on the other folds' gold sentence against
@@ -49,6 +56,10 @@ from tune_answer import Asked, add_set_arguments, fit, news_rows, open_sets, squ
 Scorer = Callable[[Asked], np.ndarray]
 # The products are about 1/384 of a cosine each: scaled so that one regularisation suits both parts.
 PRODUCT_SCALE = 20.0
+# The kinds of answer the per-kind weights tell apart (``index.kinds.expected_kind`` grouped).
+KIND_GROUPS = {"count": "number", "money": "number", "percent": "number", "age": "number", "duration": "number",
+               "date": "date", "time": "date", "person": "person", "place": "place", "reason": "reason"}
+GROUPS = ("number", "date", "person", "place", "reason", "none")
 
 
 def fold_of(row: Asked, folds: int) -> int:
@@ -82,6 +93,61 @@ def linear(c: float, expand: Callable[[Asked], Asked] = lambda r: r) -> Callable
         w = fit([expand(r) for r in rows], c)
         return lambda r: expand(r).features @ w
     return train
+
+
+def kind_of(row: Asked) -> str:
+    from index.kinds import expected_kind
+
+    return KIND_GROUPS.get(expected_kind(row.question) or "", "none")
+
+
+def with_kind_weights(row: Asked, scale: float = 0.3) -> Asked:
+    """The row with a copy of its features for the kind asked (zeros for the other kinds)."""
+    copies = np.zeros((len(row.features), len(GROUPS), row.features.shape[1]))
+    copies[:, GROUPS.index(kind_of(row)), :] = row.features * scale
+    return replace(row, features=np.hstack([row.features, copies.reshape(len(row.features), -1)]))
+
+
+def boosted(rows: list[Asked]) -> Scorer:
+    """Gradient-boosted trees on each sentence: its features, the same less the question's best
+    candidate's, its rank on each, and the kind asked (as a category)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    def table(r: Asked) -> np.ndarray:
+        f = r.features
+        ranks = np.argsort(np.argsort(-f, axis=0), axis=0)
+        kind = np.full((len(f), 1), GROUPS.index(kind_of(r)))
+        return np.hstack([f, f - f.max(axis=0), ranks, kind])
+
+    x = np.vstack([table(r) for r in rows])
+    model = HistGradientBoostingClassifier(learning_rate=0.05, max_iter=200, max_leaf_nodes=15, l2_regularization=1.0,
+                                           categorical_features=[x.shape[1] - 1], random_state=0)
+    model.fit(x, np.concatenate([r.labels for r in rows]))
+    return lambda r: model.predict_proba(table(r))[:, 1]
+
+
+def titled_cosines(rows: list[Asked], encode: Callable[[list[str]], np.ndarray]) -> list[np.ndarray]:
+    """Each row's sentences' cosine with the question, each sentence embedded after its title."""
+    pairs = sorted({(title, text) for r in rows for title, text in zip(r.titles, r.texts)})
+    vectors = encode([f"{title}. {text}" for title, text in pairs])
+    at = {pair: i for i, pair in enumerate(pairs)}
+    return [np.array([vectors[at[pair]] @ r.vector for pair in zip(r.titles, r.texts)]) for r in rows]
+
+
+def titled(rows: list[Asked], folds: int, encode: Callable[[list[str]], np.ndarray]) -> dict:
+    """The titled cosine alone, added to the features, and in place of the sentence's cosine."""
+    from index.answer import FEATURES
+
+    cosines = titled_cosines(rows, encode)
+    added = [replace(r, features=np.hstack([r.features, c[:, None]])) for r, c in zip(rows, cosines)]
+    dense = FEATURES.index("dense")
+    swapped = [replace(r, features=r.features.copy()) for r in rows]
+    for r, c in zip(swapped, cosines):
+        r.features[:, dense] = c
+    return {"alone": shares([replace(r, features=c[:, None]) for r, c in zip(rows, cosines)], lambda r: r.features[:, 0]),
+            "plain_cosine_alone": shares(rows, lambda r: r.features[:, dense]),
+            "added": out_of_fold(added, folds, linear(0.3)),
+            "instead_of_the_cosine": out_of_fold(swapped, folds, linear(0.3))}
 
 
 def network(rows: list[Asked], epochs: int = 25) -> Scorer:
@@ -206,6 +272,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_set_arguments(parser)
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--titled", action="store_true", help="also try the sentences embedded after their title")
     parser.add_argument("--cross-encoder", action="store_true", help="also fine-tune and try the cross-encoder")
     parser.add_argument("--layers", type=int, default=4, help="cross-encoder layers fine-tuned (of 12)")
     parser.add_argument("--epochs", type=int, default=1, help="cross-encoder passes over its training groups")
@@ -224,6 +291,16 @@ def main() -> int:
         print(c, report[f"linear_vectors_C{c}"], flush=True)
     report["network"] = out_of_fold(rows, args.folds, network)
     print("network", report["network"], flush=True)
+    for c in (0.3, 3.0):
+        report[f"kind_weights_C{c}"] = out_of_fold(rows, args.folds, linear(c, with_kind_weights))
+        print(f"kind_weights_C{c}", report[f"kind_weights_C{c}"], flush=True)
+    report["boosted"] = out_of_fold(rows, args.folds, boosted)
+    print("boosted", report["boosted"], flush=True)
+    if args.titled:
+        from index.embedding import Encoder
+
+        report["titled"] = titled(rows, args.folds, Encoder(settings).encode_documents)
+        print("titled", report["titled"], flush=True)
     if args.cross_encoder:
         report["cross_encoder"] = cross_encoder(rows, args.folds, w, args.layers, settings.model_cache_dir, args.epochs)
         print("cross_encoder", report["cross_encoder"], flush=True)

@@ -73,6 +73,7 @@ class Asked:
     sentence_vectors: np.ndarray | None = None
     # Whether the kind rule already says "not in the article" (``index.answer.lacks_kind``, as served).
     lacks: bool = False
+    titles: tuple[str, ...] = ()  # each sentence's article title
 
 
 def asked(engine: Engine, question: str, history: list[Turn], gold, source: str, kind: str,
@@ -99,7 +100,8 @@ def asked(engine: Engine, question: str, history: list[Turn], gold, source: str,
     # The tuning indexes are folders (``python -m index build``/``eval``): their sentence vectors read by row.
     vectors = np.asarray(stored.sentence_vectors[[s.row for s in evidence.sentences]], dtype=np.float32)
     return Asked(source, kind, rows, labels, coverage, group, question, tuple(s.text for s in evidence.sentences),
-                 engine.queries.encode_queries([question])[0], vectors, lacks_kind(question, evidence.sentences))
+                 engine.queries.encode_queries([question])[0], vectors, lacks_kind(question, evidence.sentences),
+                 tuple(s.chunk.title for s in evidence.sentences))
 
 
 def news_rows(engine: Engine, path: Path) -> list[Asked]:

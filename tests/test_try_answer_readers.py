@@ -9,7 +9,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 from tune_answer import Asked  # noqa: E402
-from try_answer_readers import linear, network, out_of_fold, shares, with_products  # noqa: E402
+from try_answer_readers import (  # noqa: E402
+    GROUPS, boosted, linear, network, out_of_fold, shares, titled, titled_cosines, with_kind_weights, with_products,
+)
+from tests.support.encoder import FakeEncoder  # noqa: E402
 
 
 def _rows(n: int, seed: int) -> list[Asked]:
@@ -49,3 +52,68 @@ def test_the_network_learns_from_each_questions_candidates() -> None:
     rows = _rows(60, 2)
     scorer = network(rows, epochs=15)
     assert min(shares(rows, scorer).values()) > 0.9
+
+
+def _kind_rows(n: int, seed: int) -> list[Asked]:
+    """Questions whose gold is the sentence highest on feature 0 when a number is asked ("¿Cuántos…?")
+    and highest on feature 1 when a person is ("¿Quién…?"): one shared weight cannot tell both."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        person = i % 2 == 0
+        features = rng.random((6, 2))
+        gold = int(np.argmax(features[:, 1] if person else features[:, 0]))
+        labels = np.zeros(6, dtype=bool)
+        labels[gold] = True
+        question = "¿Quién firmó el acuerdo?" if person else "¿Cuántos firmaron el acuerdo?"
+        out.append(Asked("news", "answerable", features, labels, np.ones(6), group=f"article-{i}", question=question))
+    return out
+
+
+def test_kind_weights_copy_the_features_into_the_asked_kinds_slot() -> None:
+    person, number = _kind_rows(2, 0)
+    expanded = with_kind_weights(person, scale=1.0)
+    width = person.features.shape[1]
+    assert expanded.features.shape == (6, width * (1 + len(GROUPS)))
+    slot = GROUPS.index("person")
+    assert np.allclose(expanded.features[:, width * (1 + slot): width * (2 + slot)], person.features)
+    assert np.count_nonzero(expanded.features[:, width:]) == np.count_nonzero(person.features)
+    assert not np.allclose(with_kind_weights(number).features[:, width:], expanded.features[:, width:] * 0.3)
+
+
+def test_per_kind_weights_and_trees_learn_what_one_shared_weight_cannot() -> None:
+    rows = _kind_rows(120, 1)
+    shared = out_of_fold(rows, 3, linear(1.0))["news"]
+    per_kind = out_of_fold(rows, 3, linear(100.0, with_kind_weights))["news"]
+    trees = out_of_fold(rows, 3, boosted)["news"]
+    assert shared < 0.8 and per_kind > 0.95 and trees > 0.9
+
+
+def _titled_rows(n: int) -> list[Asked]:
+    """Questions that name their story ("Lisboa") where only the title does: the gold sentence
+    ("La cumbre empezó el lunes") shares a word with the question only through its title."""
+    encoder = FakeEncoder()
+    out = []
+    for i in range(n):
+        texts = ("La cumbre empezó el lunes.", "El tiempo fue bueno el lunes.", "Hubo protestas el lunes.")
+        titles = (f"Cumbre de Lisboa {i}", "Tiempo en Madrid", "Protestas en Roma")
+        vector = encoder.encode_queries([f"¿Cuándo empezó la cumbre de Lisboa {i}?"])[0]
+        features = np.zeros((3, 12))
+        out.append(Asked("news", "answerable", features, np.array([True, False, False]), np.ones(3),
+                         group=f"article-{i}", question="¿Cuándo empezó?", texts=texts, vector=vector, titles=titles))
+    return out
+
+
+def test_titled_cosines_read_each_sentence_after_its_title() -> None:
+    encoder = FakeEncoder()
+    row = _titled_rows(1)[0]
+    cosines = titled_cosines([row], encoder.encode_documents)[0]
+    expected = encoder.encode_documents(["Cumbre de Lisboa 0. La cumbre empezó el lunes."])[0] @ row.vector
+    assert np.isclose(cosines[0], expected)
+    assert int(np.argmax(cosines)) == 0
+
+
+def test_titled_reports_the_cosine_alone_added_and_in_place_of_the_plain_one() -> None:
+    report = titled(_titled_rows(12), 3, FakeEncoder().encode_documents)
+    assert set(report) == {"alone", "plain_cosine_alone", "added", "instead_of_the_cosine"}
+    assert report["alone"]["news"] == report["added"]["news"] == report["instead_of_the_cosine"]["news"] == 1.0
