@@ -34,15 +34,18 @@ _ANAPHORA = frozenset(
 )
 # A follow-up that continues with "y", "pero", … keeps its story unless another holds its words
 # more than this many times better: it is most likely about the story it continues, even where
-# another article shares more of its words. (On the news tune half, "¿Y en cuál fue la situación
-# más grave?" after the protests in Bogotá still leaves: its story holds 0.48 of its words'
-# weight, an article quoting "La situación es muy grave" all of it.)
+# another article shares more of its words.
 CONTINUE_MARGIN = 2.0
 # Pronouns that are also articles ("¿quién la firmó?" but "¿qué es la carabela portuguesa?"):
 # one points back only right after the question word, where an article cannot stand.
 _ARTICLE_LIKE = frozenset("la los las".split())
 _QUESTION_WORDS = frozenset("que quien quienes cuando donde como cuanto cuanta cuantos cuantas cual cuales no".split())
 _FOLLOWUP_START = re.compile(r"^\W*(y|e|pero|entonces|tambien|ademas)\b", re.IGNORECASE)
+# "cuál" with no noun of its own after a preposition picks one of what was just told: "¿Y en cuál
+# fue la situación más grave?" after the attacked police stations is about those stations, though
+# its story holds 0.48 of its words' weight and an article quoting "La situación es muy grave" all.
+_WHICH_OF_THEM = re.compile(r"\b(?:en|de|a|con|por|para|desde|hasta) cual(?:es)? "
+                            r"(?:fue|fueron|es|son|era|eran|sera|seran|esta|estan|estuvo|hubo|hay|habia|se)\b")
 
 
 def is_followup(question: str, analyzer: Analyzer) -> bool:
@@ -64,7 +67,8 @@ def points_back(question: str, analyzer: Analyzer) -> bool:
     tokens, named = words(fold(question)), len(analyzer.terms(question))
     if named == 0:
         return True
-    if (any(t in _ANAPHORA for t in tokens) or "él" in re.findall(r"\w+", question.lower())) and named <= 3:
+    if (any(t in _ANAPHORA for t in tokens) or "él" in re.findall(r"\w+", question.lower())
+            or _WHICH_OF_THEM.search(" ".join(tokens))) and named <= 3:
         return True
     return any(t in _ARTICLE_LIKE and prev in _QUESTION_WORDS for prev, t in zip(tokens, tokens[1:])) and named <= 2
 

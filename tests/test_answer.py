@@ -59,6 +59,8 @@ def test_standalone_questions_are_not_followups(analyzer: Analyzer, question: st
 
 @pytest.mark.parametrize(("question", "expected"), [
     ("¿quién lo dijo?", True), ("¿Por qué?", True), ("¿Cuándo la firmaron?", True), ("¿qué dijo él?", True),
+    ("¿Y en cuál fue la situación más grave?", True), ("¿De cuáles se habló?", True),
+    ("¿En cuál ciudad fue la cumbre?", False), ("¿Cuál fue la situación más grave?", False),
     ("¿Dónde estuvo el youtuber?", False), ("¿Y qué recibe a cambio?", False), ("¿Qué es la carabela portuguesa?", False)])
 def test_points_back_only_by_a_pronoun_or_saying_nothing(analyzer: Analyzer, question: str, expected: bool) -> None:
     """A follow-up that points back stays in its story; one that only says little may leave it."""
