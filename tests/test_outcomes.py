@@ -176,6 +176,7 @@ def test_cuando_asks_for_a_date_only_as_a_question_word(question: str, kind: str
     # A verb after "cuántos" leaves the counted noun unsaid; a plural noun is kept.
     ("¿Y cuántos pidió la acusación particular?", None), ("y cuantos pidio la fiscalia", None),
     ("¿Cuántos llegaron?", None), ("¿Cuántas mujeres votaron?", "mujeres"), ("¿Cuántos militares murieron?", "militares"),
+    ("¿Y cuántos salen este jueves?", None), ("cuantas quedan", None), ("¿Cuánta agua cayó?", "agua"),
     # After "qué" a noun that folds like a verb form ("río" / "rió") stays the focus.
     ("¿Qué río atraviesa Varsovia?", "rio"),
     # Words that say which ones, between the question word and the noun, are passed over.
