@@ -28,8 +28,11 @@ _UNITS_OF_TIME = "segundos|minutos|horas|dias|semanas|meses|anos|decadas|siglos|
 
 # Patterns over the folded sentence (lowercase, no accents), except names and places.
 _FOUND: dict[str, re.Pattern[str]] = {
+    # A date as far back or ahead as it lies ("desde hace cinco años", "dentro de dos semanas")
+    # answers "¿Desde cuándo…?" / "¿Cuándo…?" as well as a calendar date.
     "date": re.compile(r"\b(1\d{3}|20\d{2}|siglos? [ivxl]+|siglo|\d{1,2}/\d{1,2}/\d{2,4}|"
-                       + "|".join(_MONTHS.split() + _DAYS.split()) + r")\b"),
+                       + "|".join(_MONTHS.split() + _DAYS.split())
+                       + rf"|(?:hace|dentro de) {_QUANTITY} ({_UNITS_OF_TIME}))\b"),
     "time": re.compile(r"\b(\d{1,2}[:.]\d{2}\s*(horas|hrs?|h|am|pm)?|\d{1,2}\s*(horas|hrs|am|pm|a\.m|p\.m)|"
                        r"a las (\d{1,2}|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce)|a la una|"
                        r"mediodia|medianoche|madrugada|de la manana|de la tarde|de la noche)\b"),

@@ -149,6 +149,11 @@ def test_question_words_ask_for_kinds(question: str, kind: str | None) -> None:
     ("date", "¿En qué año ocurrió?", "Ocurrió en junio de 2015.", True),
     ("date", "¿Cuándo ocurrió?", "Ocurrió en junio.", True),
     ("date", "¿En qué siglo surgió?", "Surgió en la primera mitad del siglo X.", True),
+    # A date as far back or ahead as it lies: "desde hace cinco años" says since when.
+    ("date", "desde cuando ponen esos nombres", "Desde hace cinco años los papás eligen esos nombres.", True),
+    ("date", "¿Cuándo abrirá?", "Abrirá dentro de dos semanas.", True),
+    ("date", "¿Cuándo abrirá?", "Hace falta que abra.", False),
+    ("date", "¿En qué año llegó?", "Llegó hace cinco años.", False),
 ])
 def test_a_length_or_date_asked_in_a_unit_needs_that_unit(kind: str, question: str, sentence: str, holds: bool) -> None:
     assert expected_kind(question) == kind
