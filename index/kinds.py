@@ -32,14 +32,14 @@ _FOUND: dict[str, re.Pattern[str]] = {
     # answers "¿Desde cuándo…?" / "¿Cuándo…?" as well as a calendar date.
     "date": re.compile(r"\b(1\d{3}|20\d{2}|siglos? [ivxl]+|siglo|\d{1,2}/\d{1,2}/\d{2,4}|"
                        + "|".join(_MONTHS.split() + _DAYS.split())
-                       + rf"|(?:hace|dentro de) {_QUANTITY} ({_UNITS_OF_TIME}))\b"),
+                       + rf"|(?:hace|dentro de) {_QUANTITY} ({_UNITS_OF_TIME})|\d{{1,4}} [ad]\. ?c)\b"),
     "time": re.compile(r"\b(\d{1,2}[:.]\d{2}\s*(horas|hrs?|h|am|pm)?|\d{1,2}\s*(horas|hrs|am|pm|a\.m|p\.m)|"
                        r"a las (\d{1,2}|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce)|a la una|"
                        r"mediodia|medianoche|madrugada|de la manana|de la tarde|de la noche)\b"),
     "money": re.compile(r"([$€£]\s?\d[\d.,]*|\b\d[\d.,]*\s*(mil |millones de |millon de |mdp|mdd)?"
                         r"(pesos|dolares|euros|libras|bolivares|soles|yenes|usd|eur|mxn|mdp|mdd)\b|"
                         r"\b(mil|millones|millon|miles) de (pesos|dolares|euros)\b)"),
-    "percent": re.compile(r"\d[\d.,]*\s*(%|por ciento)"),
+    "percent": re.compile(rf"(\d[\d.,]*\s*%|\b{_QUANTITY} por ciento)"),
     "age": re.compile(rf"\b(de {_QUANTITY} anos|{_QUANTITY} anos de edad|(tiene|tenia|tenian|cumplio|cumple|cumplira|"
                       rf"edad de|a los) {_QUANTITY}( anos)?)\b"),
     # "¿Cuánto tiempo lleva…?" is answered by the year it began as often as by a length.

@@ -154,6 +154,9 @@ def test_question_words_ask_for_kinds(question: str, kind: str | None) -> None:
     ("date", "¿Cuándo abrirá?", "Abrirá dentro de dos semanas.", True),
     ("date", "¿Cuándo abrirá?", "Hace falta que abra.", False),
     ("date", "¿En qué año llegó?", "Llegó hace cinco años.", False),
+    # A year before Christ has fewer than four digits; a share may be written in words.
+    ("date", "¿Cuándo fue la plaga?", "Fue durante la plaga de Atenas en 430 a. C.", True),
+    ("percent", "¿Qué porcentaje subió?", "Subió menos del dos por ciento al año.", True),
 ])
 def test_a_length_or_date_asked_in_a_unit_needs_that_unit(kind: str, question: str, sentence: str, holds: bool) -> None:
     assert expected_kind(question) == kind
