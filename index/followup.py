@@ -211,9 +211,9 @@ def from_story(stored: Storage, question: str, resolution: Resolution, vector: n
 
 
 def asks_for_said(question: str, every: list[ScoredSentence], fresh: list[ScoredSentence], analyzer: Analyzer) -> bool:
-    """Whether the follow-up asks for a sentence already given: its best-scored one holds every
-    one of the follow-up's own words (two or more), more than the best sentence not given does,
-    and what it asks for. One word in common is not enough: "¿Y en qué emisora lo dijo?" asks
+    """Whether the follow-up asks for a sentence already given: the best-scored of those holds
+    every one of the follow-up's own words (two or more), more than the best sentence not given
+    does, and the kind it asks for. One word in common is not enough: "¿Y en qué emisora lo dijo?" asks
     for a new fact about what was said, not for the sentence with "dijo" again.
 
     Why: a first answer may hold the next fact ("El año pasado… salían 30 autos por minuto"

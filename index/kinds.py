@@ -185,14 +185,17 @@ def focus_word(question: str) -> str | None:
     acusación?" after a sentence in years): none, rather than a count that must stand before
     "pidió". So does any word after "cuántos"/"cuántas" that is not a plural ("¿Y cuántos salen
     este jueves?": the counted noun is plural, and the lemma table leaves out "salen", whose
-    stem is its infinitive's). After "qué" the word is left as it is: folded, many nouns read as verbs ("río",
-    "fuerza"), and there the focus only weighs a sentence that uses it.
+    stem is its infinitive's). After "qué" the word is left as it is: folded, many nouns read
+    as verbs ("río", "fuerza"), and there the focus only weighs a sentence that uses it.
     """
     for match in _FOCUS.finditer(fold(question)):
         asking, word = match.groups()
-        if word not in _NOT_FOCUS:
-            counted = asking in ("cuantos", "cuantas")
-            return None if asking.startswith("cuant") and (_is_verb_form(word) or counted and word[-1] != "s") else word
+        if word in _NOT_FOCUS:
+            continue
+        plural_asked = asking in ("cuantos", "cuantas")
+        if asking.startswith("cuant") and (_is_verb_form(word) or plural_asked and not word.endswith("s")):
+            return None
+        return word
     return None
 
 
