@@ -210,12 +210,12 @@ def conclude(stored: Storage, settings: Settings, evidence: Evidence) -> Answer:
 
     Off-topic when retrieval found nothing about the question: the best sentence's topicality
     (``topicality``) is below ``refusal_threshold`` or its passage holds less than
-    ``refusal_min_coverage`` of the question's idf weight (either reading of the question will
-    do: one wrongly taken for a follow-up must not be refused for the previous turn's words).
-    Not in the article when the story was found but does not state what was asked: the question
-    asks for a kind of answer (an amount, a date, a name…) that no candidate sentence of the
-    story holds, or the best sentence scores below ``not_in_article_threshold``. Ungated evidence (a follow-up that
-    asks nothing but "¿Por qué?", already filtered by kind) is answered by any sentence.
+    ``refusal_min_coverage`` of the question's idf weight (either reading of the question will do:
+    one wrongly taken for a follow-up must not be refused for the previous turn's words). Not in the
+    article when the story was found but does not state what was asked: the question asks for a kind
+    of answer (an amount, a date, a name…) that no candidate sentence of the story holds, or the
+    best sentence scores below ``not_in_article_threshold``. Ungated evidence (a follow-up that asks
+    nothing but "¿Por qué?", already filtered by kind) is answered by any sentence.
     """
     question, resolved, sentences, passages = evidence.question, evidence.resolved, evidence.sentences, evidence.passages
     if not sentences:

@@ -18,14 +18,11 @@ from typing import Hashable, Sequence
 
 import faiss
 
-from .answer import (
-    AnswerWeights, Evidence, conclude, lacks_kind, nothing_to_search, score_sentences, unsaid, with_article,
-)
+from .answer import AnswerWeights, Evidence, conclude, nothing_to_search, score_sentences, with_article
 from .embedding import Encoder, QueryCache
 from .errors import IndexError_, IndexMismatch, IndexNotFound
 from .followup import (
-    FOLLOWUP_BOOST, answer_pool, asks_for_said, from_story, points_back, resolve_query, rests_on_story,
-    thread_vector,
+    FOLLOWUP_BOOST, answer_pool, from_story, may_answer, points_back, resolve_query, rests_on_story, thread_vector,
 )
 from .latest import LatestPage, about_articles, newest_page, page_of
 from .noise import strip_noise
@@ -177,14 +174,7 @@ class Engine:
             return Evidence(question, resolution.text, sentences, shown, gate=False)
         candidates = with_article(stored, pool.answer_from, pool.shown)
         every = score_sentences(stored, question, vectors[0], candidates, self.weights)
-        sentences = unsaid(every, resolution.said)
-        if sentences is not every and (lacks_kind(question, sentences) and not lacks_kind(question, every)
-                                       or asks_for_said(question, every, sentences, stored.analyzer)):
-            # No repeats, unless only a repeat states the asked kind, or the follow-up's own words
-            # point at it: an answer may already hold the next fact ("…la reina, de 94 años… su
-            # esposo, de 99 años" before "¿Y cuántos años tiene su marido?"), and "the article does
-            # not say" or the next sentence would be wrong.
-            sentences = every
+        sentences = may_answer(question, every, resolution.said, stored.analyzer)
         return Evidence(question, resolution.text, sentences, pool.shown, in_story=pool.in_story)
 
     def latest(self, about: str = "", page: int = 1, size: int = 10) -> LatestPage:

@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .answer import AnswerWeights, ScoredSentence, score_sentences, story_passages
+from .answer import AnswerWeights, ScoredSentence, lacks_kind, score_sentences, story_passages, unsaid
 from .coverage import passage_coverage
 from .kinds import expected_kind, kind_match
 from .lexical import Analyzer, fold, words
@@ -210,16 +210,29 @@ def from_story(stored: Storage, question: str, resolution: Resolution, vector: n
     return sentences, with_pool_first([holding], passages, k)
 
 
+def may_answer(question: str, every: list[ScoredSentence], said: Sequence[str],
+               analyzer: Analyzer) -> list[ScoredSentence]:
+    """The sentences that may answer a follow-up: none already given by its thread, unless only
+    a given one holds the kind asked, or the follow-up's own words point at one.
+
+    A first answer may hold the next fact: "…la reina, de 94 años… su esposo, de 99 años" before
+    "¿Y cuántos años tiene su marido?" ("the article does not say" would be wrong), or "El año
+    pasado… salían 30 autos por minuto", given for this year's count, before "¿Y cuántos salían
+    el año pasado?" (the best new sentence, "dos o tres autos por minuto", answers another thing).
+    """
+    fresh = unsaid(every, said)
+    if fresh is every:
+        return every
+    if lacks_kind(question, fresh) and not lacks_kind(question, every):
+        return every
+    return every if asks_for_said(question, every, fresh, analyzer) else fresh
+
+
 def asks_for_said(question: str, every: list[ScoredSentence], fresh: list[ScoredSentence], analyzer: Analyzer) -> bool:
     """Whether the follow-up asks for a sentence already given: the best-scored of those holds
     every one of the follow-up's own words (two or more), more than the best sentence not given
-    does, and the kind it asks for. One word in common is not enough: "¿Y en qué emisora lo dijo?" asks
-    for a new fact about what was said, not for the sentence with "dijo" again.
-
-    Why: a first answer may hold the next fact ("El año pasado… salían 30 autos por minuto"
-    given for this year's count); "¿Y cuántos salían el año pasado?" then asks for that very
-    sentence, and the best new one ("dos o tres autos por minuto") would answer another thing.
-    """
+    does, and the kind it asks for. One word in common is not enough: "¿Y en qué emisora lo
+    dijo?" asks for a new fact about what was said, not for the sentence with "dijo" again."""
     own = set(analyzer.terms(question))
     kept = {id(s) for s in fresh}
     said = next((s for s in every if id(s) not in kept), None)

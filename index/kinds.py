@@ -11,6 +11,7 @@ kind is answered only by a sentence that holds it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Callable
 
 from .lemmas import spanish_lemmas
@@ -153,14 +154,22 @@ _TIME_UNITS = ("segundo", "minuto", "hora", "dia", "semana", "mes", "ano", "deca
 _DURATION_UNIT_ASKED = re.compile(rf"\bcuant[oa]s ({'|'.join(_TIME_UNITS)})")
 
 
+@lru_cache(maxsize=256)
+def _read_question(question: str) -> tuple[str, str | None, str | None]:
+    """The folded question, the date unit it asks for ("dia", "ano", "mes") and the length unit
+    ("¿Cuántos años…?"): read once per question, not once for each candidate sentence."""
+    asked = fold(question)
+    unit, length = _DATE_UNIT_ASKED.search(asked), _DURATION_UNIT_ASKED.search(asked)
+    return asked, unit.group(1) if unit else None, length.group(1) if length else None
+
+
 def kind_match(kind: str | None, sentence: str, question: str) -> float:
     """1.0 when the sentence holds something of the expected kind that the question does not."""
-    asked = fold(question)
-    unit = _DATE_UNIT_ASKED.search(asked) if kind == "date" else None
-    values = {m.group(0) for m in _DATE_UNIT[unit.group(1)].finditer(fold(sentence))} if unit else found(kind, sentence)
-    length = _DURATION_UNIT_ASKED.search(asked) if kind == "duration" else None
-    if length:
-        longer = _TIME_UNITS[_TIME_UNITS.index(length.group(1)):]
+    asked, date_unit, length_unit = _read_question(question)
+    unit = date_unit if kind == "date" else None
+    values = {m.group(0) for m in _DATE_UNIT[unit].finditer(fold(sentence))} if unit else found(kind, sentence)
+    if kind == "duration" and length_unit:
+        longer = _TIME_UNITS[_TIME_UNITS.index(length_unit):]
         values = {v for v in values if any(u in v for u in longer) or v.startswith("desde")}
     if kind == "reason":  # "¿Para qué sirve?" is answered by a "para": the asked word counts here
         return 1.0 if values else 0.0

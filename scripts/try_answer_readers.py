@@ -50,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from index.answer import AnswerWeights  # noqa: E402
+from index.kinds import expected_kind  # noqa: E402
 from index.settings import Settings  # noqa: E402
 from tune_answer import Asked, add_set_arguments, fit, news_rows, open_sets, squad_rows, write_report  # noqa: E402
 
@@ -96,8 +97,6 @@ def linear(c: float, expand: Callable[[Asked], Asked] = lambda r: r) -> Callable
 
 
 def kind_of(row: Asked) -> str:
-    from index.kinds import expected_kind
-
     return KIND_GROUPS.get(expected_kind(row.question) or "", "none")
 
 
