@@ -164,7 +164,7 @@ def topical_terms(rows: list[Asked], w: np.ndarray) -> np.ndarray:
     picks = [int(np.argmax(r.features @ w)) for r in rows]
     dense, context = FEATURES.index("dense"), FEATURES.index("context")
     return np.array([[float(r.features[i] @ w), float(r.coverage[i]), float(r.features[i, dense]),
-                      float(r.features[i, context])] for r, i in zip(rows, picks)])
+                      float(r.features[i, context])] for r, i in zip(rows, picks)]).reshape(-1, 1 + len(TOPICAL))
 
 
 def fit_topicality(answerable: list[Asked], off_topic: list[Asked], w: np.ndarray, c: float = 1.0) -> np.ndarray:
@@ -197,10 +197,10 @@ def calibrate(rows: list[Asked], w: np.ndarray, off_topic: list[Asked], topic: n
     other_off = [r for r in off_topic if r.source != "news"]
 
     def topical(group: list[Asked]) -> tuple[np.ndarray, np.ndarray]:
-        score, cov = best(group, w)
-        if topic is None or not len(group):
-            return score, cov
-        return topical_terms(group, w)[:, 1:] @ topic + score, cov
+        if topic is None:
+            return best(group, w)
+        terms = topical_terms(group, w)  # the score, then the TOPICAL terms (coverage first)
+        return terms[:, 0] + terms[:, 1:] @ topic, terms[:, 1]
 
     a_score, _ = best(answerable, w)
     a_topic, a_cov = topical(answerable)
