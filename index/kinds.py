@@ -81,7 +81,7 @@ _EXPECT = (
                 # "¿A cuánto asciende el valor de lo robado?", "¿De cuánto sería la multa?"
                 r"cuanto( \w+){0,3} (el|la|los|las|su|sus) (valor|precio|costo|coste|monto|multa|sueldo|salario|"
                 r"fianza|deuda|premio|indemnizacion|recompensa|penalizacion|pago|presupuesto|inversion))\b"), "money"),
-    (re.compile(r"\b(cuando|que ano|en que ano|que fecha|que siglo|que dia|que mes|desde cuando|hasta cuando)\b"),
+    (re.compile(r"\b(cuando|que anos?|en que anos?|que fechas?|que siglo|que dias?|que mes|que meses|desde cuando|hasta cuando)\b"),
      "date"),
     (re.compile(r"\b(cuantos|cuantas|cuanto|cuanta|que cantidad|que numero)\b"), "count"),
     (re.compile(r"\b(quien|quienes|a quien|de quien|a quienes)\b"), "person"),
@@ -108,6 +108,18 @@ _OTHER_QUESTION_WORD = re.compile(
     r"por que|por q|pq)\b")
 
 
+# Question words as typed in a chat: "q edad tiene…", "pq lo hizo", "xq no fue".
+_CHAT_SPELLINGS = ((re.compile(r"\b(?:pq|xq|porq)\b"), "por que"), (re.compile(r"\bq\b"), "que"))
+
+
+def spelled_out(folded: str) -> str:
+    """A folded question with the chat spellings of its question words written out, so "q edad"
+    asks for an age as "qué edad" does."""
+    for pattern, words in _CHAT_SPELLINGS:
+        folded = pattern.sub(words, folded)
+    return folded
+
+
 def expected_kind(question: str) -> str | None:
     """The kind of answer a Spanish question word asks for, if it says."""
     lowered = question.lower()
@@ -115,7 +127,7 @@ def expected_kind(question: str) -> str | None:
     if _WHEN.search(lowered) and (_OTHER_QUESTION_WORD.search(lowered) or asking > 0):
         # Before the "¿" it opens a clause ("Cuando la desigualdad es menor, ¿hay más…?").
         lowered = _WHEN.sub(" ", lowered) if asking <= 0 else _WHEN.sub(" ", lowered[:asking]) + lowered[asking:]
-    folded = fold(lowered)
+    folded = spelled_out(fold(lowered))
     return next((kind for pattern, kind in _EXPECT if pattern.search(folded)), None)
 
 
@@ -140,7 +152,7 @@ def found(kind: str | None, sentence: str) -> set[str]:
 
 # "¿Qué día…?", "¿En qué año…?", "¿Qué mes…?" ask for a date that precise: a month does not say
 # the day, nor a weekday the year.
-_DATE_UNIT_ASKED = re.compile(r"\b(?:que|cual|cuál) (dia|ano|mes)\b")
+_DATE_UNIT_ASKED = re.compile(r"\b(?:que|cual|cuál) (dia|ano|mes)(?:s|es)?\b")
 _DATE_UNIT = {
     "dia": re.compile(rf"\b(\d{{1,2}} de ({'|'.join(_MONTHS.split())})|{'|'.join(_DAYS.split())}|dia \d{{1,2}})\b"),
     "ano": re.compile(r"\b(1\d{3}|20\d{2})\b"),
@@ -158,7 +170,7 @@ _DURATION_UNIT_ASKED = re.compile(rf"\bcuant[oa]s ({'|'.join(_TIME_UNITS)})")
 def _read_question(question: str) -> tuple[str, str | None, str | None]:
     """The folded question, the date unit it asks for ("dia", "ano", "mes") and the length unit
     ("¿Cuántos años…?"): read once per question, not once for each candidate sentence."""
-    asked = fold(question)
+    asked = spelled_out(fold(question))
     unit, length = _DATE_UNIT_ASKED.search(asked), _DURATION_UNIT_ASKED.search(asked)
     return asked, unit.group(1) if unit else None, length.group(1) if length else None
 
@@ -197,7 +209,7 @@ def focus_word(question: str) -> str | None:
     stem is its infinitive's). After "qué" the word is left as it is: folded, many nouns read
     as verbs ("río", "fuerza"), and there the focus only weighs a sentence that uses it.
     """
-    for match in _FOCUS.finditer(fold(question)):
+    for match in _FOCUS.finditer(spelled_out(fold(question))):
         asking, word = match.groups()
         if word in _NOT_FOCUS:
             continue
