@@ -111,12 +111,14 @@ def test_roughly_a_third_of_answerables_are_colloquial():
     assert 0.25 <= share <= 0.45, share
 
 
-def test_both_splits_have_every_kind_in_similar_numbers():
+def test_both_splits_have_every_kind_and_the_holdout_half_is_not_thin():
+    """The tune half may hold more (items to learn from); the holdout half keeps enough of each
+    kind for its figures to mean something."""
     by = Counter((item["kind"], item["split"]) for item in ITEMS)
     for kind in KINDS:
         tune, holdout = by[(kind, "tune")], by[(kind, "holdout")]
         assert tune > 0 and holdout > 0, kind
-        assert abs(tune - holdout) <= 0.25 * (tune + holdout), (kind, tune, holdout)
+        assert holdout >= 0.25 * (tune + holdout), (kind, tune, holdout)
 
 
 def test_every_question_kind_is_asked():
