@@ -108,8 +108,9 @@ _OTHER_QUESTION_WORD = re.compile(
     r"por que|por q|pq)\b")
 
 
-# Question words as typed in a chat: "q edad tiene…", "pq lo hizo", "xq no fue".
-_CHAT_SPELLINGS = ((re.compile(r"\b(?:pq|xq|porq)\b"), "por que"), (re.compile(r"\bq\b"), "que"))
+# Question words as typed in a chat: "q edad tiene…", "pq lo hizo", "xq no fue", "x q".
+_CHAT_SPELLINGS = ((re.compile(r"\b(?:pq|xq|porq)\b"), "por que"), (re.compile(r"\bq\b"), "que"),
+                   (re.compile(r"\bx\b"), "por"))
 
 
 def spelled_out(folded: str) -> str:
