@@ -24,6 +24,7 @@ from .search import Candidate, Ranked, to_hit
 from .settings import Settings
 from .storage import Storage
 from .store import ChunkRow
+from .unstated import says_unstated
 
 
 # What a candidate sentence is scored on; ``AnswerWeights`` holds one weight for each.
@@ -213,8 +214,9 @@ def conclude(stored: Storage, settings: Settings, evidence: Evidence) -> Answer:
     ``refusal_min_coverage`` of the question's idf weight (either reading of the question will do:
     one wrongly taken for a follow-up must not be refused for the previous turn's words). Not in the
     article when the story was found but does not state what was asked: the question asks for a kind
-    of answer (an amount, a date, a name…) that no candidate sentence of the story holds, or the
-    best sentence scores below ``not_in_article_threshold``. Ungated evidence (a follow-up that asks
+    of answer (an amount, a date, a name…) that no candidate sentence of the story holds, the best
+    sentence says the fact is unknown or withheld ("sigue bajo investigación", ``unstated``), or it
+    scores below ``not_in_article_threshold``. Ungated evidence (a follow-up that asks
     nothing but "¿Por qué?", already filtered by kind) is answered by any sentence.
     """
     question, resolved, sentences, passages = evidence.question, evidence.resolved, evidence.sentences, evidence.passages
@@ -227,7 +229,8 @@ def conclude(stored: Storage, settings: Settings, evidence: Evidence) -> Answer:
         weak = topical < settings.refusal_threshold or covered < settings.refusal_min_coverage
         if weak and not evidence.in_story:
             return refused(question, passages, resolved, best.score)
-        if best.score < settings.not_in_article_threshold or lacks_kind(question, sentences):
+        if (best.score < settings.not_in_article_threshold or lacks_kind(question, sentences)
+                or says_unstated(question, best.text)):
             return Answer(question, False, "", highlighted(passages, [best]), resolved, best.score,
                           closest_titles(passages), outcome="not_in_article", closest=best.text)
     chosen = compose(best, sentences, settings.answer_max_chars)

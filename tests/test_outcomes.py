@@ -131,7 +131,8 @@ def test_finer_kinds_are_asked_and_found(question: str, kind: str, sentence: str
     ("¿Por qué lo cerraron?", "reason"), ("¿Dónde nació?", "place"), ("¿Cómo lo hizo?", None),
     # Question words as typed in a chat, and a date asked in the plural.
     ("q edad tiene el chaval", "age"), ("a q hora empieza", "time"), ("pq lo cerraron", "reason"),
-    ("xq no fue", "reason"), ("q dias hay reclutamiento", "date"), ("¿En qué años ganó?", "date"),
+    ("xq no fue", "reason"), ("y x q dicen q no fueron ellos", "reason"), ("q dias hay reclutamiento", "date"),
+    ("¿En qué años ganó?", "date"),
 ])
 def test_question_words_ask_for_kinds(question: str, kind: str | None) -> None:
     assert expected_kind(question) == kind
@@ -218,3 +219,34 @@ def test_a_count_must_stand_before_the_counted_noun(engine: Engine) -> None:
     assert value_before("Solo lanzó un misil.", missiles, analyse)
     assert value_before("Tuvo cero misiles operativos.", missiles, analyse)
     assert engine.ask(MISSILES).outcome == "not_in_article"
+
+
+def test_a_story_that_says_the_fact_is_unknown_is_not_answered_as_fact(fake_settings: Settings) -> None:
+    """"La causa sigue bajo investigación" is the closest sentence, not the cause."""
+    (fake_settings.articles_dir / "incendio.txt").write_text(
+        "Incendio de Silverado\nEl incendio de Silverado comenzó el lunes cerca de Irvine y quemó 5.000 hectáreas.\n"
+        "La causa del incendio sigue bajo investigación.\n", encoding="utf-8")
+    build_index(fake_settings, encoder=FakeEncoder())
+    engine = Engine.open(fake_settings.model_copy(update={"refusal_threshold": 0.7, "refusal_min_coverage": 0.2}),
+                         FakeEncoder())
+    answer = engine.ask("¿Cuál fue la causa del incendio?")
+    assert answer.outcome == "not_in_article" and answer.answer == ""
+    assert "bajo investigación" in answer.closest
+    assert "hectáreas" in engine.ask("¿Cuántas hectáreas quemó el incendio de Silverado?").answer
+
+
+@pytest.mark.parametrize(("question", "sentence", "unstated"), [
+    ("¿Qué causó el incendio?", "La causa del incendio sigue bajo investigación.", True),
+    ("¿Quién es el detenido?", "Las autoridades no precisaron su identidad.", True),
+    ("cuantos autos salieron", "La Guardia Nacional informó que no proporcionará cifras oficiales.", True),
+    ("¿Cuándo será la feria?", "La nueva fecha está por definir.", True),
+    ("¿Quién es el agresor?", "Se desconoce la identidad del agresor.", True),
+    # A question about the withholding itself is answered by it.
+    ("¿Por qué no dará cifras la Guardia Nacional?", "Informó que no proporcionará cifras oficiales.", False),
+    ("¿Qué causó el incendio?", "Un rayo causó el incendio, según los bomberos.", False),
+    ("¿Quién investiga el caso?", "La fiscalía investiga el caso desde el lunes.", False),
+])
+def test_a_sentence_that_says_the_fact_is_unknown(question: str, sentence: str, unstated: bool) -> None:
+    from index.unstated import says_unstated
+
+    assert says_unstated(question, sentence) == unstated
