@@ -41,8 +41,9 @@ _FOUND: dict[str, re.Pattern[str]] = {
                         r"(pesos|dolares|euros|libras|bolivares|soles|yenes|usd|eur|mxn|mdp|mdd)\b|"
                         r"\b(mil|millones|millon|miles) de (pesos|dolares|euros)\b)"),
     "percent": re.compile(rf"(\d[\d.,]*\s*%|\b{_QUANTITY} por ciento)"),
+    # "tiene 45," and "a la edad de siete meses" are ages; "tiene dos juicios" is not.
     "age": re.compile(rf"\b(de {_QUANTITY} anos|{_QUANTITY} anos de edad|(tiene|tenia|tenian|cumplio|cumple|cumplira|"
-                      rf"edad de|a los) {_QUANTITY}( anos)?)\b"),
+                      rf"edad de|a los) {_QUANTITY}( anos| meses|(?=\s*[,.;:)]|\s*$)))\b"),
     # "¿Cuánto tiempo lleva…?" is answered by the year it began as often as by a length.
     "duration": re.compile(rf"\b({_QUANTITY} ({_UNITS_OF_TIME})|durante (todo |toda |mas de )?\w+ ({_UNITS_OF_TIME})|"
                            r"desde\b[^.;]{0,30}?\b(1\d{3}|20\d{2}))\b"),
@@ -56,7 +57,10 @@ _FOUND: dict[str, re.Pattern[str]] = {
 _AGE_OF_SOMEONE = re.compile(
     rf"(?:,|\b(?:joven|jovenes|hombre|mujer|nino|nina|menor|anciano|anciana|senor|senora|chico|chica|adolescente|"
     rf"bebe|persona|sujeto|individuo|muchacho|muchacha|varon|paciente|victima))\s+de {_QUANTITY} anos\b|"
-    rf"\b{_QUANTITY} anos de edad\b")
+    rf"\b{_QUANTITY} anos de edad\b|\b(?:tiene|tienen|tenia|tenian|cumple|cumplio|cumplira|cumplia) {_QUANTITY} anos\b")
+# "la población mayor de 80 años", "menos de 18 años": an age bound, nobody's age (nor a length); "un menor
+# de 15 años" is a minor's age.
+_AGE_BOUND = re.compile(rf"\b(?:mayor|mayores|menores|mas|menos) de {_QUANTITY} anos\b")
 _NUMERAL = re.compile(r"\d[\d.,]*\d|\d")
 _YEAR = re.compile(r"1\d{3}|20\d{2}")
 _AMOUNT_WORD = re.compile(rf"\b({_NUMBER_WORDS})\b")
@@ -147,8 +151,9 @@ def found(kind: str | None, sentence: str) -> set[str]:
     pattern = _FOUND.get(kind)
     if pattern is None:
         return set()
+    bounds = [m.span() for m in _AGE_BOUND.finditer(folded)] if kind in ("age", "duration") else []
     ages = [m.span() for m in _AGE_OF_SOMEONE.finditer(folded)] if kind == "duration" else []
-    return {m.group(0) for m in pattern.finditer(folded) if not any(a <= m.start() < b for a, b in ages)}
+    return {m.group(0) for m in pattern.finditer(folded) if not any(a <= m.start() < b for a, b in ages + bounds)}
 
 
 # "¿Qué día…?", "¿En qué año…?", "¿Qué mes…?" ask for a date that precise: a month does not say

@@ -116,6 +116,14 @@ def test_a_question_without_question_word_is_not_reworded() -> None:
     ("¿A qué hora empezó?", "time", "Empezó el martes.", False),
     ("¿A qué hora empezó?", "time", "La vacuna llegó a las personas mayores.", False),
     ("¿A qué hora empezó?", "time", "Empezó a las diez.", True),
+    # Someone's age, not a bound for a group nor "tiene" before a count.
+    ("¿Qué edad tiene la médica?", "age", "Invitó a la población mayor de 80 años a vacunarse.", False),
+    ("¿Qué edad tiene el detenido?", "age", "Tiene dos procesos penales abiertos.", False),
+    ("¿Qué edad tiene el detenido?", "age", "Pérez, que tiene 45, no declaró.", True),
+    ("¿Qué edad tiene el detenido?", "age", "Detuvieron a un menor de 15 años.", True),
+    ("¿Cuántos años tenía al mudarse?", "age", "Se mudó a la edad de siete meses.", True),
+    ("¿Cuánto tiempo estuvo hospitalizado?", "duration", "Van Iwaarden tenía 26 años cuando se quemó.", False),
+    ("¿Cuánto tiempo estuvo hospitalizado?", "duration", "Pasó 114 días en el centro de quemados.", True),
 ])
 def test_finer_kinds_are_asked_and_found(question: str, kind: str, sentence: str, values: bool) -> None:
     assert expected_kind(question) == kind
