@@ -29,11 +29,12 @@ _UNITS_OF_TIME = "segundos|minutos|horas|dias|semanas|meses|anos|decadas|siglos|
 
 # Patterns over the folded sentence (lowercase, no accents), except names and places.
 _FOUND: dict[str, re.Pattern[str]] = {
-    # A date as far back or ahead as it lies ("desde hace cinco años", "dentro de dos semanas")
-    # answers "¿Desde cuándo…?" / "¿Cuándo…?" as well as a calendar date.
+    # A date as far back or ahead as it lies ("desde hace cinco años", "dentro de dos semanas", "en
+    # las últimas dos semanas") answers "¿Desde cuándo…?" / "¿Cuándo…?" as well as a calendar date.
     "date": re.compile(r"\b(1\d{3}|20\d{2}|siglos? [ivxl]+|siglo|\d{1,2}/\d{1,2}/\d{2,4}|"
                        + "|".join(_MONTHS.split() + _DAYS.split())
-                       + rf"|(?:hace|dentro de) {_QUANTITY} ({_UNITS_OF_TIME})|\d{{1,4}} [ad]\. ?c)\b"),
+                       + rf"|(?:hace|dentro de|(?:las|los) (?:ultimas|ultimos|pasadas|pasados|proximas|proximos)) "
+                       + rf"{_QUANTITY} ({_UNITS_OF_TIME})|\d{{1,4}} [ad]\. ?c)\b"),
     "time": re.compile(r"\b(\d{1,2}[:.]\d{2}\s*(horas|hrs?|h|am|pm)?|\d{1,2}\s*(horas|hrs|am|pm|a\.m|p\.m)|"
                        r"a las (\d{1,2}|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce)|a la una|"
                        r"mediodia|medianoche|madrugada|de la manana|de la tarde|de la noche)\b"),
@@ -45,7 +46,7 @@ _FOUND: dict[str, re.Pattern[str]] = {
     "age": re.compile(rf"\b(de {_QUANTITY} anos|{_QUANTITY} anos de edad|(tiene|tenia|tenian|cumplio|cumple|cumplira|"
                       rf"edad de|a los) {_QUANTITY}( anos| meses|(?=\s*[,.;:)]|\s*$)))\b"),
     # "¿Cuánto tiempo lleva…?" is answered by the year it began as often as by a length.
-    "duration": re.compile(rf"\b({_QUANTITY} ({_UNITS_OF_TIME})|durante (todo |toda |mas de )?\w+ ({_UNITS_OF_TIME})|"
+    "duration": re.compile(rf"\b({_QUANTITY} ({_UNITS_OF_TIME})|(milesimas|centesimas|decimas) de segundo|durante (todo |toda |mas de )?\w+ ({_UNITS_OF_TIME})|"
                            r"desde\b[^.;]{0,30}?\b(1\d{3}|20\d{2}))\b"),
     "reason": re.compile(
         r"\b(porque|debido a|ya que|puesto que|dado que|a causa de|por culpa de|gracias a|para|a fin de|"

@@ -166,6 +166,8 @@ def test_question_words_ask_for_kinds(question: str, kind: str | None) -> None:
     ("date", "¿Cuándo abrirá?", "Abrirá dentro de dos semanas.", True),
     ("date", "¿Cuándo abrirá?", "Hace falta que abra.", False),
     ("date", "¿En qué año llegó?", "Llegó hace cinco años.", False),
+    ("date", "¿Y desde cuándo han ido a más?", "Se han intensificado en las últimas dos semanas.", True),
+    ("duration", "¿Y cuánto tarda en picar?", "Su picadura se produce en milésimas de segundo.", True),
     # A year before Christ has fewer than four digits; a share may be written in words.
     ("date", "¿Cuándo fue la plaga?", "Fue durante la plaga de Atenas en 430 a. C.", True),
     ("percent", "¿Qué porcentaje subió?", "Subió menos del dos por ciento al año.", True),
