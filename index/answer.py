@@ -11,14 +11,15 @@ with the closest titles.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
 from .coverage import passage_coverage, sentence_coverages
-from .kinds import SCORED_KINDS, expected_kind, focus_word, kind_match, value_before
-from .lexical import Analyzer
+from .kinds import SCORED_KINDS, expected_kind, focus_word, found, kind_match, value_before
+from .lexical import Analyzer, fold
 from .records import Answer, Passage
 from .search import Candidate, Ranked, to_hit
 from .settings import Settings
@@ -88,12 +89,15 @@ def said_before(sentence: str, answers: Sequence[str]) -> bool:
     """Whether the sentence was (part of) an answer already given.
 
     An answer may join two sentences, and a long one is clipped with an ellipsis: then the
-    sentence counts as said when the clipped answer ends with its beginning.
+    sentence counts as said when the clipped answer ends with its beginning, or, clipped at both
+    ends around what was asked (``clip``), lies inside it.
     """
     text = " ".join(sentence.split())
     if not text:
         return False
     for answer in answers:
+        if answer.startswith("…") and answer.strip("…").rstrip(",;: ") in text:  # clipped at both ends
+            return True
         at = answer.find(text[:20])
         if at >= 0 and (text in answer or answer.endswith("…") and text.startswith(answer[at:-1].rstrip())):
             return True
@@ -234,7 +238,7 @@ def conclude(stored: Storage, settings: Settings, evidence: Evidence) -> Answer:
             return Answer(question, False, "", highlighted(passages, [best]), resolved, best.score,
                           closest_titles(passages), outcome="not_in_article", closest=best.text)
     chosen = compose(best, sentences, settings.answer_max_chars)
-    text = clip(" ".join(s.text for s in chosen), settings.answer_max_chars)
+    text = clip(" ".join(s.text for s in chosen), settings.answer_max_chars, question, stored.analyzer)
     return Answer(question, True, text, highlighted(passages, chosen), resolved, best.score, closest_titles(passages))
 
 
@@ -296,9 +300,41 @@ def compose(best: ScoredSentence, ranked: list[ScoredSentence], max_chars: int,
     return sorted(chosen, key=lambda s: s.start)
 
 
-def clip(text: str, max_chars: int) -> str:
-    """Cut an over-long sentence at a word boundary; the ellipsis marks the cut."""
+def clip(text: str, max_chars: int, question: str = "", analyzer: Analyzer | None = None) -> str:
+    """Cut an over-long sentence at word boundaries; an ellipsis marks each cut.
+
+    The stretch kept is the one holding most of what was asked (the question's words, and twice
+    over the values of the kind it asks for), the earliest such: a 450-character sentence may
+    say "cada seis años", the length asked about, only in its last line.
+    """
     if len(text) <= max_chars:
         return text
-    cut = text[: max_chars - 1].rsplit(" ", 1)[0]
-    return cut.rstrip(",;:") + "…"
+    start = _focus_start(text, max_chars - 2, question, analyzer) if analyzer and question else 0
+    if start == 0:
+        cut = text[: max_chars - 1].rsplit(" ", 1)[0]
+        return cut.rstrip(",;:") + "…"
+    rest = text[start:]
+    if len(rest) + 1 <= max_chars:
+        return "…" + rest
+    cut = rest[: max_chars - 2].rsplit(" ", 1)[0]
+    return "…" + cut.rstrip(",;:") + "…"
+
+
+def _focus_start(text: str, width: int, question: str, analyzer: Analyzer) -> int:
+    """Where the stretch of ``width`` characters holding most of the asked starts (a word's start)."""
+    asked = set(analyzer.terms(question))
+    spans = [m.span() for m in re.finditer(r"\S+", text)]
+    weight = [float(bool(asked.intersection(analyzer.document_terms(text[a:b])))) for a, b in spans]
+    folded = fold(text)
+    if len(folded) == len(text):
+        for value in found(expected_kind(question), text):
+            for m in re.finditer(re.escape(value if value in text else fold(value)), text if value in text else folded):
+                for i, (a, b) in enumerate(spans):
+                    if a < m.end() and b > m.start():
+                        weight[i] += 2.0
+    best, best_start = -1.0, 0
+    for i, (a, _) in enumerate(spans):
+        held = sum(w for (_, end), w in zip(spans[i:], weight[i:]) if end - a <= width)
+        if held > best:
+            best, best_start = held, a
+    return best_start

@@ -363,6 +363,24 @@ def test_clip_cuts_at_a_word() -> None:
     assert clipped.endswith("…") and len(clipped) <= 16 and " ".join(clipped[:-1].split()) in "una frase bastante"
 
 
+LONG = ("El especialista del Instituto de Investigaciones Jurídicas dijo que es urgente que se reforme la ley de "
+        "partidos para que establezcan mejores prácticas democráticas en su vida interna y para que los ciudadanos "
+        "tengan mayor libertad para organizarse en cualquier momento, y no cada seis años como lo marca la ley electoral.")
+
+
+def test_a_long_sentence_is_clipped_around_what_was_asked(analyzer: Analyzer) -> None:
+    """The length asked for comes in the sentence's last line: the clip keeps it, marked at both
+    ends, and a follow-up still counts the sentence as said."""
+    question = "¿Cada cuánto permite la ley electoral formar nuevos partidos?"
+    clipped = clip(LONG, 160, question, analyzer)
+    assert clipped.startswith("…") and "cada seis años como lo marca la ley electoral." in clipped
+    assert len(clipped) <= 160 and clipped[1:].split()[0] in LONG.split()
+    assert said_before(LONG, [clipped]) and not said_before("Otra frase.", [clipped])
+    # Where the beginning holds as much of what was asked, it is kept as before.
+    assert clip(LONG, 160, "¿Qué dijo el especialista del Instituto de Investigaciones Jurídicas?",
+                analyzer) == clip(LONG, 160)
+
+
 def test_answer_respects_max_chars(engine: Engine) -> None:
     answer = engine.ask("¿Qué recibe Pionyang a cambio?")
     assert len(answer.answer) <= engine.settings.answer_max_chars
