@@ -86,6 +86,14 @@ def test_other_aliases(analyzer: Analyzer, a: str, b: str) -> None:
     assert analyzer.terms(a) == analyzer.terms(b)
 
 
+@pytest.mark.parametrize("a,b", [("foto", "fotografía"), ("fotos", "fotografías"), ("la tele", "la televisión"),
+                                 ("profe", "profesora"), ("bici", "bicicleta"), ("peli", "película"),
+                                 ("el finde", "el fin de semana"), ("km", "kilómetros"), ("kilos", "kg")])
+def test_a_word_clipped_as_people_type_it_is_the_whole_word(analyzer: Analyzer, a: str, b: str) -> None:
+    """"y q foto subio" must meet "compartió una fotografía"."""
+    assert analyzer.terms(a) == analyzer.terms(b)
+
+
 def test_loose_associations_are_not_aliases(analyzer: Analyzer) -> None:
     assert analyzer.terms("Rusia") != analyzer.terms("Kremlin")
     assert analyzer.terms("ruso") != analyzer.terms("Moscú")
