@@ -116,55 +116,55 @@ class Settings(BaseSettings):
         "depend on top_k (the pool the re-rank weight was tuned on)",
     )
     refusal_threshold: float = Field(
-        89.3471, description="Off-topic when the best sentence's topicality (its score plus the refusal weights' terms) is below this (calibrated on the news tune half by scripts/tune_answer.py)"
+        108.4168, description="Off-topic when the best sentence's topicality (its score plus the refusal weights' terms) is below this (calibrated on the news tune half by scripts/tune_answer.py)"
     )
     refusal_min_coverage: float = Field(
         0.0, description="Off-topic when the best sentence's passage holds less than this share of the question's idf weight"
     )
     refusal_coverage_weight: float = Field(
-        4.8087, description="Off-topic decision: weight of the best passage's share of the question's idf weight, "
+        8.1241, description="Off-topic decision: weight of the best passage's share of the question's idf weight, "
         "added to the best sentence's score"
     )
     refusal_dense_weight: float = Field(
-        33.654, description="Off-topic decision: weight of the best sentence's cosine with the question, added to its score"
+        42.0137, description="Off-topic decision: weight of the best sentence's cosine with the question, added to its score"
     )
     refusal_context_weight: float = Field(
-        60.5858, description="Off-topic decision: weight of the best passage's cosine with the question, added to the "
+        74.998, description="Off-topic decision: weight of the best passage's cosine with the question, added to the "
         "best sentence's score"
     )
     not_in_article_threshold: float = Field(
         float("-inf"), description="Say the article does not state it when the best sentence's score is below this "
         "(calibrated on the news tune half by scripts/tune_answer.py)"
     )
-    answer_lexical_weight: float = Field(3.236, description="Answer sentence: weight of term coverage")
-    answer_dense_weight: float = Field(4.7305, description="Answer sentence: weight of cosine with the question")
+    answer_lexical_weight: float = Field(3.2713, description="Answer sentence: weight of term coverage")
+    answer_dense_weight: float = Field(4.822, description="Answer sentence: weight of cosine with the question")
     answer_passage_weight: float = Field(
-        1.1088, description="Answer sentence: weight of its passage's retrieval score relative to the best passage"
+        1.1355, description="Answer sentence: weight of its passage's retrieval score relative to the best passage"
     )
     answer_kind_weight: float = Field(
-        1.0013, description="Answer sentence: bonus when it holds the date, hour, amount, count, age, duration, share "
+        1.0595, description="Answer sentence: bonus when it holds the date, hour, amount, count, age, duration, share "
         "or name the question word asks for"
     )
     answer_kind_loose_weight: float = Field(
-        0.0803, description="Answer sentence: bonus when it holds the cause or place the question asks for"
+        0.0308, description="Answer sentence: bonus when it holds the cause or place the question asks for"
     )
     answer_kind_missing_weight: float = Field(
-        -1.0817, description="Answer sentence: weight (usually negative) when the question asks for a kind it does not hold"
+        -1.0904, description="Answer sentence: weight (usually negative) when the question asks for a kind it does not hold"
     )
     answer_article_weight: float = Field(
-        1.2651, description="Answer sentence: bonus when it belongs to the best passage's article"
+        1.2609, description="Answer sentence: bonus when it belongs to the best passage's article"
     )
-    answer_lead_weight: float = Field(0.1491, description="Answer sentence: bonus when it is in its article's first passage")
+    answer_lead_weight: float = Field(0.1474, description="Answer sentence: bonus when it is in its article's first passage")
     answer_novelty_weight: float = Field(
-        -1.12, description="Answer sentence: weight of the share of its words the question does not use"
+        -1.0133, description="Answer sentence: weight of the share of its words the question does not use"
     )
     answer_focus_weight: float = Field(
-        0.6368, description="Answer sentence: bonus when it uses the noun the question asks about (club in ¿Qué club…?)"
+        0.7091, description="Answer sentence: bonus when it uses the noun the question asks about (club in ¿Qué club…?)"
     )
     answer_focus_value_weight: float = Field(
-        -0.3312, description="Answer sentence: bonus when a number stands right before the noun a ¿Cuántos…? asks about"
+        -0.4474, description="Answer sentence: bonus when a number stands right before the noun a ¿Cuántos…? asks about"
     )
-    answer_context_weight: float = Field(1.2048, description="Answer sentence: weight of its passage's cosine with the question")
+    answer_context_weight: float = Field(1.3138, description="Answer sentence: weight of its passage's cosine with the question")
     answer_max_chars: int = Field(400, ge=80, description="Longest answer (one or two sentences)")
     flat_index_max: int = Field(
         150_000,
