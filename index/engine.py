@@ -118,8 +118,7 @@ class Engine:
         about it and are stripped before analysis; the answer keeps the question as asked.
         """
         asked = " ".join(question[:MAX_QUESTION_CHARS].split())
-        history = [replace(turn, question=strip_noise(turn.question)) for turn in history]
-        answer = self._ask(strip_noise(asked), history, top_k or self.settings.top_k)
+        answer = self._ask(strip_noise(asked), _cleaned(history), top_k or self.settings.top_k)
         return replace(answer, question=asked)
 
     def _ask(self, question: str, history: Sequence[Turn], k: int) -> Answer:
@@ -132,8 +131,10 @@ class Engine:
 
     def evidence(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Evidence | Answer:
         """The candidate sentences and passages ``ask`` decides from (or its answer when there is
-        nothing to search for); the tuning scripts read the sentences' features from here."""
-        return self._timed_evidence(self._index(), question, history, top_k or self.settings.top_k)[0]
+        nothing to search for), read from the question cleaned as ``ask`` cleans it; the tuning
+        scripts read the sentences' features from here."""
+        asked = strip_noise(" ".join(question[:MAX_QUESTION_CHARS].split()))
+        return self._timed_evidence(self._index(), asked, _cleaned(history), top_k or self.settings.top_k)[0]
 
     def _timed_evidence(self, stored: Storage, question: str, history: Sequence[Turn],
                         k: int) -> tuple[Evidence | Answer, str]:
@@ -192,6 +193,11 @@ class Engine:
     def list_articles(self, offset: int = 0, limit: int = 10) -> list[ArticleInfo]:
         """Newest first; undated articles last, by title."""
         return self._index().list_articles(offset, limit)
+
+
+def _cleaned(history: Sequence[Turn]) -> list[Turn]:
+    """The conversation's questions as analysed: without what is not about them (``index.noise``)."""
+    return [replace(turn, question=strip_noise(turn.question)) for turn in history]
 
 
 def _same_dimension(stored: Storage, encoder: Encoder) -> Storage:

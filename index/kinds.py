@@ -113,19 +113,6 @@ _OTHER_QUESTION_WORD = re.compile(
     r"por que|por q|pq)\b")
 
 
-# Question words as typed in a chat: "q edad tiene…", "pq lo hizo", "xq no fue", "x q".
-_CHAT_SPELLINGS = ((re.compile(r"\b(?:pq|xq|porq)\b"), "por que"), (re.compile(r"\bq\b"), "que"),
-                   (re.compile(r"\bx\b"), "por"))
-
-
-def spelled_out(folded: str) -> str:
-    """A folded question with the chat spellings of its question words written out, so "q edad"
-    asks for an age as "qué edad" does."""
-    for pattern, words in _CHAT_SPELLINGS:
-        folded = pattern.sub(words, folded)
-    return folded
-
-
 def expected_kind(question: str) -> str | None:
     """The kind of answer a Spanish question word asks for, if it says."""
     lowered = question.lower()
@@ -133,7 +120,7 @@ def expected_kind(question: str) -> str | None:
     if _WHEN.search(lowered) and (_OTHER_QUESTION_WORD.search(lowered) or asking > 0):
         # Before the "¿" it opens a clause ("Cuando la desigualdad es menor, ¿hay más…?").
         lowered = _WHEN.sub(" ", lowered) if asking <= 0 else _WHEN.sub(" ", lowered[:asking]) + lowered[asking:]
-    folded = spelled_out(fold(lowered))
+    folded = fold(lowered)
     return next((kind for pattern, kind in _EXPECT if pattern.search(folded)), None)
 
 
@@ -177,7 +164,7 @@ _DURATION_UNIT_ASKED = re.compile(rf"\bcuant[oa]s ({'|'.join(_TIME_UNITS)})")
 def _read_question(question: str) -> tuple[str, str | None, str | None]:
     """The folded question, the date unit it asks for ("dia", "ano", "mes") and the length unit
     ("¿Cuántos años…?"): read once per question, not once for each candidate sentence."""
-    asked = spelled_out(fold(question))
+    asked = fold(question)
     unit, length = _DATE_UNIT_ASKED.search(asked), _DURATION_UNIT_ASKED.search(asked)
     return asked, unit.group(1) if unit else None, length.group(1) if length else None
 
@@ -216,7 +203,7 @@ def focus_word(question: str) -> str | None:
     stem is its infinitive's). After "qué" the word is left as it is: folded, many nouns read
     as verbs ("río", "fuerza"), and there the focus only weighs a sentence that uses it.
     """
-    for match in _FOCUS.finditer(spelled_out(fold(question))):
+    for match in _FOCUS.finditer(fold(question)):
         asking, word = match.groups()
         if word in _NOT_FOCUS:
             continue

@@ -486,3 +486,12 @@ def test_a_followup_whose_story_was_all_said_is_answered_again(fake_settings: Se
     assert isinstance(evidence, Evidence) and [s.text for s in evidence.sentences] == [given]
     answer = engine.ask("¿Y cuántos años tiene la reina?", history=[Turn("¿Quién recibió la vacuna?", given, ("vacuna",))])
     assert answer.answered and "94 años" in answer.answer
+
+
+def test_the_evidence_the_tuning_reads_is_that_of_the_cleaned_question(engine: Engine) -> None:
+    """scripts/tune_answer.py learns from ``evidence``: it must see the question as ``ask`` does."""
+    plain = engine.evidence("¿Qué recibe Pionyang a cambio?")
+    noisy = engine.evidence("Hola!! <b>q recibe Pionyang a cambio</b> 🙏 por favor")
+    assert isinstance(plain, Evidence) and isinstance(noisy, Evidence)
+    assert [s.text for s in noisy.sentences] == [s.text for s in plain.sentences]
+    assert [s.features for s in noisy.sentences] == [s.features for s in plain.sentences]
