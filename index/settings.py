@@ -116,10 +116,10 @@ class Settings(BaseSettings):
         "depend on top_k (the pool the re-rank weight was tuned on)",
     )
     refusal_threshold: float = Field(
-        97.3014, description="Off-topic when the best sentence's topicality (its score plus the refusal weights' terms) is below this (calibrated on the news tune half by scripts/tune_answer.py)"
+        98.0612, description="Off-topic when the best sentence's topicality (its score plus the refusal weights' terms) is below this (calibrated on the news tune half by scripts/tune_answer.py)"
     )
     refusal_min_coverage: float = Field(
-        0.4, description="Off-topic when the best sentence's passage holds less than this share of the question's idf weight"
+        0.2, description="Off-topic when the best sentence's passage holds less than this share of the question's idf weight"
     )
     refusal_coverage_weight: float = Field(
         7.2159, description="Off-topic decision: weight of the best passage's share of the question's idf weight, "

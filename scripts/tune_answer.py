@@ -15,8 +15,10 @@ Outcomes, calibrated on the news tune half with the learned weights:
   questions (news and SQuAD-es) from off-topic ones (the news set's own, and SQuAD-es questions
   asked of the news index, which no news article is about), scaled to the score's weight. The
   pair of thresholds refuses the most of the news set's own off-topic questions, then does best
-  on answerable questions kept plus other off-topic questions refused, while keeping at least
-  KEEP_ANSWERABLE of the answerable news questions;
+  on the answerable questions kept (news and SQuAD-es, each counted) plus the other off-topic
+  questions refused, while keeping at least KEEP_ANSWERABLE of the answerable news questions and
+  of the SQuAD-es ones (a Wikipedia question shares more words with its paragraph, but a
+  refusal of it is as wrong);
 - not in the article when a question asks for a kind of answer (``index.kinds``) that no
   candidate sentence of the found story holds (a rule, not tuned), or the best sentence scores
   below ``not_in_article_threshold``: the threshold that says it for the most not-in-article
@@ -188,9 +190,11 @@ def _share(flags: list) -> float:
     return float(np.mean(flags)) if len(flags) else 0.0
 
 
-def calibrate(rows: list[Asked], w: np.ndarray, off_topic: list[Asked], topic: np.ndarray | None = None) -> dict:
+def calibrate(rows: list[Asked], w: np.ndarray, off_topic: list[Asked], topic: np.ndarray | None = None,
+              other_answerable: list[Asked] = ()) -> dict:
     """The outcome thresholds (see module docstring) and what they give on the tune rows;
-    ``topic`` holds the TOPICAL weights (none: the off-topic decision reads the score alone)."""
+    ``topic`` holds the TOPICAL weights (none: the off-topic decision reads the score alone);
+    ``other_answerable`` (SQuAD-es) must keep KEEP_ANSWERABLE too."""
     answerable = [r for r in rows if r.kind == "answerable"]
     missing = [r for r in rows if r.kind == "not_in_article"]
     news_off = [r for r in off_topic if r.source == "news"]
@@ -204,21 +208,25 @@ def calibrate(rows: list[Asked], w: np.ndarray, off_topic: list[Asked], topic: n
 
     a_score, _ = best(answerable, w)
     a_topic, a_cov = topical(answerable)
+    o_topic, o_cov = topical(list(other_answerable)) if other_answerable else (np.ones(1), np.ones(1))
     grid = []
     for min_cov in (0.0, 0.2, 0.3, 0.4, 0.5):
         for share in (0.0, 0.01, 0.02, 0.03, 0.05):
             threshold = float(np.quantile(a_topic, share)) if share else float(a_topic.min()) - 1e-6
             kept = float(np.mean((a_cov >= min_cov) & (a_topic >= threshold)))
+            other_kept = float(np.mean((o_cov >= min_cov) & (o_topic >= threshold))) if other_answerable else 1.0
             refused = [_share([(c < min_cov) | (sc < threshold) for sc, c in zip(*topical(group))])
                        for group in (news_off, other_off)]
             grid.append({"refusal_min_coverage": min_cov, "refusal_threshold": round(threshold, 4),
-                         "answerable_kept": round(kept, 4), "news_off_topic_refused": round(refused[0], 4),
+                         "answerable_kept": round(kept, 4), "squad_answerable_kept": round(other_kept, 4),
+                         "news_off_topic_refused": round(refused[0], 4),
                          "squad_off_topic_refused": round(refused[1], 4)})
-    eligible = [g for g in grid if g["answerable_kept"] >= KEEP_ANSWERABLE] or grid
-    # The news set's own off-topic questions first; then a wrong refusal weighs as much as a
-    # wrong answer to an off-topic question (balanced: answerable kept + off-topic refused).
-    chosen = max(eligible, key=lambda g: (g["news_off_topic_refused"],
-                                          g["squad_off_topic_refused"] + g["answerable_kept"]))
+    eligible = [g for g in grid if min(g["answerable_kept"], g["squad_answerable_kept"]) >= KEEP_ANSWERABLE] or grid
+    # The news set's own off-topic questions first; then the answerable questions kept on both
+    # sets plus the other off-topic questions refused: a wrong refusal, which a reader forgives
+    # least, counts on each set it happens in.
+    chosen = max(eligible, key=lambda g: (g["news_off_topic_refused"], g["squad_off_topic_refused"]
+                                          + g["answerable_kept"] + g["squad_answerable_kept"]))
     # Not in the article by score alone, beside the kind rule: the threshold that says it for the
     # most not-in-article questions the other rules answer, less the answerable ones it refuses,
     # while the answerable ones kept by all rules stay at least KEEP_ANSWERABLE.
@@ -297,8 +305,8 @@ def main() -> int:
     report["chosen"] = {f"answer_{name}_weight": weight for name, weight in zip(FEATURES, best["weights"])}
     topic = fit_topicality(answerable_news + squad_tune, off_topic, w)
     report["chosen"].update({f"refusal_{name}_weight": round(float(v), 4) for name, v in zip(TOPICAL, topic)})
-    report["outcomes_by_score_alone"] = calibrate(news_tune, w, off_topic)
-    report["outcomes"] = calibrate(news_tune, w, off_topic, topic)
+    report["outcomes_by_score_alone"] = calibrate(news_tune, w, off_topic, other_answerable=squad_tune)
+    report["outcomes"] = calibrate(news_tune, w, off_topic, topic, other_answerable=squad_tune)
     print(json.dumps({"chosen": report["chosen"], "off_topic": report["outcomes"]["off_topic"],
                       "off_topic_by_score_alone": report["outcomes_by_score_alone"]["off_topic"],
                       "not_in_article": report["outcomes"]["not_in_article"]}, indent=1))

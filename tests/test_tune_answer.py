@@ -48,6 +48,21 @@ def test_calibration_refuses_the_off_topic_and_keeps_the_answerable() -> None:
     assert result["not_in_article"] in allowed
 
 
+def test_the_thresholds_keep_the_other_sets_answerable_questions_too() -> None:
+    """A minimum coverage that only Wikipedia-style answerable questions fall under (they share
+    more words with their paragraph, but these cover little) is not chosen, though it would refuse
+    more off-topic questions: a wrong refusal is as wrong on either set."""
+    answerable = _rows(40, "answerable", 1)
+    off = [Asked("news", "off_topic", r.features * 0.1, r.labels, np.full(6, 0.05)) for r in _rows(10, "x", 3, False)]
+    squad_off = [Asked("squad", "off_topic", r.features, r.labels, np.full(6, 0.25)) for r in _rows(20, "x", 5)]
+    other = [Asked("squad", "answerable", r.features, r.labels, np.full(6, 0.25)) for r in _rows(40, "answerable", 6)]
+    w = np.array([1.0, 0.0])
+    alone = calibrate(answerable, w, off + squad_off)["off_topic"]
+    assert alone["refusal_min_coverage"] >= 0.3 and alone["squad_off_topic_refused"] == 1.0
+    both = calibrate(answerable, w, off + squad_off, other_answerable=other)["off_topic"]
+    assert both["squad_answerable_kept"] >= 0.95 and both["refusal_min_coverage"] <= 0.2
+
+
 def test_topicality_weights_learn_the_cosine_that_tells_off_topic_questions() -> None:
     """Answerable and off-topic questions share their scores; only the best sentence's cosine
     (the dense feature) tells them apart, so it gets a positive weight beside the score."""
