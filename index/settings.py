@@ -116,20 +116,20 @@ class Settings(BaseSettings):
         "depend on top_k (the pool the re-rank weight was tuned on)",
     )
     refusal_threshold: float = Field(
-        98.0612, description="Off-topic when the best sentence's topicality (its score plus the refusal weights' terms) is below this (calibrated on the news tune half by scripts/tune_answer.py)"
+        100.1222, description="Off-topic when the best sentence's topicality (its score plus the refusal weights' terms) is below this (calibrated on the news tune half by scripts/tune_answer.py)"
     )
     refusal_min_coverage: float = Field(
         0.2, description="Off-topic when the best sentence's passage holds less than this share of the question's idf weight"
     )
     refusal_coverage_weight: float = Field(
-        7.2159, description="Off-topic decision: weight of the best passage's share of the question's idf weight, "
+        7.4258, description="Off-topic decision: weight of the best passage's share of the question's idf weight, "
         "added to the best sentence's score"
     )
     refusal_dense_weight: float = Field(
-        37.9011, description="Off-topic decision: weight of the best sentence's cosine with the question, added to its score"
+        38.4641, description="Off-topic decision: weight of the best sentence's cosine with the question, added to its score"
     )
     refusal_context_weight: float = Field(
-        66.1812, description="Off-topic decision: weight of the best passage's cosine with the question, added to the "
+        67.9814, description="Off-topic decision: weight of the best passage's cosine with the question, added to the "
         "best sentence's score"
     )
     not_in_article_threshold: float = Field(

@@ -73,7 +73,8 @@ class Asked:
     texts: tuple[str, ...] = ()
     vector: np.ndarray | None = None
     sentence_vectors: np.ndarray | None = None
-    # Whether the kind rule already says "not in the article" (``index.answer.lacks_kind``, as served).
+    # Whether the rules already say "not in the article" (``index.answer.lacks_kind`` and
+    # ``index.unstated``, as served).
     lacks: bool = False
     titles: tuple[str, ...] = ()  # each sentence's article title
 
@@ -83,6 +84,7 @@ def asked(engine: Engine, question: str, history: list[Turn], gold, source: str,
     """The evidence for one question, labelled by ``gold`` (a regex or a tuple of strings)."""
     from index.answer import lacks_kind
     from index.coverage import passage_coverage
+    from index.unstated import says_unstated
 
     evidence = engine.evidence(question, history)
     if not isinstance(evidence, Evidence) or not evidence.sentences:
@@ -96,13 +98,15 @@ def asked(engine: Engine, question: str, history: list[Turn], gold, source: str,
         labels = np.zeros(len(rows), dtype=bool)
     stored = engine._index()
     by_chunk = {s.chunk.row: s.chunk for s in evidence.sentences}
-    held = {row: max(passage_coverage(stored, q, chunk) for q in {question, evidence.resolved})
+    asked_as = evidence.question  # cleaned as served (``Engine.evidence``)
+    held = {row: max(passage_coverage(stored, q, chunk) for q in {asked_as, evidence.resolved})
             for row, chunk in by_chunk.items()}
     coverage = np.array([held[s.chunk.row] for s in evidence.sentences])
     # The tuning indexes are folders (``python -m index build``/``eval``): their sentence vectors read by row.
     vectors = np.asarray(stored.sentence_vectors[[s.row for s in evidence.sentences]], dtype=np.float32)
-    return Asked(source, kind, rows, labels, coverage, group, question, tuple(s.text for s in evidence.sentences),
-                 engine.queries.encode_queries([question])[0], vectors, lacks_kind(question, evidence.sentences),
+    return Asked(source, kind, rows, labels, coverage, group, asked_as, tuple(s.text for s in evidence.sentences),
+                 engine.queries.encode_queries([asked_as])[0], vectors,
+                 lacks_kind(asked_as, evidence.sentences) or says_unstated(asked_as, evidence.sentences[0].text),
                  tuple(s.chunk.title for s in evidence.sentences))
 
 
