@@ -326,9 +326,9 @@ def _focus_start(text: str, width: int, question: str, analyzer: Analyzer) -> in
     spans = [m.span() for m in re.finditer(r"\S+", text)]
     weight = [float(bool(asked.intersection(analyzer.document_terms(text[a:b])))) for a, b in spans]
     folded = fold(text)
-    if len(folded) == len(text):
+    if len(folded) == len(text):  # a value found in the folded text sits at the same offsets in the text
         for value in found(expected_kind(question), text):
-            for m in re.finditer(re.escape(value if value in text else fold(value)), text if value in text else folded):
+            for m in re.finditer(re.escape(fold(value)), folded):
                 for i, (a, b) in enumerate(spans):
                     if a < m.end() and b > m.start():
                         weight[i] += 2.0

@@ -46,7 +46,8 @@ _FOUND: dict[str, re.Pattern[str]] = {
     "age": re.compile(rf"\b(de {_QUANTITY} anos|{_QUANTITY} anos de edad|(tiene|tenia|tenian|cumplio|cumple|cumplira|"
                       rf"edad de|a los) {_QUANTITY}( anos| meses|(?=\s*[,.;:)]|\s*$)))\b"),
     # "¿Cuánto tiempo lleva…?" is answered by the year it began as often as by a length.
-    "duration": re.compile(rf"\b({_QUANTITY} ({_UNITS_OF_TIME})|(milesimas|centesimas|decimas) de segundo|durante (todo |toda |mas de )?\w+ ({_UNITS_OF_TIME})|"
+    "duration": re.compile(rf"\b({_QUANTITY} ({_UNITS_OF_TIME})|(milesimas|centesimas|decimas) de segundo|"
+                           rf"durante (todo |toda |mas de )?\w+ ({_UNITS_OF_TIME})|"
                            r"desde\b[^.;]{0,30}?\b(1\d{3}|20\d{2}))\b"),
     "reason": re.compile(
         r"\b(porque|debido a|ya que|puesto que|dado que|a causa de|por culpa de|gracias a|para|a fin de|"
@@ -86,7 +87,8 @@ _EXPECT = (
                 # "¿A cuánto asciende el valor de lo robado?", "¿De cuánto sería la multa?"
                 r"cuanto( \w+){0,3} (el|la|los|las|su|sus) (valor|precio|costo|coste|monto|multa|sueldo|salario|"
                 r"fianza|deuda|premio|indemnizacion|recompensa|penalizacion|pago|presupuesto|inversion))\b"), "money"),
-    (re.compile(r"\b(cuando|que anos?|en que anos?|que fechas?|que siglo|que dias?|que mes|que meses|desde cuando|hasta cuando)\b"),
+    (re.compile(r"\b(cuando|que anos?|en que anos?|que fechas?|que siglo|que dias?|que mes|que meses|desde cuando|"
+                r"hasta cuando)\b"),
      "date"),
     (re.compile(r"\b(cuantos|cuantas|cuanto|cuanta|que cantidad|que numero)\b"), "count"),
     (re.compile(r"\b(quien|quienes|a quien|de quien|a quienes)\b"), "person"),

@@ -148,7 +148,8 @@ def titled(rows: list[Asked], folds: int, encode: Callable[[list[str]], np.ndarr
     swapped = [replace(r, features=r.features.copy()) for r in rows]
     for r, c in zip(swapped, cosines):
         r.features[:, dense] = c
-    return {"alone": shares([replace(r, features=c[:, None]) for r, c in zip(rows, cosines)], lambda r: r.features[:, 0]),
+    return {"alone": shares([replace(r, features=c[:, None]) for r, c in zip(rows, cosines)],
+                            lambda r: r.features[:, 0]),
             "plain_cosine_alone": shares(rows, lambda r: r.features[:, dense]),
             "added": out_of_fold(added, folds, linear(0.3)),
             "instead_of_the_cosine": out_of_fold(swapped, folds, linear(0.3))}
@@ -338,8 +339,8 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--titled", action="store_true", help="also try the sentences embedded after their title")
     parser.add_argument("--use", action="store_true", help="also try USE-multilingual's cosine as a feature")
-    parser.add_argument("--only-asked", action="store_true",
-                        help="skip the default comparisons: run only those asked for (--titled, --use, --cross-encoder)")
+    parser.add_argument("--only-asked", action="store_true", help="skip the default comparisons: run only "
+                        "those asked for (--titled, --use, --cross-encoder)")
     parser.add_argument("--cross-encoder", action="store_true", help="also fine-tune and try the cross-encoder")
     parser.add_argument("--layers", type=int, default=4, help="cross-encoder layers fine-tuned (of 12)")
     parser.add_argument("--epochs", type=int, default=1, help="cross-encoder passes over its training groups")
