@@ -212,13 +212,14 @@ def calibrate(rows: list[Asked], w: np.ndarray, off_topic: list[Asked], topic: n
 
     a_score, _ = best(answerable, w)
     a_topic, a_cov = topical(answerable)
-    o_topic, o_cov = topical(list(other_answerable)) if other_answerable else (np.ones(1), np.ones(1))
+    others = list(other_answerable)
+    o_topic, o_cov = topical(others) if others else (np.zeros(0), np.zeros(0))
     grid = []
     for min_cov in (0.0, 0.2, 0.3, 0.4, 0.5):
         for share in (0.0, 0.01, 0.02, 0.03, 0.05):
             threshold = float(np.quantile(a_topic, share)) if share else float(a_topic.min()) - 1e-6
             kept = float(np.mean((a_cov >= min_cov) & (a_topic >= threshold)))
-            other_kept = float(np.mean((o_cov >= min_cov) & (o_topic >= threshold))) if other_answerable else 1.0
+            other_kept = float(np.mean((o_cov >= min_cov) & (o_topic >= threshold))) if others else 1.0
             refused = [_share([(c < min_cov) | (sc < threshold) for sc, c in zip(*topical(group))])
                        for group in (news_off, other_off)]
             grid.append({"refusal_min_coverage": min_cov, "refusal_threshold": round(threshold, 4),
