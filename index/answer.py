@@ -233,8 +233,7 @@ def conclude(stored: Storage, settings: Settings, evidence: Evidence) -> Answer:
         weak = topical < settings.refusal_threshold or covered < settings.refusal_min_coverage
         if weak and not evidence.in_story:
             return refused(question, passages, resolved, best.score)
-        if (best.score < settings.not_in_article_threshold or lacks_kind(question, sentences)
-                or says_unstated(question, best.text)):
+        if best.score < settings.not_in_article_threshold or not_stated(question, sentences):
             return Answer(question, False, "", highlighted(passages, [best]), resolved, best.score,
                           closest_titles(passages), outcome="not_in_article", closest=best.text)
     chosen = compose(best, sentences, settings.answer_max_chars)
@@ -249,6 +248,13 @@ def topicality(best: ScoredSentence, covered: float, settings: Settings) -> floa
     the question at all (weights learned on the tune halves by scripts/tune_answer.py)."""
     return (best.score + settings.refusal_coverage_weight * covered + settings.refusal_dense_weight * best.dense
             + settings.refusal_context_weight * best.features[_CONTEXT])
+
+
+def not_stated(question: str, sentences: list[ScoredSentence]) -> bool:
+    """The rules that say the found story does not state what was asked, score aside: no
+    candidate of the story holds the asked kind, or the best sentence says the fact is unknown
+    or withheld (``unstated``). The tuning reads the same rules (scripts/tune_answer.py)."""
+    return lacks_kind(question, sentences) or says_unstated(question, sentences[0].text)
 
 
 def lacks_kind(question: str, sentences: list[ScoredSentence]) -> bool:

@@ -117,7 +117,7 @@ class Engine:
         Greetings, markup, emoji and mentions around a question (and its history's) are not
         about it and are stripped before analysis; the answer keeps the question as asked.
         """
-        asked = " ".join(question[:MAX_QUESTION_CHARS].split())
+        asked = _as_asked(question)
         answer = self._ask(strip_noise(asked), _cleaned(history), top_k or self.settings.top_k)
         return replace(answer, question=asked)
 
@@ -133,8 +133,8 @@ class Engine:
         """The candidate sentences and passages ``ask`` decides from (or its answer when there is
         nothing to search for), read from the question cleaned as ``ask`` cleans it; the tuning
         scripts read the sentences' features from here."""
-        asked = strip_noise(" ".join(question[:MAX_QUESTION_CHARS].split()))
-        return self._timed_evidence(self._index(), asked, _cleaned(history), top_k or self.settings.top_k)[0]
+        cleaned = strip_noise(_as_asked(question))
+        return self._timed_evidence(self._index(), cleaned, _cleaned(history), top_k or self.settings.top_k)[0]
 
     def _timed_evidence(self, stored: Storage, question: str, history: Sequence[Turn],
                         k: int) -> tuple[Evidence | Answer, str]:
@@ -193,6 +193,11 @@ class Engine:
     def list_articles(self, offset: int = 0, limit: int = 10) -> list[ArticleInfo]:
         """Newest first; undated articles last, by title."""
         return self._index().list_articles(offset, limit)
+
+
+def _as_asked(question: str) -> str:
+    """The question as the answer reports it: at most MAX_QUESTION_CHARS, blanks collapsed."""
+    return " ".join(question[:MAX_QUESTION_CHARS].split())
 
 
 def _cleaned(history: Sequence[Turn]) -> list[Turn]:

@@ -2,7 +2,8 @@
 """Try a learned "does the found story state it?" classifier for the not-in-article outcome.
 
 The served rules say "not in the article" when the question asks for a kind of answer no
-sentence of the found story holds (``index.answer.lacks_kind``); a threshold on the best
+sentence of the found story holds, or the best sentence says the fact is unknown
+(``index.answer.not_stated``); a threshold on the best
 sentence's score separates nothing more on the news tune half (docs/evaluation.md). This
 script measures whether more evidence does: a classifier over what the answer layer knows of
 a question (its best and second scores, the best sentence's twelve features and its passage's

@@ -73,8 +73,7 @@ class Asked:
     texts: tuple[str, ...] = ()
     vector: np.ndarray | None = None
     sentence_vectors: np.ndarray | None = None
-    # Whether the rules already say "not in the article" (``index.answer.lacks_kind`` and
-    # ``index.unstated``, as served).
+    # Whether the rules already say "not in the article" (``index.answer.not_stated``, as served).
     lacks: bool = False
     titles: tuple[str, ...] = ()  # each sentence's article title
 
@@ -82,9 +81,8 @@ class Asked:
 def asked(engine: Engine, question: str, history: list[Turn], gold, source: str, kind: str,
           group: str = "") -> Asked | None:
     """The evidence for one question, labelled by ``gold`` (a regex or a tuple of strings)."""
-    from index.answer import lacks_kind
+    from index.answer import not_stated
     from index.coverage import passage_coverage
-    from index.unstated import says_unstated
 
     evidence = engine.evidence(question, history)
     if not isinstance(evidence, Evidence) or not evidence.sentences:
@@ -106,7 +104,7 @@ def asked(engine: Engine, question: str, history: list[Turn], gold, source: str,
     vectors = np.asarray(stored.sentence_vectors[[s.row for s in evidence.sentences]], dtype=np.float32)
     return Asked(source, kind, rows, labels, coverage, group, asked_as, tuple(s.text for s in evidence.sentences),
                  engine.queries.encode_queries([asked_as])[0], vectors,
-                 lacks_kind(asked_as, evidence.sentences) or says_unstated(asked_as, evidence.sentences[0].text),
+                 not_stated(asked_as, evidence.sentences),
                  tuple(s.chunk.title for s in evidence.sentences))
 
 
