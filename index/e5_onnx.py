@@ -86,6 +86,9 @@ class OnnxE5:
             where = directory or Path(cache_dir) / e5_export.cache_name(int8)
             raise ModelUnavailable(f"cannot load the ONNX export of multilingual-e5-small in {where}: {exc}") from exc
         self._dim = int(self._session.get_outputs()[0].shape[-1] or 384)
+        # The "query:" / "passage:" pieces open every text; the token match reads the text's own (the
+        # prefix's space starts the text's first piece, "▁El").
+        self._prefix_tokens = {q: len(self.tokenizer.content_ids([PREFIXES[q].rstrip()])[0]) for q in (True, False)}
         # int8 dynamic quantisation scales the activations over a whole batch, so in a batch a text's
         # vector would depend on the texts beside it (cosine down to 0.996). Alone, a text gets the
         # same vector wherever it is embedded (a build, the cache, a question), and with no padding
@@ -99,46 +102,65 @@ class OnnxE5:
         return self._dim
 
     def encode_query(self, texts: Sequence[str], batch_size: int = 32, **_: object) -> np.ndarray:
-        return self._encode(texts, True, batch_size)
+        return self._encode(texts, True, batch_size, tokens=False)[0]
 
     def encode_document(self, texts: Sequence[str], batch_size: int = 32, **_: object) -> np.ndarray:
-        return self._encode(texts, False, batch_size)
+        return self._encode(texts, False, batch_size, tokens=False)[0]
 
-    def _encode(self, texts: Sequence[str], is_query: bool, batch_size: int) -> np.ndarray:
+    def encode_with_tokens(self, texts: Sequence[str], is_query: bool,
+                           batch_size: int = 32) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The normalised vectors and, from the same runs, each text's last hidden states (one row
+        per token of the text, the prefix and the specials left out; a text longer than a window
+        gives its windows' rows in order). ``index.token_match`` compares them word by word."""
+        return self._encode(texts, is_query, batch_size, tokens=True)
+
+    def _encode(self, texts: Sequence[str], is_query: bool, batch_size: int,
+                tokens: bool) -> tuple[np.ndarray, list[np.ndarray]]:
         texts = [_clean(t) for t in texts]
         if not texts:
-            return np.zeros((0, self._dim), dtype=np.float32)
+            return np.zeros((0, self._dim), dtype=np.float32), []
         content = self.tokenizer.content_ids([PREFIXES[is_query] + t for t in texts])
+        skip = self._prefix_tokens[is_query]
         if len(content) == 1 and len(content[0]) <= WINDOW:
-            return _normalised(self._run_one(content[0])[None, :])
-        return _normalised(self._pooled(content, batch_size))
+            mean, hidden = self._run_one(content[0])
+            return _normalised(mean[None, :]), [hidden[1 + skip : 1 + len(content[0])]]
+        sums, states = self._pooled(content, batch_size, tokens)
+        return _normalised(sums), [np.concatenate(parts)[skip:] if parts else np.zeros((0, self._dim), np.float32)
+                                   for parts in states]
 
-    def _run_one(self, content: list[int]) -> np.ndarray:
+    def _run_one(self, content: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """One short text (a question): no padding, no sorting, no mask beyond ones."""
         ids = np.array([[self.tokenizer.bos, *content, self.tokenizer.eos]], dtype=np.int64)
-        return self._session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][0]
+        mean, hidden = self._session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+        return mean[0], hidden[0]
 
-    def _pooled(self, content: list[list[int]], batch_size: int) -> np.ndarray:
-        """Windows of every text, run in batches of similar length, summed back per text."""
+    def _pooled(self, content: list[list[int]], batch_size: int,
+                tokens: bool) -> tuple[np.ndarray, list[list[np.ndarray]]]:
+        """Windows of every text, run in batches of similar length, summed back per text; and, when
+        ``tokens``, each text's hidden states window by window (none kept otherwise)."""
         windows = [(i, ids[a : a + WINDOW]) for i, ids in enumerate(content)
                    for a in range(0, max(len(ids), 1), WINDOW)]
         order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))
         sums = np.zeros((len(content), self._dim), dtype=np.float64)
+        states: list[dict[int, np.ndarray]] = [{} for _ in content]
         for batch in _batches(order, windows, 1 if self._alone else batch_size):
-            means = self._run_batch([windows[w][1] for w in batch])
-            for w, mean in zip(batch, means):
+            means, hidden = self._run_batch([windows[w][1] for w in batch])
+            for w, mean, rows in zip(batch, means, hidden):
                 text, ids = windows[w]
                 sums[text] += max(len(ids), 1) * mean.astype(np.float64)
-        return sums.astype(np.float32)
+                if tokens:
+                    states[text][w] = rows[1 : 1 + len(ids)]
+        return sums.astype(np.float32), [[parts[w] for w in sorted(parts)] for parts in states]
 
-    def _run_batch(self, contents: list[list[int]]) -> np.ndarray:
+    def _run_batch(self, contents: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
         length = max(len(c) for c in contents) + 2
         ids = np.zeros((len(contents), length), dtype=np.int64)
         mask = np.zeros_like(ids)
         for row, content in enumerate(contents):
             ids[row, : len(content) + 2] = [self.tokenizer.bos, *content, self.tokenizer.eos]
             mask[row, : len(content) + 2] = 1
-        return self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        mean, hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask})
+        return mean, hidden
 
 
 def _batches(order: list[int], windows: list[tuple[int, list[int]]], batch_size: int) -> Iterator[list[int]]:

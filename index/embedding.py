@@ -2,7 +2,8 @@
 
 Vectors are L2-normalised float32 so that FAISS inner product equals cosine similarity.
 ``encode_query``/``encode_document`` apply a model's own prompts (e.g. e5's "query: "),
-so the code does not assume any particular model, dimension or prompt.
+so the code does not assume any particular model, dimension or prompt. The default model on
+ONNX Runtime also gives each text's token vectors from the same run (``index.token_match``).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from . import e5_bundled
+from . import e5_bundled, token_match
 from .errors import ModelUnavailable
 from .settings import MINILM, Settings
 
@@ -121,6 +122,9 @@ class Encoder:
         dim = self._model.get_embedding_dimension()
         self.dim = int(dim) if dim else int(self.encode_queries(["x"]).shape[1])
         self.max_seq_length = int(getattr(self._model, "max_seq_length", 256) or 256)
+        # Token vectors need the hidden states (the ONNX runtime) and a basis fitted for the model.
+        self.token_basis = (token_match.load_basis(settings.model, self.dim)
+                            if hasattr(self._model, "encode_with_tokens") else None)
 
     def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
         """Document side of the model (its document prompt, if any)."""
@@ -132,6 +136,21 @@ class Encoder:
         """Query side of the model (its query prompt, if any)."""
         return self._encode(self._model.encode_query, texts)
 
+    def encode_queries_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The query vectors and, from the same run, each text's token vectors (none without a basis)."""
+        return self._with_tokens(texts, True)
+
+    def encode_documents_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The document vectors and, from the same run, each text's token vectors (none without a basis)."""
+        return self._with_tokens(texts, False)
+
+    def _with_tokens(self, texts: Sequence[str], is_query: bool) -> tuple[np.ndarray, list[np.ndarray]]:
+        if self.token_basis is None or not texts:
+            vectors = self.encode_queries(texts) if is_query else self.encode_documents(texts)
+            return vectors, [token_match.empty() for _ in texts]
+        vectors, states = self._model.encode_with_tokens(list(texts), is_query, batch_size=self.batch_size)
+        return np.ascontiguousarray(vectors, dtype=np.float32), [self.token_basis.project(s) for s in states]
+
     def _encode(self, method, texts: Sequence[str]) -> np.ndarray:
         vectors = method(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
                          convert_to_numpy=True, show_progress_bar=False)
@@ -139,7 +158,7 @@ class Encoder:
 
 
 class QueryCache:
-    """Query vectors remembered by text, in front of an encoder.
+    """Query vectors (and token vectors) remembered by text, in front of an encoder.
 
     Why: a follow-up's thread repeats questions the same conversation asked a moment ago, so
     their vectors need not be computed again (the query embedding is most of a question's time);
@@ -151,23 +170,42 @@ class QueryCache:
         self.encoder = encoder
         self.dim = encoder.dim
         self.max_size = max_size
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._known: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """The vectors of ``texts`` in order; only the ones not remembered are encoded (in one batch)."""
-        with self._lock:
-            known = {t: self._vectors[t] for t in texts if t in self._vectors}
-            for text in known:
-                self._vectors.move_to_end(text)
-        missing = [t for t in dict.fromkeys(texts) if t not in known]
-        if missing:
-            fresh = dict(zip(missing, self.encoder.encode_queries(missing)))
-            known.update(fresh)
-            with self._lock:
-                self._vectors.update(fresh)
-                while self.max_size is not None and len(self._vectors) > self.max_size:
-                    self._vectors.popitem(last=False)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([known[t] for t in texts])
+        known = self._lookup(texts)
+        return np.stack([known[t][0] for t in texts])
+
+    def encode_queries_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """As ``Encoder``'s: a cache can stand in front of another."""
+        known = self._lookup(texts)
+        return self.encode_queries(texts), [known[t][1] for t in texts]
+
+    def tokens_of(self, text: str) -> np.ndarray:
+        """The token vectors of ``text`` (``index.token_match``), computed with its vector."""
+        return self._lookup([text])[text][1]
+
+    def _lookup(self, texts: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        with self._lock:
+            known = {t: self._known[t] for t in texts if t in self._known}
+            for text in known:
+                self._known.move_to_end(text)
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = dict(zip(missing, zip(*self._encode(missing))))
+            known.update(fresh)
+            with self._lock:
+                self._known.update(fresh)
+                while self.max_size is not None and len(self._known) > self.max_size:
+                    self._known.popitem(last=False)
+        return known
+
+    def _encode(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        with_tokens = getattr(self.encoder, "encode_queries_with_tokens", None)
+        if with_tokens is None:  # an encoder that gives vectors only
+            return self.encoder.encode_queries(texts), [token_match.empty() for _ in texts]
+        return with_tokens(texts)
