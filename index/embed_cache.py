@@ -7,7 +7,8 @@ otherwise embed text the machine has embedded before.
 The cache is one SQLite file (atomic commits, so a build killed with ``kill -9`` leaves it usable
 and keeps what was committed before the kill). Keys are a hash of the model identity, the side of
 the model (query or passage) and the text, so a change of model or runtime simply misses. It is
-bounded: above ``max_texts`` the least recently used vectors go first. Any error of the cache
+bounded: above ``max_texts`` the least recently used vectors go first. A sentence's token vectors
+(``index.token_match``) are kept beside, in their own table under their own keys. Any error of the cache
 (unreadable, corrupt, full disk) costs only its speed: it logs one line and the build goes on
 without it (``index.cache_table``, shared with the duplicate sketches).
 """
@@ -33,6 +34,7 @@ class EmbeddingCache:
         self.path, self.dim, self.max_texts = Path(path), dim, max_texts
         self._table = CacheTable(self.path, "vectors", ("vector",), max_texts, "embedding cache",
                                  "building without it")
+        self._tokens = CacheTable(self.path, "tokens", ("tokens",), max_texts, "token cache", "building without it")
 
     @property
     def enabled(self) -> bool:
@@ -48,8 +50,17 @@ class EmbeddingCache:
         """Remember ``vectors`` (one per key), committed at once, then trim to the bound."""
         self._table.put([(k, (np.ascontiguousarray(v, dtype=np.float32).tobytes(),)) for k, v in zip(keys, vectors)])
 
+    def get_tokens(self, keys: Sequence[bytes], dims: int) -> dict[bytes, np.ndarray]:
+        """The token vectors known for ``keys`` (tokens x ``dims`` int8); unknown keys are absent."""
+        found = {key: np.frombuffer(blob, dtype=np.int8) for key, (blob,) in self._tokens.get(keys).items()}
+        return {key: t.reshape(-1, dims) for key, t in found.items() if dims and t.size % dims == 0}
+
+    def put_tokens(self, keys: Sequence[bytes], tokens: Sequence[np.ndarray]) -> None:
+        self._tokens.put([(k, (np.ascontiguousarray(t, dtype=np.int8).tobytes(),)) for k, t in zip(keys, tokens)])
+
     def __len__(self) -> int:
         return len(self._table)
 
     def close(self) -> None:
         self._table.close()
+        self._tokens.close()

@@ -26,7 +26,7 @@ from psycopg import Copy, sql
 
 from . import store
 from .build import (BuildReport, _Prepared, compare_with_old, embed_new_texts, manifest_of, prepare_build,
-                    chunk_sentence_spans, chunking_params)
+                    chunk_sentence_spans, chunking_params, tokens_manifest)
 from .duplicates import Stories
 from .embedding import Encoder
 from .errors import BuildFailed, BuildLocked, IndexError_
@@ -87,7 +87,7 @@ def collect_garbage(conn: psycopg.Connection, keep_writing: bool = True) -> list
     return dropped
 
 
-def _previous(settings: Settings, full: bool, backend: str) -> tuple[PgIndex | None, str]:
+def _previous(settings: Settings, full: bool, backend: str, tokens: dict) -> tuple[PgIndex | None, str]:
     if full:
         return None, "--full requested"
     try:
@@ -98,14 +98,16 @@ def _previous(settings: Settings, full: bool, backend: str) -> tuple[PgIndex | N
         return None, "chunking parameters changed"
     if old.manifest.get("model", {}).get("backend") != backend:
         return None, "the model's runtime changed"
+    if old.manifest.get("tokens") != tokens:
+        return None, "the token vectors' basis changed"
     return old, ""
 
 
 def _reuse(old: PgIndex, prepared: _Prepared) -> bool:
-    chunks, sentences = old.article_vectors(prepared.article.id)
+    chunks, sentences, tokens = old.article_vectors(prepared.article.id)
     if len(chunks) != len(prepared.chunks) or len(sentences) != len(prepared.sentences):
         return False
-    prepared.chunk_vectors, prepared.sentence_vectors = chunks, sentences
+    prepared.chunk_vectors, prepared.sentence_vectors, prepared.sentence_tokens = chunks, sentences, tokens
     return True
 
 
@@ -114,7 +116,7 @@ def _build(conn: psycopg.Connection, settings: Settings, articles: Path | None, 
     started = time.monotonic()
     report, prepared, stories = prepare_build(settings, articles)
     encoder = encoder or Encoder(settings, threads=settings.build_threads)
-    old, report.full_reason = _previous(settings, full, encoder.backend)
+    old, report.full_reason = _previous(settings, full, encoder.backend, tokens_manifest(encoder))
     report.full = old is None
     compare_with_old(report, prepared, stories, old.manifest if old else None, lambda p: _reuse(old, p))
     embed_new_texts(prepared, encoder, settings, progress, report)
@@ -165,7 +167,7 @@ class _Steps:
 
 
 CHUNK_TYPES = ("integer", "text", "text", "integer", "integer", "integer", "text", "integer", "integer", "vector")
-SENTENCE_TYPES = ("integer", "text", "integer", "integer", "vector")
+SENTENCE_TYPES = ("integer", "text", "integer", "integer", "vector", "bytea")
 
 
 @contextmanager
@@ -213,8 +215,9 @@ def _write(conn: psycopg.Connection, build_id: str, prepared: list[_Prepared], e
         with _copy(conn, s, "sentences", SENTENCE_TYPES) as copy:
             row = 0
             for p in prepared:
-                for sentence, vector in zip(p.sentences, p.sentence_vectors):
-                    copy.write_row((row, p.article.id, sentence.start, sentence.end, as_vector(vector)))
+                for sentence, vector, tokens in zip(p.sentences, p.sentence_vectors, p.sentence_tokens or ()):
+                    copy.write_row((row, p.article.id, sentence.start, sentence.end, as_vector(vector),
+                                    np.ascontiguousarray(tokens, dtype=np.int8).tobytes()))
                     row += 1
         steps.done("sentences and their vectors written")
         scores = bm25._bm25.scores

@@ -10,7 +10,9 @@ Each build lives in its own schema ``aqa_<build id>`` (dropped whole by garbage 
     articles  (id, title, date, url, source, path, content_hash, text, story)
     chunks    (row, chunk_id, article_id, position, start, "end", text,
                first_sentence, end_sentence, embedding vector(dim))   -- IVFFlat above database_exact_max
-    sentences (row, article_id, start, "end", embedding vector(dim))
+    sentences (row, article_id, start, "end", embedding vector(dim), tokens)
+                                               -- tokens: the token vectors (index.token_match),
+                                               -- int8 bytes, tokens x dims
     vocab     (term, id, df, rows, weights)    -- the analyzer's terms (index.lexical.Analyzer) and
                                                -- their postings: the chunk rows (int32) and bm25s'
                                                -- Lucene BM25 weight in each (float32), as bytes
@@ -37,8 +39,9 @@ SCHEMA_PREFIX = "aqa_"
 _BUILD_ID = re.compile(r"^[a-z0-9_]{1,40}$")
 BUILD_LOCK_KEY = 0x61716131  # pg_advisory_lock key of the one running build ("aqa1")
 # The layout of a build's tables, recorded in its manifest: a build of another layout is refused
-# with the rebuild hint. 2: each term's postings in its vocab row; IVFFlat above exact_max.
-TABLES_VERSION = 2
+# with the rebuild hint. 2: each term's postings in its vocab row; IVFFlat above exact_max; 3: each
+# sentence's token vectors.
+TABLES_VERSION = 3
 
 FIXED_TABLES = """
 CREATE TABLE IF NOT EXISTS aqa_builds (
@@ -56,7 +59,7 @@ CREATE TABLE {s}.chunks (row integer PRIMARY KEY, chunk_id text NOT NULL, articl
     position integer NOT NULL, start integer NOT NULL, "end" integer NOT NULL, text text NOT NULL,
     first_sentence integer NOT NULL, end_sentence integer NOT NULL, embedding vector({dim}) NOT NULL);
 CREATE TABLE {s}.sentences (row integer PRIMARY KEY, article_id text NOT NULL, start integer NOT NULL,
-    "end" integer NOT NULL, embedding vector({dim}) NOT NULL);
+    "end" integer NOT NULL, embedding vector({dim}) NOT NULL, tokens bytea NOT NULL);
 CREATE TABLE {s}.vocab (term text PRIMARY KEY, id integer NOT NULL UNIQUE, df integer NOT NULL,
     rows bytea NOT NULL, weights bytea NOT NULL);
 ALTER TABLE {s}.vocab ALTER COLUMN rows SET STORAGE EXTERNAL, ALTER COLUMN weights SET STORAGE EXTERNAL;

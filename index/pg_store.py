@@ -126,6 +126,13 @@ def current_build_id(settings: Settings) -> str | None:
     return row[0] if row else None
 
 
+def _tokens(blob: bytes | None, dims: int) -> np.ndarray:
+    """A sentence's token vectors from their stored bytes (tokens x dims, int8)."""
+    if not blob or not dims:
+        return np.zeros((0, dims), dtype=np.int8)
+    return np.frombuffer(bytes(blob), dtype=np.int8).reshape(-1, dims)
+
+
 class PgIndex:
     """A loaded, validated build in PostgreSQL; thread-safe (each query borrows a connection)."""
 
@@ -147,6 +154,7 @@ class PgIndex:
         self._probes = int(manifest.get("vectors", {}).get("probes", 0)) if manifest.get(
             "vectors", {}).get("index") == "ivfflat" else 0
         self._chunk_rows, self._sentences, self._df = _Lru(50_000), _Lru(4096), _Lru(100_000)
+        self._token_dims = int(manifest.get("tokens", {}).get("dims") or 0)
         self._check_counts()
         self.also_in = self._also_in()
 
@@ -300,6 +308,14 @@ class PgIndex:
     def sentence_cosines(self, vector: np.ndarray, rows: Sequence[int]) -> np.ndarray:
         return self._cosines_of("sentences", vector, rows)
 
+    def sentence_tokens(self, rows: Sequence[int]) -> list[np.ndarray]:
+        rows = [int(r) for r in rows]
+        if not rows:
+            return []
+        found = dict(self.query(sql.SQL("SELECT row, tokens FROM {s}.sentences WHERE row = ANY(%s)").format(
+            s=self._schema), (rows,)))
+        return [_tokens(found[r], self._token_dims) for r in rows]
+
     def best_sentence_cosines(self, vector: np.ndarray, rows: Sequence[int]) -> np.ndarray:
         rows = [int(r) for r in rows]
         out = np.full(len(rows), np.nan)
@@ -335,16 +351,17 @@ class PgIndex:
             s=self._schema), (article_id,))
         return self.chunks([r[0] for r in rows])
 
-    def article_vectors(self, article_id: str) -> tuple[np.ndarray, np.ndarray]:
-        """The article's chunk vectors (reading order) and sentence vectors (text order), for a
-        rebuild that keeps an unchanged article's vectors."""
+    def article_vectors(self, article_id: str) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """The article's chunk vectors (reading order), sentence vectors and token vectors (text
+        order), for a rebuild that keeps an unchanged article's vectors."""
         chunks = self.query(sql.SQL("SELECT embedding FROM {s}.chunks WHERE article_id = %s "
                                     "ORDER BY position").format(s=self._schema), (article_id,))
-        sentences = self.query(sql.SQL("SELECT embedding FROM {s}.sentences WHERE article_id = %s "
+        sentences = self.query(sql.SQL("SELECT embedding, tokens FROM {s}.sentences WHERE article_id = %s "
                                        "ORDER BY start").format(s=self._schema), (article_id,))
         dim = int(self.manifest["model"]["dimension"])
-        return tuple(np.array([r[0] for r in found], dtype=np.float32).reshape(len(found), dim)  # type: ignore[return-value]
-                     for found in (chunks, sentences))
+        chunk_vectors, sentence_vectors = (np.array([r[0] for r in found], dtype=np.float32).reshape(len(found), dim)
+                                           for found in (chunks, sentences))
+        return chunk_vectors, sentence_vectors, [_tokens(r[1], self._token_dims) for r in sentences]
 
     def sentences_in(self, article_id: str, start: int, end: int) -> list[tuple[int, int, int]]:
         """From the article's sentences, read once per article (a question looks at several of its chunks)."""

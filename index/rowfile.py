@@ -62,6 +62,12 @@ class RowFile:
             raise IndexError(f"rows out of range for {self.shape[0]} rows")
         return self._gather(rows)
 
+    def span(self, first: int, end: int) -> np.ndarray:
+        """The consecutive rows [first, end), in one read."""
+        if not 0 <= first <= end <= self.shape[0]:
+            raise IndexError(f"rows {first}:{end} out of range for {self.shape[0]} rows")
+        return self._read(first, end - first)
+
     def _gather(self, rows: np.ndarray) -> np.ndarray:
         """One pread per run of consecutive rows (a chunk's sentences are consecutive)."""
         breaks = np.flatnonzero(np.diff(rows) != 1) + 1

@@ -66,6 +66,9 @@ class Storage(Protocol):
     def sentence_cosines(self, vector: np.ndarray, rows: Sequence[int]) -> np.ndarray:
         """Cosine of the query vector with each sentence row's vector (float32)."""
 
+    def sentence_tokens(self, rows: Sequence[int]) -> list[np.ndarray]:
+        """Each sentence row's token vectors (``index.token_match``; none from a model without them)."""
+
     def chunks(self, rows: Sequence[int]) -> list[ChunkRow]:
         """Chunk rows with their article's metadata, in the order asked."""
 

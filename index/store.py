@@ -41,11 +41,13 @@ from .vectors import tune_for_search
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3  # 2: chunk_sentences.npy; 3: articles.story (near-duplicate stories)
+FORMAT_VERSION = 4  # 2: chunk_sentences.npy; 3: articles.story (near-duplicate stories); 4: sentence tokens
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 SENTENCE_VECTORS = "sentences.npy"
 CHUNK_SENTENCES = "chunk_sentences.npy"
+SENTENCE_TOKENS = "sentence_tokens.npy"  # index.token_match: every sentence's token vectors, end to end
+SENTENCE_TOKEN_SPANS = "sentence_token_spans.npy"  # each sentence's [first, end) rows in them
 METADATA = "meta.sqlite"
 BM25_DIR = "bm25"
 ALIASES = "aliases.tsv"
@@ -221,6 +223,8 @@ class StoredIndex:
         self.vectors = faiss.read_index(str(build_dir / VECTORS))
         tune_for_search(self.vectors, manifest.get("faiss", {}))  # nprobe / efSearch from the build
         self.sentence_vectors = RowFile(build_dir / SENTENCE_VECTORS)  # read with pread, see rowfile.py
+        self.token_rows = RowFile(build_dir / SENTENCE_TOKENS)
+        self.token_spans = RowFile(build_dir / SENTENCE_TOKEN_SPANS)
         # [first, end) sentence rows of each chunk: search scores a chunk by its best sentence.
         self.chunk_sentences = np.load(build_dir / CHUNK_SENTENCES, allow_pickle=False)
         self.bm25 = Bm25Index.load(build_dir / BM25_DIR, mmap=True)
@@ -255,6 +259,8 @@ class StoredIndex:
             raise IndexCorrupt(f"{self.path}: chunk-to-sentence table differs from the manifest; {REBUILD_HINT}")
         if self.sentence_vectors.shape[0] != counts.get("sentences"):
             raise IndexCorrupt(f"{self.path}: sentence vector count differs from the manifest; {REBUILD_HINT}")
+        if self.token_spans.shape[0] != counts.get("sentences"):
+            raise IndexCorrupt(f"{self.path}: sentence token table differs from the manifest; {REBUILD_HINT}")
 
     @classmethod
     def open(cls, index_dir: Path, model: str, verify: bool = True) -> "StoredIndex":
@@ -320,6 +326,10 @@ class StoredIndex:
 
     def sentence_cosines(self, vector: np.ndarray, rows) -> np.ndarray:
         return np.asarray(self.sentence_vectors[list(rows)], dtype=np.float32) @ vector
+
+    def sentence_tokens(self, rows) -> list[np.ndarray]:
+        """Each sentence's token vectors (``index.token_match``), in the order asked."""
+        return [self.token_rows.span(int(a), int(b)) for a, b in self.token_spans[list(rows)]]
 
     def articles(self, ids) -> list[ArticleInfo]:
         if not ids:
@@ -398,3 +408,5 @@ class StoredIndex:
         with self._db_lock:
             self._db.close()
         self.sentence_vectors.close()
+        self.token_rows.close()
+        self.token_spans.close()

@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from index import store  # noqa: E402
 from index.build import _Prepared, _prepare, _write_build, attach_vectors  # noqa: E402
+from index.token_match import load_basis  # noqa: E402
 from index.ingest import load_articles  # noqa: E402
 from index.normalise import content_hash  # noqa: E402
 from index.records import Sentence  # noqa: E402
@@ -118,24 +119,29 @@ def corpus_texts(base: list[_Prepared]) -> tuple[list[str], list[str]]:
 
 def cache_key(settings: Settings, chunk_texts: list[str], sentence_texts: list[str]) -> str:
     """Identifies the cached vectors: model, texts; a change of any forces re-embedding."""
-    digest = hashlib.sha256(f"{settings.model}\ntorch\n".encode())
+    digest = hashlib.sha256(f"{settings.model}\ntorch\ntokens\n".encode())
     for text in (*chunk_texts, "\x00", *sentence_texts):
         digest.update(text.encode("utf-8") + b"\x1e")
     return digest.hexdigest()
 
 
-def load_cache(path: Path, key: str) -> tuple[np.ndarray, np.ndarray] | None:
+def load_cache(path: Path, key: str) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]] | None:
+    """The chunk and sentence vectors, and each sentence's token vectors (index.token_match)."""
     if not path.is_file():
         return None
     with np.load(path, allow_pickle=False) as data:
-        if str(data["key"]) != key:
+        if str(data["key"]) != key or "tokens" not in data:
             return None
-        return data["chunks"].astype(np.float32), data["sentences"].astype(np.float32)
+        tokens = data["tokens"]
+        return (data["chunks"].astype(np.float32), data["sentences"].astype(np.float32),
+                [tokens[a:b] for a, b in data["token_spans"]])
 
 
-def save_cache(path: Path, key: str, chunks: np.ndarray, sentences: np.ndarray) -> None:
+def save_cache(path: Path, key: str, data: Any) -> None:
+    """Keep what ``worker_embed`` wrote (its arrays) under ``key``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, key=np.array(key), chunks=chunks.astype(np.float32), sentences=sentences.astype(np.float32))
+    np.savez(path, key=np.array(key), chunks=data["chunks"].astype(np.float32),
+             sentences=data["sentences"].astype(np.float32), tokens=data["tokens"], token_spans=data["token_spans"])
 
 
 # --------------------------------------------------------------------------- replication
@@ -186,7 +192,7 @@ def perturbed_copy(p: _Prepared, k: int, rng: np.random.Generator, drop: float, 
         sentences.append(Sentence(start, end, new_text[start:end]))
     assert p.chunk_vectors is not None and p.sentence_vectors is not None
     return _Prepared(article, chunks, sentences, _noisy(p.chunk_vectors, rng, sigma),
-                     _noisy(p.sentence_vectors, rng, sigma))
+                     _noisy(p.sentence_vectors, rng, sigma), p.sentence_tokens)
 
 
 def replicate(base: list[_Prepared], size: int, seed: int, drop: float, sigma: float) -> list[_Prepared]:
@@ -245,8 +251,11 @@ def worker_embed(args: argparse.Namespace) -> dict[str, Any]:
     arrays = {"chunks": chunk_vecs}
     if texts.get("sentences"):
         started = time.perf_counter()
-        arrays["sentences"] = encoder.encode_documents(texts["sentences"])
+        arrays["sentences"], tokens = encoder.encode_documents_with_tokens(texts["sentences"])
         result.update(sentences=len(texts["sentences"]), sentences_embed_s=round(time.perf_counter() - started, 2))
+        ends = np.cumsum([len(t) for t in tokens])
+        arrays["token_spans"] = np.stack([ends - [len(t) for t in tokens], ends], axis=1)
+        arrays["tokens"] = np.concatenate(tokens) if len(tokens) else np.zeros((0, 0), np.int8)
     np.savez(args.vectors_out, **arrays)
     result["load_average_after"] = _loadavg()
     result["peak_rss_mb"] = peak_rss_mb()
@@ -289,7 +298,8 @@ def worker_build(args: argparse.Namespace) -> dict[str, Any]:
     shutil.rmtree(index_dir, ignore_errors=True)
     build_id = f"bench-{args.size}"
     tmp, final = index_dir / store.BUILDS / f".tmp-{build_id}", index_dir / store.BUILDS / build_id
-    dim = SimpleNamespace(dim=int(cached[0].shape[1]), backend="replicated")  # all _write_build reads
+    dim = SimpleNamespace(dim=int(cached[0].shape[1]), backend="replicated",  # all _write_build reads
+                          token_basis=load_basis(settings.model, int(cached[0].shape[1])))
     started = time.perf_counter()
     _write_build(tmp, prepared, dim, settings, _alias_text(settings), time.monotonic())  # type: ignore[arg-type]
     tmp.rename(final)
@@ -450,7 +460,7 @@ def step_embed(args: argparse.Namespace, base: list[_Prepared], key: str) -> dic
         with np.load(out, allow_pickle=False) as data:
             vectors[backend] = data["chunks"]
             if backend == "torch":
-                save_cache(args.cache, key, data["chunks"], data["sentences"])
+                save_cache(args.cache, key, data)
         out.unlink()
         texts_path.unlink()
     cosines = np.sum(vectors["torch"] * vectors["onnx"], axis=1)
@@ -475,7 +485,7 @@ def ensure_cache(args: argparse.Namespace, base: list[_Prepared], key: str) -> N
     run_worker("embed", args.work, {"backend": "torch", "threads": args.embed_threads,
                                     "texts": texts_path, "vectors_out": out})
     with np.load(out, allow_pickle=False) as data:
-        save_cache(args.cache, key, data["chunks"], data["sentences"])
+        save_cache(args.cache, key, data)
     out.unlink()
     texts_path.unlink()
 

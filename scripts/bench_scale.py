@@ -67,6 +67,7 @@ from bench_index import (  # noqa: E402
 from index import build, store  # noqa: E402
 from index.settings import Settings  # noqa: E402
 from index.vectors import make_vector_index  # noqa: E402
+from index.token_match import load_basis  # noqa: E402
 
 log = logging.getLogger("bench_scale")
 MB = 2**20
@@ -270,7 +271,8 @@ def worker_build(args: argparse.Namespace) -> dict[str, Any]:
     dim = int(chunk_vecs.shape[1])
     started = time.perf_counter()
     profile_library_writer(profile)
-    build._write_build(tmp, prepared, SimpleNamespace(dim=dim, backend="replicated"), settings, alias_text, time.monotonic())
+    writer = SimpleNamespace(dim=dim, backend="replicated", token_basis=load_basis(settings.model, dim))
+    build._write_build(tmp, prepared, writer, settings, alias_text, time.monotonic())
     tmp.rename(final)
     store.switch_current(index_dir, final)
     result["write_s"] = round(time.perf_counter() - started, 1)
@@ -306,8 +308,8 @@ def _build_postgres(args: argparse.Namespace, settings: Settings, prepared: list
         build_id = f"scale{args.size}_{time.strftime('%Y%m%dt%H%M%S')}"
         started = time.perf_counter()
         profile.mark("write (index.pg_build._write)")
-        pg_build._write(conn, build_id, prepared, SimpleNamespace(dim=dim, backend="replicated"), settings,
-                        _alias_text(settings), time.monotonic(), None)
+        writer = SimpleNamespace(dim=dim, backend="replicated", token_basis=load_basis(settings.model, dim))
+        pg_build._write(conn, build_id, prepared, writer, settings, _alias_text(settings), time.monotonic(), None)
         result["write_s"] = round(time.perf_counter() - started, 1)
         profile.stop()
         pg_build.collect_garbage(conn, keep_writing=False)

@@ -17,7 +17,7 @@ from index.settings import Settings
 from index.storage import current_key, open_storage
 from index.vectors import ivf_lists
 from tests.support.corpus import write, write_three
-from tests.support.encoder import SAMPLE, FakeEncoder
+from tests.support.encoder import SAMPLE, FakeEncoder, TokenFakeEncoder
 from tests.support.kill import killed_at_random
 
 BACKENDS = ["folder", "postgres"]
@@ -96,6 +96,30 @@ def test_incremental_rebuild_embeds_only_what_changed(corpus: Settings) -> None:
     assert engine.info().articles == 3
     third = FakeEncoder()
     assert build_index(corpus, encoder=third).unchanged == ["a", "b", "d"] and third.calls == 0
+
+
+def _article_tokens(settings: Settings, article_id: str) -> dict[str, list]:
+    """The stored token vectors of each sentence of an article, by the sentence's text."""
+    stored = open_storage(settings)
+    try:
+        text = stored.article_text(article_id)
+        rows = stored.sentences_in(article_id, 0, len(text))
+        return {text[a:b]: t.tolist() for (_, a, b), t in zip(rows, stored.sentence_tokens([r for r, _, _ in rows]))}
+    finally:
+        stored.close()
+
+
+def test_token_vectors_are_stored_and_kept_by_a_rebuild(corpus: Settings) -> None:
+    encoder = TokenFakeEncoder()
+    build_index(corpus, encoder=encoder)
+    kept = _article_tokens(corpus, "a")
+    assert kept and all(t == encoder.encode_documents_with_tokens([s])[1][0].tolist() for s, t in kept.items())
+    write(corpus.articles_dir, "b.txt", "Cocina", "La paella lleva arroz, azafrán y conejo.")
+    second = TokenFakeEncoder()
+    report = build_index(corpus, encoder=second)
+    assert not report.full and report.unchanged == ["a", "c"] and second.calls > 0
+    assert _article_tokens(corpus, "a") == kept  # reused from the served build, not embedded again
+    assert _article_tokens(corpus, "b")
 
 
 def test_reload_follows_a_new_build(corpus: Settings) -> None:
@@ -198,16 +222,19 @@ SAMPLE_QUESTIONS = [
 
 def test_ask_outcomes_agree_on_the_sample(fake_settings: Settings, pg_url: str) -> None:
     """The bundled sample on both backends: the same outcome, answer and passages for every question."""
-    folder = fake_settings.model_copy(update={"articles_dir": SAMPLE, "embed_cache_max_texts": 0})
+    folder = fake_settings.model_copy(update={"articles_dir": SAMPLE, "embed_cache_max_texts": 0,
+                                              "answer_match_weight": 0.2, "answer_match_peak_weight": 0.1})
     database = folder.model_copy(update={"database_url": pg_url})
     for settings in (folder, database):
-        build_index(settings, encoder=FakeEncoder())
-    on_folder, on_database = Engine.open(folder, FakeEncoder()), Engine.open(database, FakeEncoder())
+        build_index(settings, encoder=TokenFakeEncoder())
+    on_folder, on_database = Engine.open(folder, TokenFakeEncoder()), Engine.open(database, TokenFakeEncoder())
     answered = 0
     for question in SAMPLE_QUESTIONS:
         a, b = on_folder.ask(question), on_database.ask(question)
         assert (a.answered, a.answer) == (b.answered, b.answer), question
         assert [p.hit.chunk_id for p in a.passages] == [p.hit.chunk_id for p in b.passages], question
+        x, y = on_folder.evidence(question), on_database.evidence(question)  # the token match included
+        assert [s.features[-2:] for s in x.sentences] == [s.features[-2:] for s in y.sentences], question
         answered += a.answered
     assert answered >= 3
     lexical_ranks_the_same(on_folder._index(), on_database._index())
