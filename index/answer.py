@@ -26,11 +26,12 @@ from .settings import Settings
 from .storage import Storage
 from .store import ChunkRow
 from .unstated import says_unstated
+from . import token_match
 
 
 # What a candidate sentence is scored on; ``AnswerWeights`` holds one weight for each.
 FEATURES = ("lexical", "dense", "passage", "kind", "kind_loose", "kind_missing", "article", "lead", "novelty",
-            "focus", "focus_value", "context")
+            "focus", "focus_value", "context", *token_match.NAMES)
 _KIND, _FOCUS_VALUE, _CONTEXT = (FEATURES.index(name) for name in ("kind", "focus_value", "context"))
 
 
@@ -47,7 +48,9 @@ class AnswerWeights:
     share of its words the question does not use (an echo of the question states nothing new);
     focus: it uses the noun the question asks about ("club" of "¿Qué club…?"); focus_value: a
     number stands right before that noun ("cinco títulos"); context: its passage's cosine with
-    the question (the sentence read with its neighbours).
+    the question (the sentence read with its neighbours); match, match_peak: how well each
+    question word is met by a word of the sentence as e5 reads them in context, the mean and
+    the three best (``token_match``: "copió" meets "plagió").
     """
 
     lexical: float
@@ -62,6 +65,8 @@ class AnswerWeights:
     focus: float = 0.0
     focus_value: float = 0.0
     context: float = 0.0
+    match: float = 0.0
+    match_peak: float = 0.0
 
     @classmethod
     def of(cls, settings: Settings) -> "AnswerWeights":
@@ -105,8 +110,9 @@ def said_before(sentence: str, answers: Sequence[str]) -> bool:
 
 
 def score_sentences(stored: Storage, question: str, query_vector: np.ndarray, passages: list[Ranked],
-                    weights: AnswerWeights) -> list[ScoredSentence]:
-    """Every sentence of the given passages, best first."""
+                    weights: AnswerWeights, query_tokens: np.ndarray | None = None) -> list[ScoredSentence]:
+    """Every sentence of the given passages, best first (``query_tokens``: the question's token
+    vectors, for the token match; without them it is 0 for every sentence)."""
     terms = stored.analyzer.terms(question)
     idf = stored.idf(terms)
     kind = expected_kind(question)
@@ -125,18 +131,21 @@ def score_sentences(stored: Storage, question: str, query_vector: np.ndarray, pa
             found.append((rank, prior, chunk, row, start, end, text, lex, own))
     # One read of all the sentence vectors involved rather than one per sentence.
     dense_scores = stored.sentence_cosines(query_vector, [f[3] for f in found])
+    matches = token_match.match_features(query_tokens, stored.sentence_tokens([f[3] for f in found])
+                                         if query_tokens is not None and len(query_tokens) else [token_match.empty()] * len(found))
     context = _passage_cosines(stored, [f[2] for f in found], query_vector)
     lead_article = passages[0][1].article_id if passages else ""
     asked = set(terms)
     w = weights.vector()
     scored: list[ScoredSentence] = []
-    for (rank, prior, chunk, row, start, end, text, lex, own), dense in zip(found, dense_scores):
+    for (rank, prior, chunk, row, start, end, text, lex, own), dense, match in zip(found, dense_scores, matches):
         holds = kind_match(kind, text, question) if kind else 0.0
         features = (lex, float(dense), prior, holds if kind in SCORED_KINDS else 0.0,
                     holds if kind and kind not in SCORED_KINDS else 0.0, 1.0 - holds if kind else 0.0,
                     float(chunk.article_id == lead_article), float(chunk.position == 0),
                     len(own - asked) / len(own) if own else 0.0, float(bool(focus & own)),
-                    float(bool(focus) and kind == "count" and value_before(text, focus, stored.analyzer.terms)), context[chunk.row])
+                    float(bool(focus) and kind == "count" and value_before(text, focus, stored.analyzer.terms)), context[chunk.row],
+                    *match.tolist())
         score = float(np.dot(w, features))
         scored.append(ScoredSentence(score, lex, float(dense), chunk, start, end, text, rank, features, row))
     scored.sort(key=lambda s: -s.score)
@@ -236,7 +245,7 @@ def conclude(stored: Storage, settings: Settings, evidence: Evidence) -> Answer:
         if best.score < settings.not_in_article_threshold or not_stated(question, sentences):
             return Answer(question, False, "", highlighted(passages, [best]), resolved, best.score,
                           closest_titles(passages), outcome="not_in_article", closest=best.text)
-    chosen = compose(best, sentences, settings.answer_max_chars)
+    chosen = compose(best, sentences, settings.answer_max_chars, settings.answer_join_margin)
     text = clip(" ".join(s.text for s in chosen), settings.answer_max_chars, question, stored.analyzer)
     return Answer(question, True, text, highlighted(passages, chosen), resolved, best.score, closest_titles(passages))
 
@@ -294,13 +303,16 @@ def highlighted(passages: list[Ranked], chosen: list[ScoredSentence]) -> tuple[P
 
 
 def compose(best: ScoredSentence, ranked: list[ScoredSentence], max_chars: int,
-            ratio: float = 0.8) -> list[ScoredSentence]:
-    """The best sentence, plus its neighbour in the same passage when that one scores nearly as well."""
+            margin: float = 2.0) -> list[ScoredSentence]:
+    """The best sentence, plus its neighbour in the same passage when that one scores nearly as well:
+    within ``margin`` of it. A score difference is the log-odds with which the learned weights
+    prefer one sentence to the other (a pairwise logistic regression), so the margin means the
+    same whatever the weights' scale."""
     chosen = [best]
     for other in ranked[1:4]:
         gap = max(other.start - best.end, best.start - other.end)
         adjacent = other.chunk.row == best.chunk.row and 0 <= gap <= 2
-        if adjacent and other.score >= ratio * best.score and len(best.text) + len(other.text) + 1 <= max_chars:
+        if adjacent and other.score >= best.score - margin and len(best.text) + len(other.text) + 1 <= max_chars:
             chosen.append(other)
             break
     return sorted(chosen, key=lambda s: s.start)

@@ -29,7 +29,7 @@ FAKE_SCALE = {"answer_lexical_weight": 0.4, "answer_dense_weight": 0.4, "answer_
               "answer_article_weight": 0.0, "answer_lead_weight": 0.0, "answer_novelty_weight": 0.0,
               "answer_focus_weight": 0.0, "answer_focus_value_weight": 0.0, "answer_context_weight": 0.0,
               "refusal_threshold": 0.981, "refusal_min_coverage": 0.4, "refusal_coverage_weight": 0.0,
-              "refusal_dense_weight": 0.0, "refusal_context_weight": 0.0}
+              "refusal_dense_weight": 0.0, "refusal_context_weight": 0.0, "answer_join_margin": 0.2}
 
 
 @pytest.fixture
