@@ -1,14 +1,16 @@
 #!/usr/bin/env python
 """Try models that read the question against each candidate sentence, out of fold on the tune halves.
 
-The answer sentence is chosen by a weighted sum of twelve features (``index.answer``), learned
+The answer sentence is chosen by a weighted sum of features (``index.answer``), learned
 by ``scripts/tune_answer.py``; a gold sentence is among the candidates for almost every news
 question, but first for about three in four. This script measures whether a model that sees
 more of the question and the sentence than those features would choose better:
 
 - ``current``: the weights in the settings, as served;
 - ``linear``: the same pairwise logistic regression as ``tune_answer.py``, refitted per fold;
-- ``linear_vectors``: that regression given, besides the twelve features, the 384 products of
+- ``token_match``: that regression with and without the two token-match features
+  (``index.token_match``), at four regularisations: what the token match adds;
+- ``linear_vectors``: that regression given, besides the features, the 384 products of
   the question's and the sentence's e5 vectors (a learned weighting of the cosine's terms);
 - ``network``: a small network (one hidden layer of 64) over the features and those products,
   trained per fold on each question's candidates with a softmax over them;
@@ -44,7 +46,6 @@ import argparse
 import json
 import sys
 import time
-import zlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable
@@ -54,10 +55,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from index import token_match  # noqa: E402
 from index.answer import AnswerWeights  # noqa: E402
 from index.kinds import expected_kind  # noqa: E402
 from index.settings import Settings  # noqa: E402
-from tune_answer import Asked, add_set_arguments, fit, news_rows, open_sets, squad_rows, write_report  # noqa: E402
+from tune_answer import (  # noqa: E402
+    Asked, add_set_arguments, fit, fold_of, news_rows, open_sets, squad_rows, write_report,
+)
 
 Scorer = Callable[[Asked], np.ndarray]
 # The products are about 1/384 of a cosine each: scaled so that one regularisation suits both parts.
@@ -66,10 +70,6 @@ PRODUCT_SCALE = 20.0
 KIND_GROUPS = {"count": "number", "money": "number", "percent": "number", "age": "number", "duration": "number",
                "date": "date", "time": "date", "person": "person", "place": "place", "reason": "reason"}
 GROUPS = ("number", "date", "person", "place", "reason", "none")
-
-
-def fold_of(row: Asked, folds: int) -> int:
-    return zlib.crc32(row.group.encode()) % folds
 
 
 def with_products(row: Asked) -> Asked:
@@ -99,6 +99,17 @@ def linear(c: float, expand: Callable[[Asked], Asked] = lambda r: r) -> Callable
         w = fit([expand(r) for r in rows], c)
         return lambda r: expand(r).features @ w
     return train
+
+
+def without_token_match(row: Asked) -> Asked:
+    """The row without the token-match features (the last ones of ``index.answer.FEATURES``)."""
+    return replace(row, features=row.features[:, : -len(token_match.NAMES)])
+
+
+def token_match_ablation(rows: list[Asked], folds: int) -> dict:
+    """Out of fold, per regularisation: the regression without the token match and with it."""
+    return {f"C{c}": {"without": out_of_fold(rows, folds, linear(c, without_token_match)),
+                      "with": out_of_fold(rows, folds, linear(c))} for c in (0.1, 0.3, 1.0, 3.0)}
 
 
 def kind_of(row: Asked) -> str:
@@ -354,6 +365,8 @@ def main() -> int:
                     "current": shares(rows, lambda r: r.features @ w),
                     "linear": out_of_fold(rows, args.folds, linear(0.3))}
     print(json.dumps(report), flush=True)
+    report["token_match"] = token_match_ablation(rows, args.folds)
+    print("token_match", report["token_match"], flush=True)
     if not args.only_asked:
         default_comparisons(rows, args.folds, report)
     if args.titled:

@@ -151,3 +151,18 @@ def test_the_second_model_speed_is_measured_as_served_and_as_built() -> None:
     speed = encode_speed(FakeEncoder().encode_documents, ["¿Cuándo empezó?"] * 5, ["Empezó el lunes."] * 50)
     assert set(speed) == {"question_ms_p50", "question_ms_p95", "sentences_per_s"}
     assert 0 <= speed["question_ms_p50"] <= speed["question_ms_p95"] and speed["sentences_per_s"] > 0
+
+
+def test_the_token_match_ablation_drops_the_last_two_features() -> None:
+    from try_answer_readers import token_match_ablation, without_token_match
+
+    from dataclasses import replace
+
+    # Two noise features, then two told apart only by the gold (as a token match would tell it).
+    rows = [replace(r, features=np.hstack([r.features, np.where(r.labels, 1.0, 0.0)[:, None].repeat(2, axis=1)]))
+            for r in _rows(40, 5)]
+    assert np.array_equal(without_token_match(rows[0]).features, rows[0].features[:, :2])
+    report = token_match_ablation(rows, 2)
+    assert set(report) == {"C0.1", "C0.3", "C1.0", "C3.0"}
+    assert all(min(r["with"].values()) == 1.0 for r in report.values())
+    assert all(max(r["without"].values()) < 0.5 for r in report.values())

@@ -82,3 +82,31 @@ def test_topicality_weights_learn_the_cosine_that_tells_off_topic_questions() ->
     w[0] = 1.0
     coverage_w, dense_w, context_w = fit_topicality(rows(60, "answerable", 0.9), rows(60, "off_topic", 0.6), w)
     assert dense_w > 1.0 and abs(dense_w) > abs(coverage_w) and abs(dense_w) > abs(context_w)
+
+
+def test_the_regularisation_is_chosen_out_of_fold_not_in_sample() -> None:
+    from tune_answer import chosen_fit
+
+    fits = [{"C": 0.1, "news_top1": 0.80, "squad_top1": 0.76, "news_top1_out_of_fold": 0.75, "squad_top1_out_of_fold": 0.74},
+            {"C": 3.0, "news_top1": 0.78, "squad_top1": 0.75, "news_top1_out_of_fold": 0.79, "squad_top1_out_of_fold": 0.75}]
+    assert chosen_fit(fits)["C"] == 3.0
+
+
+def test_out_of_fold_never_scores_a_question_with_weights_fitted_on_it() -> None:
+    """Each fold's gold is told by a feature of its own: weights fitted on all the questions
+    know every fold's feature, weights fitted on the other folds never know the fold's."""
+    from tune_answer import FOLDS, fold_of, out_of_fold_top1
+
+    rng = np.random.default_rng(8)
+    rows = []
+    for i in range(200):
+        group = f"article-{i}"
+        features = rng.random((6, FOLDS))
+        labels = np.zeros(6, dtype=bool)
+        labels[0] = True
+        row = Asked("news" if i % 2 else "squad", "answerable", features, labels, np.full(6, 0.8), group=group)
+        features[0, fold_of(row)] += 3.0
+        rows.append(row)
+    assert top1(rows, fit(rows, 1.0)) > 0.9
+    held_out = out_of_fold_top1(rows, 1.0)
+    assert set(held_out) == {"news", "squad"} and max(held_out.values()) < 0.5
