@@ -156,6 +156,7 @@ def test_an_encoder_without_token_vectors_stores_none_and_matches_nothing(fake_s
 # ----------------------------------------------------------------------------- the real model
 
 
+@pytest.mark.slow
 def test_the_model_gives_a_token_vector_per_word_piece_from_the_same_run(real_encoder) -> None:
     text = "El presidente plagió a varios autores."
     vectors, tokens = real_encoder.encode_documents_with_tokens([text])
@@ -166,6 +167,7 @@ def test_the_model_gives_a_token_vector_per_word_piece_from_the_same_run(real_en
     assert len(questions[0]) == len(real_encoder._model.tokenizer.content_ids(["¿Quién?"])[0])
 
 
+@pytest.mark.slow
 def test_a_paraphrase_meets_the_question_better_than_a_sentence_about_something_else(real_encoder) -> None:
     _, (question,) = real_encoder.encode_queries_with_tokens(["¿A qué otros autores copió el presidente?"])
     _, sentences = real_encoder.encode_documents_with_tokens([
@@ -176,6 +178,7 @@ def test_a_paraphrase_meets_the_question_better_than_a_sentence_about_something_
     assert paraphrase[0] > other[0] and paraphrase[1] > other[1]
 
 
+@pytest.mark.slow
 def test_the_sample_index_scores_sentences_with_the_token_match(sample_engine) -> None:
     evidence = sample_engine.evidence("¿Qué acusa EE. UU.?")
     at = len(evidence.sentences[0].features) - 2
@@ -183,6 +186,7 @@ def test_the_sample_index_scores_sentences_with_the_token_match(sample_engine) -
     assert DEFAULT_MODEL == sample_engine.settings.model
 
 
+@pytest.mark.slow
 def test_a_text_longer_than_a_window_gives_every_word_piece_once(real_encoder) -> None:
     text = " ".join(["El volcán entró en erupción cerca de la ciudad."] * 80)  # about 800 word pieces
     pieces = real_encoder._model.tokenizer.content_ids([text])[0]
