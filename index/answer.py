@@ -17,6 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
+from . import token_match
 from .coverage import passage_coverage, sentence_coverages
 from .kinds import SCORED_KINDS, expected_kind, focus_word, found, kind_match, value_before
 from .lexical import Analyzer, fold
@@ -26,7 +27,6 @@ from .settings import Settings
 from .storage import Storage
 from .store import ChunkRow
 from .unstated import says_unstated
-from . import token_match
 
 
 # What a candidate sentence is scored on; ``AnswerWeights`` holds one weight for each.
@@ -130,9 +130,12 @@ def score_sentences(stored: Storage, question: str, query_vector: np.ndarray, pa
             seen.add((chunk.article_id, start))
             found.append((rank, prior, chunk, row, start, end, text, lex, own))
     # One read of all the sentence vectors involved rather than one per sentence.
-    dense_scores = stored.sentence_cosines(query_vector, [f[3] for f in found])
-    matches = token_match.match_features(query_tokens, stored.sentence_tokens([f[3] for f in found])
-                                         if query_tokens is not None and len(query_tokens) else [token_match.empty()] * len(found))
+    rows = [f[3] for f in found]
+    dense_scores = stored.sentence_cosines(query_vector, rows)
+    if query_tokens is not None and len(query_tokens):
+        matches = token_match.match_features(query_tokens, stored.sentence_tokens(rows))
+    else:  # no token vectors for the question: nothing to read
+        matches = np.zeros((len(found), len(token_match.NAMES)))
     context = _passage_cosines(stored, [f[2] for f in found], query_vector)
     lead_article = passages[0][1].article_id if passages else ""
     asked = set(terms)
@@ -144,8 +147,8 @@ def score_sentences(stored: Storage, question: str, query_vector: np.ndarray, pa
                     holds if kind and kind not in SCORED_KINDS else 0.0, 1.0 - holds if kind else 0.0,
                     float(chunk.article_id == lead_article), float(chunk.position == 0),
                     len(own - asked) / len(own) if own else 0.0, float(bool(focus & own)),
-                    float(bool(focus) and kind == "count" and value_before(text, focus, stored.analyzer.terms)), context[chunk.row],
-                    *match.tolist())
+                    float(bool(focus) and kind == "count" and value_before(text, focus, stored.analyzer.terms)),
+                    context[chunk.row], *match.tolist())
         score = float(np.dot(w, features))
         scored.append(ScoredSentence(score, lex, float(dense), chunk, start, end, text, rank, features, row))
     scored.sort(key=lambda s: -s.score)

@@ -174,7 +174,8 @@ class Engine:
             sentences, shown = from_story(stored, question, resolution, vector, pool.shown, k, self.weights)
             return Evidence(question, resolution.text, sentences, shown, gate=False)
         candidates = with_article(stored, pool.answer_from, pool.shown)
-        every = score_sentences(stored, question, vectors[0], candidates, self.weights, self.queries.tokens_of(question))
+        tokens = self.queries.tokens_of(question)  # from the run that gave its vector
+        every = score_sentences(stored, question, vectors[0], candidates, self.weights, tokens)
         sentences = may_answer(question, every, resolution.said, stored.analyzer)
         return Evidence(question, resolution.text, sentences, pool.shown, in_story=pool.in_story)
 

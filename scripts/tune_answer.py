@@ -329,7 +329,8 @@ def main() -> int:
         held_out = out_of_fold_top1(answerable_news + squad_tune, c)
         row = {"C": c, "weights": w.round(4).tolist(), "news_top1": round(top1(answerable_news, w), 4),
                "squad_top1": round(top1(squad_tune, w), 4),
-               "news_top1_out_of_fold": round(held_out["news"], 4), "squad_top1_out_of_fold": round(held_out["squad"], 4)}
+               "news_top1_out_of_fold": round(held_out["news"], 4),
+               "squad_top1_out_of_fold": round(held_out["squad"], 4)}
         report["fits"].append(row)
         print(json.dumps({k: v for k, v in row.items() if k != "weights"}), flush=True)
     best = chosen_fit(report["fits"])

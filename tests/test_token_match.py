@@ -85,7 +85,8 @@ def _stored_tokens(settings: Settings) -> dict[str, np.ndarray]:
     """Each stored sentence's token vectors, by its text."""
     index = store.StoredIndex.open(settings.index_dir, settings.model)
     try:
-        rows = index.query("SELECT s.row, a.text, s.start, s.\"end\" FROM sentences s JOIN articles a ON a.id = s.article_id")
+        rows = index.query('SELECT s.row, a.text, s.start, s."end" FROM sentences s '
+                           "JOIN articles a ON a.id = s.article_id")
         tokens = index.sentence_tokens([r[0] for r in rows])
         return {text[start:end]: t for (_, text, start, end), t in zip(rows, tokens)}
     finally:
@@ -145,7 +146,8 @@ def test_the_build_cache_keeps_token_vectors_beside_the_vectors(tmp_path: Path) 
     assert third.token_texts == texts[1:] and asked.embedded == 1
 
 
-def test_an_encoder_without_token_vectors_stores_none_and_matches_nothing(fake_settings: Settings, fake_encoder) -> None:
+def test_an_encoder_without_token_vectors_stores_none_and_matches_nothing(fake_settings: Settings,
+                                                                          fake_encoder) -> None:
     write_three(fake_settings.articles_dir)
     build_index(fake_settings, encoder=fake_encoder)
     assert all(len(t) == 0 for t in _stored_tokens(fake_settings).values())

@@ -87,8 +87,10 @@ def test_topicality_weights_learn_the_cosine_that_tells_off_topic_questions() ->
 def test_the_regularisation_is_chosen_out_of_fold_not_in_sample() -> None:
     from tune_answer import chosen_fit
 
-    fits = [{"C": 0.1, "news_top1": 0.80, "squad_top1": 0.76, "news_top1_out_of_fold": 0.75, "squad_top1_out_of_fold": 0.74},
-            {"C": 3.0, "news_top1": 0.78, "squad_top1": 0.75, "news_top1_out_of_fold": 0.79, "squad_top1_out_of_fold": 0.75}]
+    fits = [{"C": 0.1, "news_top1": 0.80, "squad_top1": 0.76,  # best in sample
+             "news_top1_out_of_fold": 0.75, "squad_top1_out_of_fold": 0.74},
+            {"C": 3.0, "news_top1": 0.78, "squad_top1": 0.75,
+             "news_top1_out_of_fold": 0.79, "squad_top1_out_of_fold": 0.75}]
     assert chosen_fit(fits)["C"] == 3.0
 
 
