@@ -111,16 +111,22 @@ def _previous(settings: Settings, full: bool, backend: str, tokens: dict) -> tup
         old = store.StoredIndex.open(settings.index_dir, settings.model, verify=True)
     except IndexError_ as exc:
         return None, f"no reusable index: {exc}" if store.current_build(settings.index_dir) else "no index yet"
-    if old.manifest.get("chunking") != chunking_params(settings):
+    if refused := reuse_refusal(old.manifest, settings, backend, tokens):
         old.close()
-        return None, "chunking parameters changed"
-    if old.manifest.get("model", {}).get("backend") != backend:
-        old.close()
-        return None, "the model's runtime changed"
-    if old.manifest.get("tokens") != tokens:
-        old.close()
-        return None, "the token vectors' basis changed"
+        return None, refused
     return old, ""
+
+
+def reuse_refusal(manifest: dict, settings: Settings, backend: str, tokens: dict) -> str:
+    """Why a served build's vectors may not be reused by this build ("" when they may): they
+    were cut by other chunking, or computed by another runtime or token basis (either backend)."""
+    if manifest.get("chunking") != chunking_params(settings):
+        return "chunking parameters changed"
+    if manifest.get("model", {}).get("backend") != backend:
+        return "the model's runtime changed"
+    if manifest.get("tokens") != tokens:
+        return "the token vectors' basis changed"
+    return ""
 
 
 def _reuse(old: store.StoredIndex, prepared: _Prepared) -> bool:

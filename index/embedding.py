@@ -181,13 +181,12 @@ class QueryCache:
         return np.stack([known[t][0] for t in texts])
 
     def encode_queries_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """As ``Encoder``'s: a cache can stand in front of another."""
+        """The vectors and token vectors (``index.token_match``) of ``texts``, computed together;
+        as ``Encoder``'s, so a cache can stand in front of another."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32), []
         known = self._lookup(texts)
-        return self.encode_queries(texts), [known[t][1] for t in texts]
-
-    def tokens_of(self, text: str) -> np.ndarray:
-        """The token vectors of ``text`` (``index.token_match``), computed with its vector."""
-        return self._lookup([text])[text][1]
+        return np.stack([known[t][0] for t in texts]), [known[t][1] for t in texts]
 
     def _lookup(self, texts: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         with self._lock:

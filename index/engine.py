@@ -163,7 +163,7 @@ class Engine:
         early = nothing_to_search(question, stored.analyzer, bool(resolution.thread))
         if early is not None:
             return early
-        vectors = self.queries.encode_queries([question, *resolution.thread])
+        vectors, tokens = self.queries.encode_queries_with_tokens([question, *resolution.thread])
         vector = thread_vector(vectors, resolution)
         passages = search_passages(stored, s, resolution.text, vector, k, resolution.article_ids, FOLLOWUP_BOOST,
                                    when)
@@ -174,8 +174,7 @@ class Engine:
             sentences, shown = from_story(stored, question, resolution, vector, pool.shown, k, self.weights)
             return Evidence(question, resolution.text, sentences, shown, gate=False)
         candidates = with_article(stored, pool.answer_from, pool.shown)
-        tokens = self.queries.tokens_of(question)  # from the run that gave its vector
-        every = score_sentences(stored, question, vectors[0], candidates, self.weights, tokens)
+        every = score_sentences(stored, question, vectors[0], candidates, self.weights, tokens[0])
         sentences = may_answer(question, every, resolution.said, stored.analyzer)
         return Evidence(question, resolution.text, sentences, pool.shown, in_story=pool.in_story)
 

@@ -26,7 +26,7 @@ from psycopg import Copy, sql
 
 from . import store
 from .build import (BuildReport, _Prepared, compare_with_old, embed_new_texts, manifest_of, prepare_build,
-                    chunk_sentence_spans, chunking_params, tokens_manifest)
+                    chunk_sentence_spans, reuse_refusal, tokens_manifest)
 from .duplicates import Stories
 from .embedding import Encoder
 from .errors import BuildFailed, BuildLocked, IndexError_
@@ -94,12 +94,8 @@ def _previous(settings: Settings, full: bool, backend: str, tokens: dict) -> tup
         old = PgIndex.open(settings.model_copy(update={"database_read_url": None}))
     except IndexError_ as exc:
         return None, "no index yet" if "no index" in str(exc) else f"no reusable index: {exc}"
-    if old.manifest.get("chunking") != chunking_params(settings):
-        return None, "chunking parameters changed"
-    if old.manifest.get("model", {}).get("backend") != backend:
-        return None, "the model's runtime changed"
-    if old.manifest.get("tokens") != tokens:
-        return None, "the token vectors' basis changed"
+    if refused := reuse_refusal(old.manifest, settings, backend, tokens):
+        return None, refused
     return old, ""
 
 

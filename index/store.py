@@ -328,8 +328,17 @@ class StoredIndex:
         return np.asarray(self.sentence_vectors[list(rows)], dtype=np.float32) @ vector
 
     def sentence_tokens(self, rows) -> list[np.ndarray]:
-        """Each sentence's token vectors (``index.token_match``), in the order asked."""
-        return [self.token_rows.span(int(a), int(b)) for a, b in self.token_spans[list(rows)]]
+        """Each sentence's token vectors (``index.token_match``), in the order asked: one read per
+        run of consecutive sentences (a story's), whose token vectors are consecutive too."""
+        spans = self.token_spans[list(rows)]
+        out: list[np.ndarray] = []
+        run = 0
+        for i in range(1, len(spans) + 1):
+            if i == len(spans) or spans[i, 0] != spans[i - 1, 1]:
+                block, base = self.token_rows.span(int(spans[run, 0]), int(spans[i - 1, 1])), int(spans[run, 0])
+                out.extend(block[a - base : b - base] for a, b in spans[run:i])
+                run = i
+        return out
 
     def articles(self, ids) -> list[ArticleInfo]:
         if not ids:

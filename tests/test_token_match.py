@@ -6,8 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import token_match
+from index import store, token_match
+from index.build import build_index
+from index.build_vectors import embed_documents
+from index.embed_cache import EmbeddingCache
+from index.settings import DEFAULT_MODEL, Settings
 from index.token_match import SCALE, TokenBasis, load_basis, match_features
+from tests.support.corpus import write, write_three
+from tests.support.encoder import TokenFakeEncoder
 
 
 def _unit_rows(rows: list[list[float]]) -> np.ndarray:
@@ -60,15 +66,6 @@ def test_the_shipped_basis_is_the_default_models(tmp_path: Path):
 
 
 # ----------------------------------------------------------------------------- stored and reused
-
-
-from index import store  # noqa: E402
-from index.build import build_index  # noqa: E402
-from index.build_vectors import embed_documents  # noqa: E402
-from index.embed_cache import EmbeddingCache  # noqa: E402
-from index.settings import DEFAULT_MODEL, Settings  # noqa: E402
-from tests.support.corpus import write, write_three  # noqa: E402
-from tests.support.encoder import TokenFakeEncoder  # noqa: E402
 
 
 class CountingTokenEncoder(TokenFakeEncoder):
