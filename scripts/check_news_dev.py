@@ -6,8 +6,11 @@ Checks, for every item: the schema (keys, kinds, qtypes, styles, splits, which f
 for which kind); that its article exists in the corpus; that ``answer_sentence`` occurs verbatim
 in the article's text (after collapsing runs of whitespace); that ``answer_regex`` compiles and
 matches ``answer_sentence`` case-insensitively (the follow-up's too); ids unique; every item of
-one article in the same split; the minimum count of each kind. Prints a summary table and exits
-non-zero when anything fails.
+one article in the same split; the minimum count of each kind. For ``topic`` items (what is the
+story about; answered with its lead): qtype ``tema``, ``answer_sentence`` is the article's first
+sentence (the text begins with it), ``answer_regex`` matches nothing of the article after it, one
+topic item per article, on an article that also has other items, and enough of them in each
+split. Prints a summary table and exits non-zero when anything fails.
 """
 from __future__ import annotations
 
@@ -21,11 +24,13 @@ from pathlib import Path
 KEYS = ("id", "kind", "split", "article_id", "question", "qtype", "style",
         "answer_sentence", "answer_regex", "missing", "followup")
 FOLLOWUP_KEYS = ("question", "qtype", "answer_sentence", "answer_regex")
-KINDS = ("answerable", "not_in_article", "off_topic", "followup")
+KINDS = ("answerable", "not_in_article", "off_topic", "followup", "topic")
 SPLITS = ("tune", "holdout")
 QTYPES = ("quien", "que", "cuando", "donde", "cuanto", "cuantos", "por_que", "como", "cual")
+TOPIC_QTYPE = "tema"  # the qtype of every topic item, and of no other
 STYLES = ("formal", "colloquial")
-MINIMUM = {"answerable": 130, "not_in_article": 55, "off_topic": 22, "followup": 32}
+MINIMUM = {"answerable": 130, "not_in_article": 55, "off_topic": 22, "followup": 32, "topic": 40}
+MINIMUM_PER_SPLIT = {"topic": 18}
 
 
 def collapse(text: str) -> str:
@@ -73,7 +78,10 @@ def check(items: list[dict], corpus: dict[str, str]) -> list[str]:
             continue
         if item["split"] not in SPLITS:
             errors.append(f"{where}: unknown split {item['split']!r}")
-        if item["qtype"] not in QTYPES:
+        if kind == "topic":
+            if item["qtype"] != TOPIC_QTYPE:
+                errors.append(f"{where}: a topic item's qtype must be {TOPIC_QTYPE!r}")
+        elif item["qtype"] not in QTYPES:
             errors.append(f"{where}: unknown qtype {item['qtype']!r}")
         if item["style"] not in STYLES:
             errors.append(f"{where}: unknown style {item['style']!r}")
@@ -88,10 +96,12 @@ def check(items: list[dict], corpus: dict[str, str]) -> list[str]:
                 errors.append(f"{where}: article_id {article!r} not in the corpus")
             split_of[article].add(item["split"])
         text = corpus.get(article) if article else None
-        if kind in ("answerable", "followup"):
+        if kind in ("answerable", "followup", "topic"):
             _check_answer(where, item["answer_sentence"], item["answer_regex"], text, errors)
             if item["missing"] is not None:
                 errors.append(f"{where}: missing must be null for {kind}")
+            if kind == "topic" and text is not None:
+                _check_lead(where, item["answer_sentence"], item["answer_regex"], text, errors)
         else:
             if item["answer_sentence"] is not None or item["answer_regex"] is not None:
                 errors.append(f"{where}: answer fields must be null for {kind}")
@@ -114,7 +124,30 @@ def check(items: list[dict], corpus: dict[str, str]) -> list[str]:
     errors += [f"article {a}: items in both splits" for a, s in split_of.items() if len(s) > 1]
     kinds = Counter(item.get("kind") for item in items)
     errors += [f"only {kinds[k]} {k} items, at least {n} wanted" for k, n in MINIMUM.items() if kinds[k] < n]
+    per_split = Counter((item.get("kind"), item.get("split")) for item in items)
+    errors += [f"only {per_split[(k, s)]} {k} items in {s}, at least {n} wanted"
+               for k, n in MINIMUM_PER_SPLIT.items() for s in SPLITS if per_split[(k, s)] < n]
+    topics = Counter(item.get("article_id") for item in items if item.get("kind") == "topic")
+    errors += [f"article {a}: {n} topic items, one wanted" for a, n in topics.items() if n > 1]
+    others = {item.get("article_id") for item in items if item.get("kind") != "topic"}
+    errors += [f"article {a}: a topic item on an article with no other item" for a in topics if a not in others]
     return errors
+
+
+def _check_lead(where: str, sentence, regex, text: str, errors: list[str]) -> None:
+    """A topic item's sentence is the article's lead, and its regex matches nothing after the lead."""
+    if not isinstance(sentence, str) or not isinstance(regex, str):
+        return
+    lead = collapse(sentence)
+    if not text.startswith(lead):
+        errors.append(f"{where}: answer_sentence is not the article's first sentence")
+        return
+    try:
+        later = re.search(regex, text[len(lead):], re.IGNORECASE)
+    except re.error:
+        return
+    if later:
+        errors.append(f"{where}: answer_regex also matches after the lead ({later.group()!r})")
 
 
 def summary(items: list[dict]) -> str:
@@ -130,15 +163,16 @@ def summary(items: list[dict]) -> str:
     articles = {s: {i["article_id"] for i in items if i["split"] == s and i["article_id"]} for s in SPLITS}
     rows.append(f"{'articles':<16}{len(articles['tune']):>7}{len(articles['holdout']):>9}"
                 f"{len(articles['tune'] | articles['holdout']):>7}")
-    answerable = [i for i in items if i["kind"] == "answerable"]
-    colloquial = sum(i["style"] == "colloquial" for i in answerable)
     rows.append("")
-    rows.append(f"answerable phrased colloquially: {colloquial}/{len(answerable)}"
-                f" ({colloquial / max(len(answerable), 1):.0%})")
+    for kind in ("answerable", "topic"):
+        asked = [i for i in items if i["kind"] == kind]
+        colloquial = sum(i["style"] == "colloquial" for i in asked)
+        rows.append(f"{kind} phrased colloquially: {colloquial}/{len(asked)}"
+                    f" ({colloquial / max(len(asked), 1):.0%})")
     qtypes = Counter(i["qtype"] for i in items)
     qtypes.update(i["followup"]["qtype"] for i in items if i["kind"] == "followup")
     rows.append("question kinds (follow-ups included): "
-                + ", ".join(f"{q} {qtypes[q]}" for q in QTYPES))
+                + ", ".join(f"{q} {qtypes[q]}" for q in (*QTYPES, TOPIC_QTYPE)))
     return "\n".join(rows)
 
 

@@ -1,7 +1,8 @@
 """The news evaluation set eval/news_dev.jsonl keeps its shape: schema, counts, splits, regexes.
 
 These checks need nothing outside the repo. That every answer_sentence really occurs in its
-article is checked against the corpus by scripts/check_news_dev.py (see eval/README.md).
+article (and that a topic item's sentence is its article's first) is checked against the corpus
+by scripts/check_news_dev.py (see eval/README.md).
 """
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ EVAL = Path(__file__).resolve().parent.parent / "eval" / "news_dev.jsonl"
 KEYS = ["id", "kind", "split", "article_id", "question", "qtype", "style",
         "answer_sentence", "answer_regex", "missing", "followup"]
 FOLLOWUP_KEYS = ["question", "qtype", "answer_sentence", "answer_regex"]
-KINDS = {"answerable", "not_in_article", "off_topic", "followup"}
+KINDS = {"answerable", "not_in_article", "off_topic", "followup", "topic"}
 QTYPES = {"quien", "que", "cuando", "donde", "cuanto", "cuantos", "por_que", "como", "cual"}
-MINIMUM = {"answerable": 130, "not_in_article": 55, "off_topic": 22, "followup": 32}
+TOPIC_QTYPE = "tema"
+MINIMUM = {"answerable": 130, "not_in_article": 55, "off_topic": 22, "followup": 32, "topic": 40}
+TOPIC_MINIMUM_PER_SPLIT = 18
 
 
 def _items() -> list[dict]:
@@ -45,7 +48,7 @@ def test_schema_per_kind(item):
     assert re.fullmatch(r"n\d{4}", item["id"])
     assert item["kind"] in KINDS
     assert item["split"] in {"tune", "holdout"}
-    assert item["qtype"] in QTYPES
+    assert item["qtype"] == TOPIC_QTYPE if item["kind"] == "topic" else item["qtype"] in QTYPES
     assert item["style"] in {"formal", "colloquial"}
     assert _nonempty(item["question"])
     kind = item["kind"]
@@ -53,7 +56,7 @@ def test_schema_per_kind(item):
         assert item["article_id"] is None
     else:
         assert _nonempty(item["article_id"])
-    if kind in {"answerable", "followup"}:
+    if kind in {"answerable", "followup", "topic"}:
         assert _nonempty(item["answer_sentence"]) and _nonempty(item["answer_regex"])
         assert item["missing"] is None
     else:
@@ -90,7 +93,7 @@ def test_each_article_is_in_one_split_only():
 
 def _answers():
     for item in ITEMS:
-        if item["kind"] in {"answerable", "followup"}:
+        if item["kind"] in {"answerable", "followup", "topic"}:
             yield item["id"], item["answer_regex"], item["answer_sentence"]
         if item["kind"] == "followup":
             follow = item["followup"]
@@ -124,4 +127,24 @@ def test_both_splits_have_every_kind_and_the_holdout_half_is_not_thin():
 def test_every_question_kind_is_asked():
     asked = {item["qtype"] for item in ITEMS}
     asked |= {item["followup"]["qtype"] for item in ITEMS if item["kind"] == "followup"}
-    assert asked == QTYPES
+    assert asked == QTYPES | {TOPIC_QTYPE}
+
+
+TOPICS = [item for item in ITEMS if item["kind"] == "topic"]
+
+
+def test_topic_items_fill_both_splits():
+    splits = Counter(item["split"] for item in TOPICS)
+    assert splits["tune"] >= TOPIC_MINIMUM_PER_SPLIT and splits["holdout"] >= TOPIC_MINIMUM_PER_SPLIT, splits
+
+
+def test_one_topic_item_per_article_and_only_on_articles_with_other_items():
+    per_article = Counter(item["article_id"] for item in TOPICS)
+    assert [a for a, n in per_article.items() if n > 1] == []
+    others = {item["article_id"] for item in ITEMS if item["kind"] != "topic"}
+    assert [a for a in per_article if a not in others] == []
+
+
+def test_roughly_a_third_of_topic_questions_are_colloquial():
+    share = sum(item["style"] == "colloquial" for item in TOPICS) / len(TOPICS)
+    assert 0.25 <= share <= 0.45, share
