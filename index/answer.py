@@ -212,7 +212,8 @@ class Evidence:
     passages to show. ``gate`` is off when the caller already kept only sentences of the asked
     kind (a follow-up that asks nothing but "¿Por qué?"): then any sentence answers.
     ``in_story`` is set for a follow-up answered inside the story it follows: that story is
-    about it, so it is never off-topic (at most the story does not say)."""
+    about it, so it is never off-topic (at most the story does not say). ``lead`` names the
+    article whose lead answers a question about what a story is about (``index.gist``)."""
 
     question: str
     resolved: str
@@ -220,6 +221,7 @@ class Evidence:
     passages: list[Ranked]
     gate: bool = True
     in_story: bool = False
+    lead: str = ""
 
 
 def conclude(stored: Storage, settings: Settings, evidence: Evidence) -> Answer:
@@ -233,24 +235,53 @@ def conclude(stored: Storage, settings: Settings, evidence: Evidence) -> Answer:
     of answer (an amount, a date, a name…) that no candidate sentence of the story holds, the best
     sentence says the fact is unknown or withheld ("sigue bajo investigación", ``unstated``), or it
     scores below ``not_in_article_threshold``. Ungated evidence (a follow-up that asks
-    nothing but "¿Por qué?", already filtered by kind) is answered by any sentence.
+    nothing but "¿Por qué?", already filtered by kind) is answered by any sentence. A question
+    about what a story is about (``Evidence.lead``) that is not off-topic gets the story's lead.
     """
     question, resolved, sentences, passages = evidence.question, evidence.resolved, evidence.sentences, evidence.passages
-    if not sentences:
+    if not sentences and not evidence.lead:
         return refused(question, passages, resolved, 0.0)
+    if sentences and evidence.gate and off_topic(stored, settings, evidence):
+        return refused(question, passages, resolved, sentences[0].score)
+    if evidence.lead:
+        return story_lead(stored, settings, evidence)
     best = sentences[0]
-    if evidence.gate:
-        covered = max(passage_coverage(stored, q, best.chunk) for q in {question, resolved})
-        topical = topicality(best, covered, settings)
-        weak = topical < settings.refusal_threshold or covered < settings.refusal_min_coverage
-        if weak and not evidence.in_story:
-            return refused(question, passages, resolved, best.score)
-        if best.score < settings.not_in_article_threshold or not_stated(question, sentences):
-            return Answer(question, False, "", highlighted(passages, [best]), resolved, best.score,
-                          closest_titles(passages), outcome="not_in_article", closest=best.text)
+    if evidence.gate and (best.score < settings.not_in_article_threshold or not_stated(question, sentences)):
+        return Answer(question, False, "", highlighted(passages, [best]), resolved, best.score,
+                      closest_titles(passages), outcome="not_in_article", closest=best.text)
     chosen = compose(best, sentences, settings.answer_max_chars, settings.answer_join_margin)
     text = clip(" ".join(s.text for s in chosen), settings.answer_max_chars, question, stored.analyzer)
     return Answer(question, True, text, highlighted(passages, chosen), resolved, best.score, closest_titles(passages))
+
+
+def off_topic(stored: Storage, settings: Settings, evidence: Evidence) -> bool:
+    """Whether retrieval found nothing about the question (see ``conclude``); a follow-up answered
+    inside its story never is."""
+    best = evidence.sentences[0]
+    covered = max(passage_coverage(stored, q, best.chunk) for q in {evidence.question, evidence.resolved})
+    weak = topicality(best, covered, settings) < settings.refusal_threshold or covered < settings.refusal_min_coverage
+    return weak and not evidence.in_story
+
+
+def story_lead(stored: Storage, settings: Settings, evidence: Evidence) -> Answer:
+    """The answer to a question about what a story is about: the sentences of the story's first
+    passage that fit in ``answer_max_chars`` (at least the first, clipped), that passage shown first."""
+    chunk = stored.article_chunks(evidence.lead)[0]
+    confidence = evidence.sentences[0].score if evidence.sentences else 0.0
+    chosen: list[ScoredSentence] = []
+    for row, start, end in stored.sentences_in(chunk.article_id, chunk.start, chunk.end):
+        text = chunk.text[start - chunk.start : end - chunk.start]
+        if chosen and sum(len(s.text) + 1 for s in chosen) + len(text) > settings.answer_max_chars:
+            break
+        chosen.append(ScoredSentence(confidence, 0.0, 0.0, chunk, start, end, text, len(chosen), row=row))
+    if not chosen:
+        chosen = [ScoredSentence(confidence, 0.0, 0.0, chunk, chunk.start, chunk.end, chunk.text, 0)]
+    passages = list(evidence.passages)
+    if all(shown.chunk_id != chunk.chunk_id for _, shown in passages):
+        passages.insert(0, (Candidate(chunk.row, 0.0, 0.0, 0.0), chunk))
+    text = clip(" ".join(s.text for s in chosen), settings.answer_max_chars)
+    return Answer(evidence.question, True, text, highlighted(passages, chosen), evidence.resolved, confidence,
+                  closest_titles(passages))
 
 
 def topicality(best: ScoredSentence, covered: float, settings: Settings) -> float:

@@ -1,8 +1,9 @@
 """How much of a question a passage or a sentence holds: the share of its idf weight.
 
-One piece of evidence with four users: re-ranking (a passage whose best sentence holds all of
+One piece of evidence with five users: re-ranking (a passage whose best sentence holds all of
 the question's words), the refusal (a passage that holds little of the question is not about
-it), whether a follow-up stays in its story, and the miss diagnosis script.
+it), whether a follow-up stays in its story, whether a story's headline is about what "¿Qué
+pasó con…?" names (``index.gist``), and the miss diagnosis script.
 """
 from __future__ import annotations
 
@@ -19,6 +20,13 @@ def coverage(question_terms: list[str], sentence_terms: set[str], idf: dict[str,
     if total <= 0:
         return 0.0
     return sum(idf.get(t, 0.0) for t in set(question_terms) if t in sentence_terms) / total
+
+
+def title_coverage(stored: Storage, text: str, title: str) -> float:
+    """How much of the text's idf weight an article's title holds."""
+    terms = stored.analyzer.terms(text)
+    idf = stored.idf(terms, unknown_factor=UNKNOWN_TERM_FACTOR)
+    return coverage(terms, set(stored.analyzer.document_terms(title)), idf)
 
 
 def passage_coverage(stored: Storage, text: str, chunk: ChunkRow) -> float:

@@ -19,11 +19,13 @@ from typing import Hashable, Sequence
 import faiss
 
 from .answer import AnswerWeights, Evidence, conclude, nothing_to_search, score_sentences, with_article
+from .coverage import title_coverage
 from .embedding import Encoder, QueryCache
 from .errors import IndexError_, IndexMismatch, IndexNotFound
 from .followup import (
     FOLLOWUP_BOOST, answer_pool, from_story, may_answer, points_back, resolve_query, rests_on_story, thread_vector,
 )
+from .gist import TopicRequest, about_story, topic_request
 from .latest import LatestPage, about_articles, newest_page, page_of
 from .noise import strip_noise
 from .records import Answer, ArticleInfo, Hit, IndexInfo, Turn
@@ -158,6 +160,36 @@ class Engine:
 
     def _evidence(self, stored: Storage, question: str, history: Sequence[Turn], k: int,
                   when: Timeframe | None = None) -> Evidence | Answer:
+        request = topic_request(question)
+        if request is not None:
+            found = self._story_evidence(stored, question, request, history, k, when)
+            if found is not None:
+                return found
+        return self._fact_evidence(stored, question, history, k, when)
+
+    def _story_evidence(self, stored: Storage, question: str, request: TopicRequest, history: Sequence[Turn],
+                        k: int, when: Timeframe | None) -> Evidence | Answer | None:
+        """The evidence for a question that asks what a story is about (``index.gist``): searched by
+        its subject alone, or the story the conversation is about ("¿Y de qué va la noticia?");
+        answered with the story's lead. None when an event frame's subject is a detail of the
+        story found rather than its subject: then it is answered as a question."""
+        if not request.subject:
+            # the latest story still in the index (a rebuild may have dropped it)
+            story = next((turn.article_ids[0] for turn in reversed(history)
+                          if turn.article_ids and stored.article_chunks(turn.article_ids[0])), None)
+            if story is None:
+                return Answer(question, False, "", resolved_query=question, needs_subject=True)
+            return Evidence(question, question, [], [], gate=False, lead=story)
+        found = self._fact_evidence(stored, request.subject, (), k, when)
+        if not isinstance(found, Evidence) or not found.sentences:
+            return found if request.explicit else None
+        best = found.sentences[0].chunk
+        if not about_story(title_coverage(stored, request.subject, best.title), request):
+            return None
+        return replace(found, question=question, lead=best.article_id)
+
+    def _fact_evidence(self, stored: Storage, question: str, history: Sequence[Turn], k: int,
+                       when: Timeframe | None = None) -> Evidence | Answer:
         s = self.settings
         resolution = resolve_query(question, history, stored.analyzer)
         early = nothing_to_search(question, stored.analyzer, bool(resolution.thread))

@@ -1,13 +1,15 @@
 """Evaluation on news questions written by reading the articles (eval/news_dev.jsonl).
 
-Four kinds of item, each asked through ``Engine.ask`` as the bot asks it:
+Five kinds of item, each asked through ``Engine.ask`` as the bot asks it:
 - answerable: the answer text must match the item's regex (a refusal is a miss); a refusal of
   one is a false "not found";
 - not_in_article: about the article's own story, asking for a fact it does not give: it must
   not be answered as fact (``not_in_article`` is the right outcome, any refusal is not a fact);
 - off_topic: nothing in the corpus is about it: it must be refused;
 - followup: a question, then an elliptical follow-up asked with the first turn as history;
-  right when the follow-up's answer matches its regex.
+  right when the follow-up's answer matches its regex;
+- topic: asks what a story is about ("¿De qué trata la noticia de…?", "¿Qué pasó con…?"): right
+  when the answer shows the story's lead, its regex taken from the article's first sentence.
 Each answerable question is also asked wrapped in noise (a greeting, markup, an emoji, a
 mention): the outcome must not change.
 """
@@ -26,7 +28,7 @@ from tqdm import tqdm
 from .engine import Engine
 from .records import Answer, Turn
 
-KINDS = ("answerable", "not_in_article", "off_topic", "followup")
+KINDS = ("answerable", "not_in_article", "off_topic", "followup", "topic")
 # Wrappers a chat message really comes in; the question goes where {q} is.
 NOISE = ("Hola, {q}", "<b>{q}</b>", "{q} 🙏", "@articleqa_bot {q} por favor", "buenas! me puedes decir {q}",
          "&laquo;{q}&raquo; gracias")
@@ -100,7 +102,7 @@ def score_item(engine: Engine, item: NewsItem, noise: bool = True) -> dict:
 
 
 def _right(item: NewsItem, answer: Answer) -> bool:
-    if item.kind in ("answerable", "followup"):
+    if item.kind in ("answerable", "followup", "topic"):
         return holds(answer, item.answer_regex)
     if item.kind == "not_in_article":
         return not answer.answered
@@ -136,6 +138,9 @@ def summarise_news(rows: list[dict]) -> dict:
                         "said_off_topic": _share(by["off_topic"], "off_topic")}
     out["followup"] = {"first_right": _rate(by["followup"], "right"),
                        "followup_right": _rate(by["followup"], "followup_right")}
+    out["topic"] = {"answered_with_lead": _rate(by["topic"], "right"),
+                     "article_first": _rate(by["topic"], "article_first"),
+                     "refused": round(sum(r["outcome"] != "answered" for r in by["topic"]) / max(1, len(by["topic"])), 4)}
     out["outcomes"] = {kind: dict(Counter(r["outcome"] for r in v)) for kind, v in by.items()}
     return out
 

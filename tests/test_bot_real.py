@@ -164,6 +164,20 @@ async def test_a_bare_why_is_answered_from_the_story_and_keeps_the_thread(
     assert "tecnologías militares clave" in follow.params["text"].partition("\n\n")[0]
 
 
+async def test_what_the_story_is_about_gets_its_lead_and_a_follow_up_stays_in_it(
+    fake: FakeTelegram, start_bot: StartBot, sample_engine: Engine
+) -> None:
+    """"¿De qué trata la noticia de Putin?" names no fact: the reply is the story's lead, with its
+    source; the story is the thread the next follow-up leans on."""
+    await start_bot(sample_engine)
+    call = await ask(fake, "hola, ¿de qué trata la noticia de Putin?")
+    answer, _, sources = call.params["text"].partition("\n\n")
+    assert call.ok and answer.startswith("El presidente ruso, Vladímir Putin, se prepara para una visita histórica")
+    assert f"<b>{SEED_TITLE}" in sources and "Ver pasaje" in buttons(call)
+    follow = await ask(fake, "¿Y qué acusa EE. UU.?")
+    assert ACCUSATION in follow.params["text"].partition("\n\n")[0]
+
+
 async def test_view_passage_highlights_the_answer(
     fake: FakeTelegram, start_bot: StartBot, sample_engine: Engine
 ) -> None:

@@ -32,6 +32,9 @@ ITEMS = [
      "answer_sentence": "x", "missing": None,
      "followup": {"question": "¿Y qué recibe a cambio?", "qtype": "que", "answer_sentence": "x",
                   "answer_regex": "tecnolog[ií]as militares"}},
+    {"id": "t1", "kind": "topic", "split": "tune", "article_id": "seed", "qtype": "tema", "style": "colloquial",
+     "question": "de que trata la noticia de putin", "answer_regex": "viajar[aá] a Pionyang", "answer_sentence": "x",
+     "missing": None, "followup": None},
 ]
 
 
@@ -51,13 +54,14 @@ def test_every_kind_is_scored_and_summarised(setup: tuple[Engine, Path], tmp_pat
     engine, items = setup
     out = tmp_path / "rows.json"
     metrics = run_news_eval(engine, items, "all", out)
-    assert metrics["counts"] == {"answerable": 2, "not_in_article": 1, "off_topic": 1, "followup": 1}
+    assert metrics["counts"] == {"answerable": 2, "not_in_article": 1, "off_topic": 1, "followup": 1, "topic": 1}
     assert metrics["answerable"]["answer_holds_gold"] == 1.0 and metrics["answerable"]["false_not_found"] == 0.0
     assert metrics["not_in_article"]["not_answered_as_fact"] == 1.0
     assert metrics["not_in_article"]["said_not_in_article"] == 1.0
     assert metrics["off_topic"]["refused"] == 1.0
     assert metrics["followup"] == {"first_right": 1.0, "followup_right": 1.0}
     assert metrics["answerable"]["noise_flip_rate"] == 0.0
+    assert metrics["topic"] == {"answered_with_lead": 1.0, "article_first": 1.0, "refused": 0.0}
     rows = {r["id"]: r for r in json.loads(out.read_text(encoding="utf-8"))["rows"]}
     assert rows["m1"]["outcome"] == "not_in_article" and "misiles" in rows["m1"]["closest"]
     assert rows["f1"]["followup_right"] and "tecnologías" in rows["f1"]["followup_answer"]
@@ -75,7 +79,7 @@ def test_a_wrong_answer_is_a_miss_and_a_refusal_a_false_not_found(setup: tuple[E
 def test_splits_are_read_apart(setup: tuple[Engine, Path]) -> None:
     _, items = setup
     assert [i.id for i in load_news(items, "holdout")] == ["a2"]
-    assert len(load_news(items, "tune")) == 4 and len(load_news(items, "all")) == 5
+    assert len(load_news(items, "tune")) == 5 and len(load_news(items, "all")) == 6
 
 
 def test_the_cli_takes_a_news_file_or_a_squad_file_not_both() -> None:

@@ -217,6 +217,7 @@ SAMPLE_QUESTIONS = [
     "¿Qué dijo el presidente?", "¿Cuándo empezó la vacunación?", "¿Dónde ocurrió el accidente?",
     "¿Cuánto cuesta la vivienda?", "¿Por qué protestaron los agricultores?", "¿Qué es el coronavirus?",
     "¿Cuál es la capital de Mongolia?", "¿Quién es el entrenador?", "precio de la luz", "elecciones",
+    "¿De qué trata la noticia sobre Putin?", "¿Qué pasó con Messi?",  # the story's lead (index.gist)
 ]
 
 
@@ -237,6 +238,9 @@ def test_ask_outcomes_agree_on_the_sample(fake_settings: Settings, pg_url: str) 
         assert [s.features[-2:] for s in x.sentences] == [s.features[-2:] for s in y.sentences], question
         answered += a.answered
     assert answered >= 3
+    lead = on_database.ask("¿De qué trata la noticia sobre Putin?")  # the first passage of its story, from the database
+    first = on_database._index().article_chunks(lead.passages[0].hit.article_id)[0]
+    assert lead.answered and first.text.startswith(lead.answer.rstrip("…")) and lead.passages[0].highlight
     lexical_ranks_the_same(on_folder._index(), on_database._index())
 
 

@@ -1,0 +1,95 @@
+"""Questions that ask what a story is about, and their answer: the story's lead.
+
+Why: "¿De qué trata la noticia de Putin?", "¿Qué pasó con Messi?" or "resumen de lo de Piqué"
+ask for no single fact. The frame's words ("trata", "noticia", "pasó", "resumen") are in no
+sentence of the story, so such a question was refused as off-topic, or answered with whichever
+sentence happened to repeat "pasó". A news story's lead, its first passage, is written to say
+what the story is about. So the question is searched by its subject alone ("Putin"), refused
+as any other when nothing is about it, and answered with the lead of the story found.
+
+"¿Qué pasó con…?", "¿Qué se sabe de…?" and "¿Qué hay de…?" may also ask about one detail of a
+story ("¿Qué pasó con su laboratorio?"): they get the lead only when the story's headline is
+about their subject (``LEAD_COVERAGE``); otherwise they are answered as questions. A subject
+that asks something itself ("…si el nivel del agua baja?", "…, ¿cuántas dosis?") never does.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_A, _E, _I, _O, _U = "[aá]", "[eé]", "[ií]", "[oó]", "[uú]"
+_QUE = rf"qu{_E}"
+_STORY = (rf"(?:(?:el|la|los|las|este|esta|ese|esa|aquel|aquella)\s+)?"
+          rf"(?:art{_I}culos?|noticias?|notas?|textos?|reportajes?|historias?|informaci{_O}n|columnas?|cr{_O}nicas?|"
+          rf"entrevistas?|editorial(?:es)?)")
+_ABOUT = r"(?:acerca\s+de|sobre|del|de|con)"
+# Frames that ask what a story says: the rest is its subject, whatever the story's title.
+_EXPLICIT = (
+    rf"de\s+{_QUE}\s+(?:se\s+)?(?:trata|tratan|va|van|habla|hablan)\s+{_STORY}",
+    rf"{_QUE}\s+(?:dice|dicen|cuenta|cuentan|explica|explican|informa|informan)\s+{_STORY}",
+    rf"(?:(?:hazme|haz|dame|quiero)\s+)?(?:un\s+|el\s+)?(?:resumen|res{_U}meme|resume|resumir)\b",
+    rf"(?:h{_A}blame|cu{_E}ntame|expl{_I}came|dime)(?:\s+algo)?\s+(?={_ABOUT}\b)",
+    rf"(?:noticias?|informaci{_O}n|info)\s+(?=(?:acerca\s+de|sobre|del|de)\b)",
+)
+# Frames that may ask about one detail of a story instead: the lead answers only when the story
+# is about their subject ("¿De qué trata la ley?" may ask what one law of the story says).
+_EVENT = (
+    rf"de\s+{_QUE}\s+(?:se\s+)?(?:trata|tratan|va|van)\b(?!\s+\w+(?:ad|id)[oa]s?\b)",  # not "va acusado"
+    (rf"{_QUE}\s+(?:pas{_O}|pasa|ha\s+pasado|est{_A}\s+pasando|ocurri{_O}|ocurre|ha\s+ocurrido|"
+     rf"sucedi{_O}|sucede|ha\s+sucedido)\s+(?=(?:con|en|entre)\b)"),
+    rf"{_QUE}\s+(?:onda|tal)\s+(?=con\b)",
+    rf"{_QUE}\s+se\s+sabe\s+(?=(?:acerca\s+de|sobre|del|de)\b)",
+    rf"{_QUE}\s+hay\s+(?:de\s+nuevo\s+)?(?=(?:acerca\s+de|sobre|con|del|de)\b)",
+)
+# What is left of "cuéntame de…", "cuéntame lo de…" once ``index.noise`` took "cuéntame" as a
+# request frame; not after "y" ("¿Y de Messi?" asks the thread's question again, of Messi).
+_BARE = r"^[\s¿¡\"'«“]*(?=(?:acerca\s+de|sobre|del?|lo\s+del?)\s)"
+# A question word or a condition in the subject makes it a question about a fact: "De la vacuna,
+# ¿cuántas dosis…?", "¿Qué pasa con los tapones si el nivel del agua baja?". Inside the subject
+# only the accented forms ask ("la mujer que subió", "lo que advierte la OMS", "lo de Messi como
+# capitán" name a subject); first in it, any form does ("de donde es marchesin").
+_ASKS = re.compile(r"[¿?]|\b(?:qué|quién(?:es)?|cuál(?:es)?|cómo|cuándo|dónde|cuánt[oa]s?|por\s+qu[eé]|si|cuando)\b|"
+                   rf"^(?:{_QUE}|qui{_E}n\w*|cu{_A}l\w*|c{_O}mo|d{_O}nde|ad{_O}nde|cu{_A}nt\w*)\b", re.IGNORECASE)
+_LEADING = r"^[\s¿¡\"'«“]*(?:y\s+|pero\s+|entonces\s+)?"
+_EXPLICIT_RE = re.compile(_LEADING + "(?:" + "|".join(_EXPLICIT) + ")", re.IGNORECASE)
+_EVENT_RE = re.compile(_LEADING + "(?:" + "|".join(_EVENT) + ")|" + _BARE, re.IGNORECASE)
+# What introduces the subject: "de lo de Piqué", "sobre la noticia del censo", "con el tema de…".
+_INTRO = re.compile(rf"^(?:\s*(?:{_ABOUT}|en|entre|lo(?!\s+que\b)|lo\s+que\s+pas{_O}|el\s+(?:tema|asunto)|{_STORY})\b)+\s*",
+                    re.IGNORECASE)
+_TRAILING = re.compile(rf"\s*(?:en\s+(?:{_STORY}|las\s+noticias))?[\s?!.¿¡\"'»”]*$", re.IGNORECASE)
+
+LEAD_COVERAGE = 0.5  # an event frame's subject: the share of its idf weight the headline must hold
+
+
+@dataclass(frozen=True)
+class TopicRequest:
+    """A question that asks what a story is about.
+
+    subject: the words that name the story ("Putin"), empty for "¿Y de qué va la noticia?"
+    (the conversation's story); explicit: the frame asks what the story says ("¿De qué trata…?", "resumen
+    de…"), so its lead answers whatever the title; otherwise an event frame ("¿Qué pasó
+    con…?") that gets the lead only when the story is about its subject."""
+
+    subject: str
+    explicit: bool
+
+
+def topic_request(question: str) -> TopicRequest | None:
+    """The question's topic request (cleaned by ``index.noise``), or None when it asks for a fact."""
+    for pattern, explicit in ((_EXPLICIT_RE, True), (_EVENT_RE, False)):
+        match = pattern.match(question)
+        if match:
+            subject = _TRAILING.sub("", _INTRO.sub("", question[match.end():]))
+            if _ASKS.search(subject):
+                return None
+            if explicit or any(ch.isalnum() for ch in subject):
+                return TopicRequest(" ".join(subject.split()), explicit)
+    return None
+
+
+def about_story(coverage: float, request: TopicRequest) -> bool:
+    """Whether the story found answers the request with its lead: always for an explicit frame;
+    for an event frame when the story's headline holds ``LEAD_COVERAGE`` of its subject's idf
+    weight ("¿Qué pasó con Messi?" of a story titled "Messi, descartado…", not "¿Qué pasó con
+    su laboratorio?" of one titled "Nikola Tesla")."""
+    return request.explicit or coverage >= LEAD_COVERAGE

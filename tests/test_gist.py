@@ -1,0 +1,119 @@
+"""Questions that ask what a story is about get its lead (``index.gist``)."""
+from __future__ import annotations
+
+import pytest
+
+from index.build import build_index
+from index.engine import Engine
+from index.gist import LEAD_COVERAGE, TopicRequest, about_story, topic_request
+from index.noise import strip_noise
+from index.records import Turn
+from index.settings import Settings
+from tests.support.encoder import FakeEncoder
+
+SEED_TEXT = (
+    "Putin visita Corea del Norte\n"
+    "El presidente ruso viajará a Pionyang el martes para reunirse con Kim Jong-un.\n\n"
+    "Funcionarios estadounidenses han acusado a Corea del Norte de suministrar a Rusia artillería, misiles y "
+    "otros equipos militares. A cambio, Pionyang podría estar recibiendo tecnologías militares clave y ayuda.\n"
+)
+LEAD = "El presidente ruso viajará a Pionyang el martes para reunirse con Kim Jong-un."
+
+
+@pytest.mark.parametrize("question, subject", [
+    ("¿De qué trata la noticia de Putin?", "Putin"),
+    ("¿Qué dice el artículo sobre Rusia?", "Rusia"),
+    ("¿qué dicen las noticias sobre el covid?", "el covid"),
+    ("resumen de lo de Piqué", "Piqué"),
+    ("Resúmeme la noticia del censo", "censo"),
+    ("háblame de la vacuna del coronavirus", "la vacuna del coronavirus"),
+    ("noticias de messi", "messi"),
+    ("¿De qué habla la columna sobre las mentiras?", "las mentiras"),
+    ("Hazme un resumen de lo que advierte la OMS", "lo que advierte la OMS"),  # "lo que" names, does not ask
+    ("¿Y de qué va la noticia?", ""),
+])
+def test_frames_that_ask_what_a_story_says(question: str, subject: str) -> None:
+    assert topic_request(strip_noise(question)) == TopicRequest(subject, True)
+
+
+@pytest.mark.parametrize("question, subject", [
+    ("¿Qué pasó con Messi?", "Messi"),
+    ("que paso con putin", "putin"),
+    ("cuentame q paso con chivas y televisa", "chivas y televisa"),  # "cuéntame" and "q" cleaned first
+    ("¿Qué ha pasado en Tailandia?", "Tailandia"),
+    ("¿Qué se sabe del brote de coronavirus?", "brote de coronavirus"),
+    ("¿Qué hay de nuevo sobre el censo?", "el censo"),
+    ("Cuéntame sobre la vacuna", "la vacuna"),
+    ("¿De qué trata la ley?", "la ley"),  # may ask what one law of the story says
+    ("cuentame lo de los migrantes del open arms", "los migrantes del open arms"),
+    ("q paso entre chicharito y yuya", "chicharito y yuya"),
+    ("q onda con la carta q le mando slim", "la carta que le mando slim"),
+    ("¿Qué pasó con la mujer que subió a la estatua?", "la mujer que subió a la estatua"),  # "que" names her
+    ("¿Qué pasó con el presupuesto después del aterrizaje?", "el presupuesto después del aterrizaje"),
+])
+def test_frames_that_may_ask_about_a_detail(question: str, subject: str) -> None:
+    assert topic_request(strip_noise(question)) == TopicRequest(subject, False)
+
+
+@pytest.mark.parametrize("question", [
+    "¿Qué acusa EE. UU.?", "¿Qué dice Putin?", "¿Sobre qué habló Putin?", "¿De qué murió el niño?",
+    "¿De qué va acusado el joven?", "¿De qué habla el papa en la catequesis?", "¿De dónde es Marchesín?",
+    "De la vacuna, ¿cuántas dosis llegaron?", "¿Qué pasó con el dinero que donaron? ¿cuánto fue?",
+    "¿Y de Messi?", "¿De qué trata?", "¿Qué hay en la caja?", "¿Cuántos misiles ha enviado Corea del Norte?",
+    "¿Qué pasa con los tapones de plomo si el nivel de agua de la caldera baja?", "de donde es marchesin",
+    "¿Qué pasa con el agua cuando hierve?", "de cuantos años es la condena", "sobre que hablo putin",
+    "que tal de salud esta el papa", "de quienes es la casa",
+])
+def test_questions_about_a_fact_are_not_topic_requests(question: str) -> None:
+    assert topic_request(strip_noise(question)) is None
+
+
+def test_an_event_frame_gets_the_lead_only_when_the_lead_is_about_its_subject() -> None:
+    event, explicit = TopicRequest("Messi", False), TopicRequest("Messi", True)
+    assert about_story(LEAD_COVERAGE, event) and not about_story(LEAD_COVERAGE - 0.01, event)
+    assert about_story(0.0, explicit)
+
+
+@pytest.fixture
+def engine(fake_settings: Settings) -> Engine:
+    (fake_settings.articles_dir / "seed.txt").write_text(SEED_TEXT, encoding="utf-8")
+    (fake_settings.articles_dir / "cocina.txt").write_text(
+        "Recetas\nLa paella valenciana lleva arroz, pollo y azafrán.\n\nSe cocina a fuego lento con caldo.\n",
+        encoding="utf-8")
+    build_index(fake_settings, encoder=FakeEncoder())
+    return Engine.open(fake_settings.model_copy(update={"refusal_threshold": 0.7, "refusal_min_coverage": 0.2}),
+                       FakeEncoder())
+
+
+def test_what_a_story_is_about_is_answered_with_its_lead(engine: Engine) -> None:
+    for question in ("¿De qué trata la noticia sobre Putin?", "¿Qué pasó con Putin?", "resumen de lo de Corea del Norte"):
+        answer = engine.ask(question)
+        assert answer.outcome == "answered" and answer.answer == LEAD, question
+        assert answer.question == question and answer.passages[0].hit.article_id == "seed"
+        first = answer.passages[0]
+        assert first.hit.text[slice(*first.highlight[0])] == LEAD
+
+
+def test_a_topic_nothing_is_about_is_off_topic(engine: Engine) -> None:
+    answer = engine.ask("¿De qué trata la noticia sobre la capital de Mongolia?")
+    assert answer.outcome == "off_topic" and answer.answer == ""
+
+
+def test_a_detail_of_a_story_is_answered_as_a_question(engine: Engine) -> None:
+    """"¿Qué pasó con…?" of something the headline does not name asks about that, not for the lead."""
+    answer = engine.ask("¿Qué pasó con la artillería?")
+    assert answer.outcome == "answered" and "artillería" in answer.answer and answer.answer != LEAD
+
+
+def test_what_the_conversation_s_story_is_about(engine: Engine) -> None:
+    first = engine.ask("¿Qué lleva la paella valenciana?")
+    assert first.answered and first.passages[0].hit.article_id == "cocina"
+    turn = Turn(first.question, first.answer, ("cocina",))
+    answer = engine.ask("¿Y de qué va la noticia?", history=[turn])
+    assert answer.outcome == "answered" and answer.answer == "La paella valenciana lleva arroz, pollo y azafrán."
+
+
+def test_what_no_story_is_about_asks_for_the_subject(engine: Engine) -> None:
+    assert engine.ask("¿De qué va la noticia?").outcome == "needs_subject"
+    gone = Turn("¿Qué pasó?", "Algo pasó.", ("borrado-en-la-ultima-reconstruccion",))
+    assert engine.ask("¿Y de qué va la noticia?", history=[gone]).outcome == "needs_subject"
