@@ -160,7 +160,7 @@ class Engine:
 
     def _evidence(self, stored: Storage, question: str, history: Sequence[Turn], k: int,
                   when: Timeframe | None = None) -> Evidence | Answer:
-        request = topic_request(question)
+        request = topic_request(question) if self.settings.story_leads else None
         if request is not None:
             found = self._story_evidence(stored, question, request, history, k, when)
             if found is not None:

@@ -94,6 +94,13 @@ def test_what_a_story_is_about_is_answered_with_its_lead(engine: Engine) -> None
         assert first.hit.text[slice(*first.highlight[0])] == LEAD
 
 
+def test_story_leads_can_be_turned_off(engine: Engine) -> None:
+    """For articles whose first passage does not sum them up, the question is answered as any other."""
+    plain = Engine.open(engine.settings.model_copy(update={"story_leads": False}), FakeEncoder())
+    answer = plain.ask("¿De qué trata la noticia sobre Putin?")
+    assert answer.answer != LEAD and engine.ask("¿De qué trata la noticia sobre Putin?").answer == LEAD
+
+
 def test_a_topic_nothing_is_about_is_off_topic(engine: Engine) -> None:
     answer = engine.ask("¿De qué trata la noticia sobre la capital de Mongolia?")
     assert answer.outcome == "off_topic" and answer.answer == ""
