@@ -29,7 +29,14 @@ _EXPLICIT = (
     rf"{_QUE}\s+(?:dice|dicen|cuenta|cuentan|explica|explican|informa|informan)\s+{_STORY}",
     rf"(?:(?:hazme|haz|dame|quiero)\s+)?(?:un\s+|el\s+)?(?:resumen|res{_U}meme|resume|resumir)\b",
     rf"(?:h{_A}blame|cu{_E}ntame|expl{_I}came|dime)(?:\s+algo)?\s+(?={_ABOUT}\b)",
-    rf"(?:noticias?|informaci{_O}n|info)\s+(?=(?:acerca\s+de|sobre|del|de)\b)",
+    rf"(?:noticias?|novedad(?:es)?|informaci{_O}n|info)\s+(?=(?:acerca\s+de|sobre|del|de)\b)",
+    # "¿Hay noticias sobre Messi?", "¿Tienes algo sobre…?", "¿Qué noticias hay de…?", "¿Algo nuevo del censo?"
+    (rf"(?:hay|tienes|tiene|tienen|sabes)\s+(?:alguna?s?\s+)?(?:noticias?|novedad(?:es)?|informaci{_O}n|info)\s+"
+     rf"(?=(?:acerca\s+de|sobre|del|de)\b)"),
+    r"(?:tienes|tiene|tienen|sabes)\s+algo(?:\s+nuevo)?\s+(?=(?:acerca\s+de|sobre|del|de)\b)",
+    r"(?:hay\s+)?algo(?:\s+nuevo)?\s+(?=(?:acerca\s+de|sobre|del)\b)",
+    r"algo(?:\s+nuevo)?\s+(?=de\b)",  # what "¿Sabes algo de…?" leaves once ``index.noise`` took "sabes"
+    rf"{_QUE}\s+(?:noticias?|novedad(?:es)?)\s+hay\s+(?=(?:acerca\s+de|sobre|con|del|de)\b)",
 )
 # Frames that may ask about one detail of a story instead: the lead answers only when the story
 # is about their subject ("¿De qué trata la ley?" may ask what one law of the story says).

@@ -31,6 +31,11 @@ LEAD = "El presidente ruso viajará a Pionyang el martes para reunirse con Kim J
     ("¿De qué habla la columna sobre las mentiras?", "las mentiras"),
     ("Hazme un resumen de lo que advierte la OMS", "lo que advierte la OMS"),  # "lo que" names, does not ask
     ("¿Y de qué va la noticia?", ""),
+    ("¿Hay noticias sobre Messi?", "Messi"),
+    ("¿Qué noticias hay de Televisa?", "Televisa"),
+    ("¿Tienes algo sobre el coronavirus en Tailandia?", "el coronavirus en Tailandia"),
+    ("¿Sabes algo de Marchesín?", "Marchesín"),  # "sabes" cleaned first
+    ("¿Algo nuevo del censo?", "censo"),
 ])
 def test_frames_that_ask_what_a_story_says(question: str, subject: str) -> None:
     assert topic_request(strip_noise(question)) == TopicRequest(subject, True)
@@ -62,7 +67,7 @@ def test_frames_that_may_ask_about_a_detail(question: str, subject: str) -> None
     "¿Y de Messi?", "¿De qué trata?", "¿Qué hay en la caja?", "¿Cuántos misiles ha enviado Corea del Norte?",
     "¿Qué pasa con los tapones de plomo si el nivel de agua de la caldera baja?", "de donde es marchesin",
     "¿Qué pasa con el agua cuando hierve?", "de cuantos años es la condena", "sobre que hablo putin",
-    "que tal de salud esta el papa", "de quienes es la casa",
+    "que tal de salud esta el papa", "de quienes es la casa", "¿Hay algo de verdad en eso?", "¿Hay noticias?",
 ])
 def test_questions_about_a_fact_are_not_topic_requests(question: str) -> None:
     assert topic_request(strip_noise(question)) is None
