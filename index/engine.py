@@ -25,7 +25,7 @@ from .errors import IndexError_, IndexMismatch, IndexNotFound
 from .followup import (
     FOLLOWUP_BOOST, answer_pool, from_story, may_answer, points_back, resolve_query, rests_on_story, thread_vector,
 )
-from .gist import TopicRequest, about_story, topic_request
+from .gist import TopicRequest, about_story, latest_request, topic_request
 from .latest import LatestPage, about_articles, newest_page, page_of
 from .noise import strip_noise
 from .records import Answer, ArticleInfo, Hit, IndexInfo, Turn
@@ -160,12 +160,21 @@ class Engine:
 
     def _evidence(self, stored: Storage, question: str, history: Sequence[Turn], k: int,
                   when: Timeframe | None = None) -> Evidence | Answer:
-        request = topic_request(question) if self.settings.story_leads else None
+        request = self._topic(question, history, when)
         if request is not None:
             found = self._story_evidence(stored, question, request, history, k, when)
             if found is not None:
                 return found
         return self._fact_evidence(stored, question, history, k, when)
+
+    def _topic(self, question: str, history: Sequence[Turn], when: Timeframe | None) -> TopicRequest | None:
+        """What story the question asks about, if it asks what one is about (``index.gist``):
+        "lo último sobre la lava" asks for the newest story about the lava, whatever its words."""
+        if not self.settings.story_leads:
+            return None
+        if when is not None and when.latest and not history:
+            return latest_request(question)
+        return topic_request(question)
 
     def _story_evidence(self, stored: Storage, question: str, request: TopicRequest, history: Sequence[Turn],
                         k: int, when: Timeframe | None) -> Evidence | Answer | None:
@@ -183,10 +192,10 @@ class Engine:
         found = self._fact_evidence(stored, request.subject, (), k, when)
         if not isinstance(found, Evidence) or not found.sentences:
             return found if request.explicit else None
-        best = found.sentences[0].chunk
-        if not about_story(title_coverage(stored, request.subject, best.title), request):
+        story = found.sentences[0].chunk  # the story of the sentence that best answers its subject
+        if not about_story(title_coverage(stored, request.subject, story.title), request):
             return None
-        return replace(found, question=question, lead=best.article_id)
+        return replace(found, question=question, lead=story.article_id)
 
     def _fact_evidence(self, stored: Storage, question: str, history: Sequence[Turn], k: int,
                        when: Timeframe | None = None) -> Evidence | Answer:

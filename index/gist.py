@@ -61,8 +61,8 @@ _LEADING = r"^[\s¿¡\"'«“]*(?:y\s+|pero\s+|entonces\s+)?"
 _EXPLICIT_RE = re.compile(_LEADING + "(?:" + "|".join(_EXPLICIT) + ")", re.IGNORECASE)
 _EVENT_RE = re.compile(_LEADING + "(?:" + "|".join(_EVENT) + ")|" + _BARE, re.IGNORECASE)
 # What introduces the subject: "de lo de Piqué", "sobre la noticia del censo", "con el tema de…".
-_INTRO = re.compile(rf"^(?:\s*(?:{_ABOUT}|en|entre|lo(?!\s+que\b)|lo\s+que\s+pas{_O}|el\s+(?:tema|asunto)|{_STORY})\b)+\s*",
-                    re.IGNORECASE)
+_INTRO = re.compile(
+    rf"^(?:\s*(?:{_ABOUT}|en|entre|lo(?!\s+que\b)|lo\s+que\s+pas{_O}|el\s+(?:tema|asunto)|{_STORY})\b)+\s*", re.IGNORECASE)
 _TRAILING = re.compile(rf"\s*(?:en\s+(?:{_STORY}|las\s+noticias))?[\s?!.¿¡\"'»”]*$", re.IGNORECASE)
 
 LEAD_COVERAGE = 0.5  # an event frame's subject: the share of its idf weight the headline must hold
@@ -100,3 +100,14 @@ def about_story(coverage: float, request: TopicRequest) -> bool:
     weight ("¿Qué pasó con Messi?" of a story titled "Messi, descartado…", not "¿Qué pasó con
     su laboratorio?" of one titled "Nikola Tesla")."""
     return request.explicit or coverage >= LEAD_COVERAGE
+
+
+def latest_request(rest: str) -> TopicRequest | None:
+    """What "lo último sobre…", "¿Qué hay de nuevo sobre…?" leave once ``index.timeframe`` took
+    the expression away: the newest story about it, answered with its lead; None when it asks a
+    question of its own ("lo último sobre la luz: ¿cuánto subió?") or names nothing. The rest is
+    searched as it is ("¿las mascarillas?"), as the dates' search was tuned on."""
+    subject = _TRAILING.sub("", _INTRO.sub("", rest.lstrip(" ¿¡\"'«“,;:")))
+    if _ASKS.search(subject) or not any(ch.isalnum() for ch in subject):
+        return None
+    return TopicRequest(rest, True)

@@ -138,9 +138,9 @@ def summarise_news(rows: list[dict]) -> dict:
                         "said_off_topic": _share(by["off_topic"], "off_topic")}
     out["followup"] = {"first_right": _rate(by["followup"], "right"),
                        "followup_right": _rate(by["followup"], "followup_right")}
-    out["topic"] = {"answered_with_lead": _rate(by["topic"], "right"),
-                     "article_first": _rate(by["topic"], "article_first"),
-                     "refused": round(sum(r["outcome"] != "answered" for r in by["topic"]) / max(1, len(by["topic"])), 4)}
+    topic = by["topic"]
+    out["topic"] = {"answered_with_lead": _rate(topic, "right"), "article_first": _rate(topic, "article_first"),
+                    "refused": round(sum(r["outcome"] != "answered" for r in topic) / max(1, len(topic)), 4)}
     out["outcomes"] = {kind: dict(Counter(r["outcome"] for r in v)) for kind, v in by.items()}
     return out
 

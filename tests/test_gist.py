@@ -1,6 +1,9 @@
 """Questions that ask what a story is about get its lead (``index.gist``)."""
 from __future__ import annotations
 
+import json
+from datetime import date
+
 import pytest
 
 from index.build import build_index
@@ -91,7 +94,8 @@ def engine(fake_settings: Settings) -> Engine:
 
 
 def test_what_a_story_is_about_is_answered_with_its_lead(engine: Engine) -> None:
-    for question in ("¿De qué trata la noticia sobre Putin?", "¿Qué pasó con Putin?", "resumen de lo de Corea del Norte"):
+    asked = ("¿De qué trata la noticia sobre Putin?", "¿Qué pasó con Putin?", "resumen de lo de Corea del Norte")
+    for question in asked:
         answer = engine.ask(question)
         assert answer.outcome == "answered" and answer.answer == LEAD, question
         assert answer.question == question and answer.passages[0].hit.article_id == "seed"
@@ -129,3 +133,31 @@ def test_what_no_story_is_about_asks_for_the_subject(engine: Engine) -> None:
     assert engine.ask("¿De qué va la noticia?").outcome == "needs_subject"
     gone = Turn("¿Qué pasó?", "Algo pasó.", ("borrado-en-la-ultima-reconstruccion",))
     assert engine.ask("¿Y de qué va la noticia?", history=[gone]).outcome == "needs_subject"
+
+
+@pytest.fixture
+def dated(fake_settings: Settings) -> Engine:
+    stories = [
+        ("lunes", "2021-03-08", "El volcán de La Palma entra en erupción.\n\n"
+                                "La lava avanza hacia el mar y la lava quema casas."),
+        ("martes", "2021-03-09", "Los vecinos de La Palma vuelven a sus casas.\n\n"
+                                 "La lava del volcán se detiene; la lava se enfría."),
+    ]
+    records = [{"id": key, "title": f"Noticia del {key}", "text": text, "date": day} for key, day, text in stories]
+    path = fake_settings.articles_dir / "news.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    build_index(fake_settings, encoder=FakeEncoder())
+    return Engine.open(fake_settings.model_copy(update={"today": date(2021, 3, 10)}), FakeEncoder())
+
+
+def test_the_latest_about_a_topic_is_the_newest_story_s_lead(dated: Engine) -> None:
+    for question in ("lo último sobre la lava", "¿Qué hay de nuevo sobre la lava del volcán?"):
+        answer = dated.ask(question)
+        assert answer.answered and answer.answer == "Los vecinos de La Palma vuelven a sus casas.", question
+        assert answer.passages[0].hit.article_id == "martes"
+
+
+def test_the_latest_with_a_question_of_its_own_is_answered_as_a_question(dated: Engine) -> None:
+    answer = dated.ask("lo último sobre la lava, ¿se detiene?")
+    assert answer.answer != "Los vecinos de La Palma vuelven a sus casas."
+    assert answer.passages[0].hit.article_id == "martes"
