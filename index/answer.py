@@ -213,7 +213,8 @@ class Evidence:
     kind (a follow-up that asks nothing but "¿Por qué?"): then any sentence answers.
     ``in_story`` is set for a follow-up answered inside the story it follows: that story is
     about it, so it is never off-topic (at most the story does not say). ``lead`` names the
-    article whose lead answers a question about what a story is about (``index.gist``)."""
+    article whose lead answers a question about what a story is about (``index.gist``);
+    ``after``, the answer just given from it, read on from ("¿Qué más dice?")."""
 
     question: str
     resolved: str
@@ -222,6 +223,7 @@ class Evidence:
     gate: bool = True
     in_story: bool = False
     lead: str = ""
+    after: str = ""
 
 
 def conclude(stored: Storage, settings: Settings, evidence: Evidence) -> Answer:
@@ -244,7 +246,7 @@ def conclude(stored: Storage, settings: Settings, evidence: Evidence) -> Answer:
     if sentences and evidence.gate and off_topic(stored, settings, evidence):
         return refused(question, passages, resolved, sentences[0].score)
     if evidence.lead:
-        return story_lead(stored, settings, evidence)
+        return read_story(stored, settings, evidence)
     best = sentences[0]
     if evidence.gate and (best.score < settings.not_in_article_threshold or not_stated(question, sentences)):
         return Answer(question, False, "", highlighted(passages, [best]), resolved, best.score,
@@ -263,25 +265,46 @@ def off_topic(stored: Storage, settings: Settings, evidence: Evidence) -> bool:
     return weak and not evidence.in_story
 
 
-def story_lead(stored: Storage, settings: Settings, evidence: Evidence) -> Answer:
-    """The answer to a question about what a story is about: the sentences of the story's first
-    passage that fit in ``answer_max_chars`` (at least the first, clipped), that passage shown first."""
-    chunk = stored.article_chunks(evidence.lead)[0]
-    confidence = evidence.sentences[0].score if evidence.sentences else 0.0
-    chosen: list[ScoredSentence] = []
-    for row, start, end in stored.sentences_in(chunk.article_id, chunk.start, chunk.end):
-        text = chunk.text[start - chunk.start : end - chunk.start]
-        if chosen and sum(len(s.text) + 1 for s in chosen) + len(text) > settings.answer_max_chars:
+def read_story(stored: Storage, settings: Settings, evidence: Evidence) -> Answer:
+    """The story read from its start (a question about what it is about: its lead) or on from the
+    answer just given (``Evidence.after``): the next sentences of one passage that fit in
+    ``answer_max_chars`` (at least one, clipped), that passage shown first. Past its last
+    sentence the story does not say more (``not_in_article``, with nothing closest)."""
+    story = story_sentences(stored, evidence.lead, evidence.sentences[0].score if evidence.sentences else 0.0)
+    after = [" ".join(evidence.after.split())] if evidence.after else []
+    said = [i for i, s in enumerate(story) if after and said_before(s.text, after)]
+    rest = story[said[-1] + 1:] if said else story
+    if not rest:
+        last = story[-1].chunk if story else stored.article_chunks(evidence.lead)[-1]
+        shown = (Passage(to_hit(Candidate(last.row, 0.0, 0.0, 0.0), last)),)
+        return Answer(evidence.question, False, "", shown, evidence.resolved, 0.0, (last.title,),
+                      outcome="not_in_article")
+    chunk = rest[0].chunk
+    chosen = [rest[0]]
+    for s in rest[1:]:
+        fits = sum(len(c.text) + 1 for c in chosen) + len(s.text) <= settings.answer_max_chars
+        if s.chunk.chunk_id != chunk.chunk_id or not fits:
             break
-        chosen.append(ScoredSentence(confidence, 0.0, 0.0, chunk, start, end, text, len(chosen), row=row))
-    if not chosen:
-        chosen = [ScoredSentence(confidence, 0.0, 0.0, chunk, chunk.start, chunk.end, chunk.text, 0)]
-    passages = list(evidence.passages)
-    if all(shown.chunk_id != chunk.chunk_id for _, shown in passages):
-        passages.insert(0, (Candidate(chunk.row, 0.0, 0.0, 0.0), chunk))
+        chosen.append(s)
+    passages = [p for p in evidence.passages if p[1].chunk_id != chunk.chunk_id]
+    passages.insert(0, (Candidate(chunk.row, 0.0, 0.0, 0.0), chunk))
     text = clip(" ".join(s.text for s in chosen), settings.answer_max_chars)
-    return Answer(evidence.question, True, text, highlighted(passages, chosen), evidence.resolved, confidence,
+    return Answer(evidence.question, True, text, highlighted(passages, chosen), evidence.resolved, chosen[0].score,
                   closest_titles(passages))
+
+
+def story_sentences(stored: Storage, article_id: str, score: float = 0.0) -> list[ScoredSentence]:
+    """Every sentence of an article in reading order, each once (passages overlap by a sentence),
+    with the first passage that holds it."""
+    out: list[ScoredSentence] = []
+    seen: set[int] = set()
+    for chunk in stored.article_chunks(article_id):
+        for row, start, end in stored.sentences_in(article_id, chunk.start, chunk.end):
+            if start not in seen:
+                seen.add(start)
+                text = chunk.text[start - chunk.start : end - chunk.start]
+                out.append(ScoredSentence(score, 0.0, 0.0, chunk, start, end, text, len(out), row=row))
+    return out
 
 
 def topicality(best: ScoredSentence, covered: float, settings: Settings) -> float:

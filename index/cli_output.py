@@ -42,7 +42,8 @@ def answer_text(answer: Answer) -> str:
         lines.append(NEEDS_SUBJECT)
     elif answer.outcome == "not_in_article" and answer.passages:
         lines.append(not_in_article(answer.passages[0].hit.title, answer.question))
-        lines.append(f"{CLOSEST_IN_ARTICLE} {answer.closest}")
+        if answer.closest:
+            lines.append(f"{CLOSEST_IN_ARTICLE} {answer.closest}")
         lines.append("Fuente: " + source_line(answer.passages[0].hit))
     else:
         lines.append(NOT_FOUND)

@@ -25,7 +25,7 @@ from .errors import IndexError_, IndexMismatch, IndexNotFound
 from .followup import (
     FOLLOWUP_BOOST, answer_pool, from_story, may_answer, points_back, resolve_query, rests_on_story, thread_vector,
 )
-from .gist import TopicRequest, about_story, latest_request, topic_request
+from .gist import TopicRequest, about_story, latest_request, more_request, topic_request
 from .latest import LatestPage, about_articles, newest_page, page_of
 from .noise import strip_noise
 from .records import Answer, ArticleInfo, Hit, IndexInfo, Turn
@@ -160,6 +160,8 @@ class Engine:
 
     def _evidence(self, stored: Storage, question: str, history: Sequence[Turn], k: int,
                   when: Timeframe | None = None) -> Evidence | Answer:
+        if self.settings.story_leads and more_request(question):
+            return self._read_on(stored, question, history)
         request = self._topic(question, history, when)
         if request is not None:
             found = self._story_evidence(stored, question, request, history, k, when)
@@ -183,12 +185,10 @@ class Engine:
         answered with the story's lead. None when an event frame's subject is a detail of the
         story found rather than its subject: then it is answered as a question."""
         if not request.subject:
-            # the latest story still in the index (a rebuild may have dropped it)
-            story = next((turn.article_ids[0] for turn in reversed(history)
-                          if turn.article_ids and stored.article_chunks(turn.article_ids[0])), None)
-            if story is None:
+            turn = _last_story(stored, history)
+            if turn is None:
                 return Answer(question, False, "", resolved_query=question, needs_subject=True)
-            return Evidence(question, question, [], [], gate=False, lead=story)
+            return Evidence(question, question, [], [], gate=False, lead=turn.article_ids[0])
         found = self._fact_evidence(stored, request.subject, (), k, when)
         if not isinstance(found, Evidence) or not found.sentences:
             return found if request.explicit else None
@@ -196,6 +196,14 @@ class Engine:
         if not about_story(title_coverage(stored, request.subject, story.title), request):
             return None
         return replace(found, question=question, lead=story.article_id)
+
+    def _read_on(self, stored: Storage, question: str, history: Sequence[Turn]) -> Evidence | Answer:
+        """"¿Qué más dice?": the story of the conversation's last answer, read on from that answer
+        (past a "no dice nada más", from the answer before it: the end again)."""
+        turn = _last_story(stored, history, answered=True)
+        if turn is None:
+            return Answer(question, False, "", resolved_query=question, needs_subject=True)
+        return Evidence(question, question, [], [], gate=False, lead=turn.article_ids[0], after=turn.answer)
 
     def _fact_evidence(self, stored: Storage, question: str, history: Sequence[Turn], k: int,
                        when: Timeframe | None = None) -> Evidence | Answer:
@@ -244,6 +252,13 @@ def _as_asked(question: str) -> str:
 def _cleaned(history: Sequence[Turn]) -> list[Turn]:
     """The conversation's questions as analysed: without what is not about them (``index.noise``)."""
     return [replace(turn, question=strip_noise(turn.question)) for turn in history]
+
+
+def _last_story(stored: Storage, history: Sequence[Turn], answered: bool = False) -> Turn | None:
+    """The conversation's latest turn that came from a story still in the index (a rebuild may
+    have dropped it); with ``answered``, the latest that gave an answer from it."""
+    return next((turn for turn in reversed(history) if turn.article_ids and (turn.answer or not answered)
+                 and stored.article_chunks(turn.article_ids[0])), None)
 
 
 def _same_dimension(stored: Storage, encoder: Encoder) -> Storage:

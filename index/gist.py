@@ -2,10 +2,14 @@
 
 Why: "¿De qué trata la noticia de Putin?", "¿Qué pasó con Messi?" or "resumen de lo de Piqué"
 ask for no single fact. The frame's words ("trata", "noticia", "pasó", "resumen") are in no
-sentence of the story, so such a question was refused as off-topic, or answered with whichever
-sentence happened to repeat "pasó". A news story's lead, its first passage, is written to say
+sentence of the story, so read as a question it would be refused as off-topic, or answered with
+whichever sentence happens to repeat "pasó". A news story's lead, its first passage, is written to say
 what the story is about. So the question is searched by its subject alone ("Putin"), refused
 as any other when nothing is about it, and answered with the lead of the story found.
+
+"¿Qué más dice?", "sigue", "cuéntame más" after an answer ask for the story's next sentences
+(``more_request``): the reader goes on reading, rather than being sent to whatever other
+article holds "más" or "sigue".
 
 "¿Qué pasó con…?", "¿Qué se sabe de…?" and "¿Qué hay de…?" may also ask about one detail of a
 story ("¿Qué pasó con su laboratorio?"): they get the lead only when the story's headline is
@@ -61,8 +65,8 @@ _LEADING = r"^[\s¿¡\"'«“]*(?:y\s+|pero\s+|entonces\s+)?"
 _EXPLICIT_RE = re.compile(_LEADING + "(?:" + "|".join(_EXPLICIT) + ")", re.IGNORECASE)
 _EVENT_RE = re.compile(_LEADING + "(?:" + "|".join(_EVENT) + ")|" + _BARE, re.IGNORECASE)
 # What introduces the subject: "de lo de Piqué", "sobre la noticia del censo", "con el tema de…".
-_INTRO = re.compile(
-    rf"^(?:\s*(?:{_ABOUT}|en|entre|lo(?!\s+que\b)|lo\s+que\s+pas{_O}|el\s+(?:tema|asunto)|{_STORY})\b)+\s*", re.IGNORECASE)
+_INTRO = re.compile(rf"^(?:\s*(?:{_ABOUT}|en|entre|lo(?!\s+que\b)|lo\s+que\s+pas{_O}|el\s+(?:tema|asunto)|"
+                    rf"{_STORY})\b)+\s*", re.IGNORECASE)
 _TRAILING = re.compile(rf"\s*(?:en\s+(?:{_STORY}|las\s+noticias))?[\s?!.¿¡\"'»”]*$", re.IGNORECASE)
 
 LEAD_COVERAGE = 0.5  # an event frame's subject: the share of its idf weight the headline must hold
@@ -111,3 +115,16 @@ def latest_request(rest: str) -> TopicRequest | None:
     if _ASKS.search(subject) or not any(ch.isalnum() for ch in subject):
         return None
     return TopicRequest(rest, True)
+
+
+# "¿Qué más dice?", "¿Y qué más?", "más detalles", "sigue", "continúa", "¿Y después?"; what "cuéntame
+# más", "dime más", "más por favor" leave once ``index.noise`` took the request frame away.
+_MORE = re.compile(
+    rf"^[\s¿¡]*(?:y\s+)?(?:(?:{_QUE}\s+)?m{_A}s(?:\s+(?:dice|dicen|cuenta|cuentan|sabes|sabemos|hay|pas{_O}|"
+    rf"se\s+sabe|detalles|informaci{_O}n|info))?|algo\s+m{_A}s|sigue|contin{_U}a|ampl{_I}a(?:lo)?|"
+    rf"(?:luego|despu{_E}s)(?:\s+{_QUE})?|{_QUE}\s+pas{_O}\s+despu{_E}s)[\s?!.¡¿]*$", re.IGNORECASE)
+
+
+def more_request(question: str) -> bool:
+    """Whether the question (cleaned by ``index.noise``) asks for more of the story just read."""
+    return bool(_MORE.match(question))

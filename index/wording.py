@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import re
 
+from .gist import more_request
+from .noise import strip_noise
+
 __all__ = ["ALSO_IN", "CLOSEST_IN_ARTICLE", "CLOSEST_TITLES", "NEEDS_SUBJECT", "NOT_FOUND", "not_in_article",
            "outside_dates"]
 
@@ -27,6 +30,8 @@ NEEDS_SUBJECT = (
 # The story was found but does not state what was asked: say so, naming the article.
 NOT_IN_ARTICLE = "El artículo «{title}» habla de esto, pero no dice {what}."
 NOT_IN_ARTICLE_VAGUE = "El artículo «{title}» habla de esto, pero no dice lo que preguntas."
+# "¿Qué más dice?" once the story has been read to its end.
+NOTHING_MORE = "El artículo «{title}» no dice nada más."
 # Heads the article's closest sentence, shown as context (never as the answer).
 CLOSEST_IN_ARTICLE = "Lo más cercano que dice:"
 # On a source line: the other outlets that carry the same story (index.duplicates).
@@ -50,7 +55,10 @@ _QUESTION_WORD = re.compile(r"^(?:(?:a|de|en|por|para|con|desde|hasta|hace)\s+)?
 
 def not_in_article(title: str, question: str) -> str:
     """'El artículo «…» habla de esto, pero no dice cuántos misiles ha enviado…': the question
-    turned into an indirect one; a question without a question word is not reworded."""
+    turned into an indirect one; a question without a question word is not reworded. Asked for
+    more of a story read to its end: 'El artículo «…» no dice nada más.'"""
+    if more_request(strip_noise(question)):
+        return NOTHING_MORE.format(title=title)
     what = _indirect(question)
     if not what:
         return NOT_IN_ARTICLE_VAGUE.format(title=title)

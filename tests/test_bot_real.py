@@ -168,12 +168,15 @@ async def test_what_the_story_is_about_gets_its_lead_and_a_follow_up_stays_in_it
     fake: FakeTelegram, start_bot: StartBot, sample_engine: Engine
 ) -> None:
     """"¿De qué trata la noticia de Putin?" names no fact: the reply is the story's lead, with its
-    source; the story is the thread the next follow-up leans on."""
+    source; "¿Qué más dice?" reads on; the story is the thread the next follow-up leans on."""
     await start_bot(sample_engine)
     call = await ask(fake, "hola, ¿de qué trata la noticia de Putin?")
     answer, _, sources = call.params["text"].partition("\n\n")
     assert call.ok and answer.startswith("El presidente ruso, Vladímir Putin, se prepara para una visita histórica")
     assert f"<b>{SEED_TITLE}" in sources and "Ver pasaje" in buttons(call)
+    more = await ask(fake, "¿Qué más dice?")
+    assert more.params["text"].startswith("El núcleo de las conversaciones entre Putin y Kim Jong-un")
+    assert f"<b>{SEED_TITLE}" in more.params["text"]
     follow = await ask(fake, "¿Y qué acusa EE. UU.?")
     assert ACCUSATION in follow.params["text"].partition("\n\n")[0]
 

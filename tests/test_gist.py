@@ -8,10 +8,11 @@ import pytest
 
 from index.build import build_index
 from index.engine import Engine
-from index.gist import LEAD_COVERAGE, TopicRequest, about_story, topic_request
+from index.gist import LEAD_COVERAGE, TopicRequest, about_story, more_request, topic_request
 from index.noise import strip_noise
 from index.records import Turn
 from index.settings import Settings
+from index.wording import not_in_article
 from tests.support.encoder import FakeEncoder
 
 SEED_TEXT = (
@@ -138,10 +139,10 @@ def test_what_no_story_is_about_asks_for_the_subject(engine: Engine) -> None:
 @pytest.fixture
 def dated(fake_settings: Settings) -> Engine:
     stories = [
-        ("lunes", "2021-03-08", "El volcán de La Palma entra en erupción.\n\n"
-                                "La lava avanza hacia el mar y la lava quema casas."),
-        ("martes", "2021-03-09", "Los vecinos de La Palma vuelven a sus casas.\n\n"
-                                 "La lava del volcán se detiene; la lava se enfría."),
+        ("lunes", "2021-03-08", ("El volcán de La Palma entra en erupción.\n\n"
+                                 "La lava avanza hacia el mar y la lava quema casas.")),
+        ("martes", "2021-03-09", ("Los vecinos de La Palma vuelven a sus casas.\n\n"
+                                  "La lava del volcán se detiene; la lava se enfría.")),
     ]
     records = [{"id": key, "title": f"Noticia del {key}", "text": text, "date": day} for key, day, text in stories]
     path = fake_settings.articles_dir / "news.jsonl"
@@ -161,3 +162,45 @@ def test_the_latest_with_a_question_of_its_own_is_answered_as_a_question(dated: 
     answer = dated.ask("lo último sobre la lava, ¿se detiene?")
     assert answer.answer != "Los vecinos de La Palma vuelven a sus casas."
     assert answer.passages[0].hit.article_id == "martes"
+
+
+@pytest.mark.parametrize("question", [
+    "¿Qué más dice?", "cuéntame más", "dime mas", "más detalles, por favor", "sigue", "continúa", "¿Y qué más?",
+    "¿Algo más?", "¿Y después?", "¿Y luego qué?", "¿Qué pasó después?", "amplía",
+])
+def test_asking_for_more(question: str) -> None:
+    assert more_request(strip_noise(question))
+
+
+@pytest.mark.parametrize("question", [
+    "¿Qué más pasó con Messi?", "¿Más de cien personas?", "¿Y después de la reunión qué hizo?", "¿Sigue vivo?",
+    "¿Qué hizo después?",
+])
+def test_questions_with_more_words_are_not_asking_for_more(question: str) -> None:
+    assert not more_request(strip_noise(question))
+
+
+def test_more_reads_on_from_the_last_answer_to_the_story_s_end(engine: Engine) -> None:
+    first = engine.ask("¿Qué acusan los funcionarios estadounidenses a Corea del Norte?")
+    assert "artillería" in first.answer and "A cambio" not in first.answer
+    history = [Turn(first.question, first.answer, ("seed",))]
+    more = engine.ask("¿Qué más dice?", history=history)
+    assert more.outcome == "answered" and more.answer.startswith("A cambio, Pionyang podría estar recibiendo")
+    assert more.passages[0].hit.article_id == "seed"
+    history.append(Turn(more.question, more.answer, ("seed",)))
+    end = engine.ask("sigue", history=history)
+    assert end.outcome == "not_in_article" and end.answer == "" and end.closest == ""
+    said = not_in_article(end.passages[0].hit.title, end.question)
+    assert said == "El artículo «Putin visita Corea del Norte» no dice nada más."
+    history.append(Turn(end.question, end.answer, ("seed",)))
+    assert engine.ask("¿Y qué más?", history=history).outcome == "not_in_article"  # the end again, not the start
+
+
+def test_more_after_a_question_about_the_story_reads_its_next_passage(engine: Engine) -> None:
+    lead = engine.ask("¿De qué trata la noticia sobre Putin?")
+    more = engine.ask("cuéntame más", history=[Turn(lead.question, lead.answer, ("seed",))])
+    assert more.answer.startswith("Funcionarios estadounidenses han acusado")
+
+
+def test_more_with_nothing_read_asks_for_the_subject(engine: Engine) -> None:
+    assert engine.ask("¿Qué más dice?").outcome == "needs_subject"

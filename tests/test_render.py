@@ -211,3 +211,11 @@ async def test_huge_answer_is_split_with_buttons_on_last_part() -> None:
     for reply in replies:
         assert render.utf16_len(reply.text) <= 4096
         parse_html(reply.text)
+
+
+def test_a_story_read_to_its_end_says_it_says_nothing_more() -> None:
+    """"¿Qué más dice?" past the story's last sentence: no reworded question, no empty closest line."""
+    answer = Answer("¿Y qué más?", False, "", (Passage(hit()),), outcome="not_in_article")
+    visible = parse_html(render.answer_text(answer, (0,), render.HTML))
+    assert visible.startswith(f"El artículo «{NASTY_TITLE}» no dice nada más.")
+    assert "Lo más cercano" not in visible and "Medio & <Co>" in visible
