@@ -1,20 +1,21 @@
-"""Questions that ask what a story is about, and their answer: the story's lead.
+"""Messages that ask for a story rather than a fact: what it is about (its lead), and more of it.
 
 Why: "¿De qué trata la noticia de Putin?", "¿Qué pasó con Messi?" or "resumen de lo de Piqué"
 ask for no single fact. The frame's words ("trata", "noticia", "pasó", "resumen") are in no
-sentence of the story, so read as a question it would be refused as off-topic, or answered with
-whichever sentence happens to repeat "pasó". A news story's lead, its first passage, is written to say
-what the story is about. So the question is searched by its subject alone ("Putin"), refused
-as any other when nothing is about it, and answered with the lead of the story found.
-
-"¿Qué más dice?", "sigue", "cuéntame más" after an answer ask for the story's next sentences
-(``more_request``): the reader goes on reading, rather than being sent to whatever other
-article holds "más" or "sigue".
+sentence of the story, so read as a question it would be refused as off-topic, or answered
+with whichever sentence happens to repeat "pasó". A news story's lead, its first passage, is
+written to say what the story is about. So the question is searched by its subject alone
+("Putin"), refused as any other when nothing is about it, and answered with the lead of the
+story found.
 
 "¿Qué pasó con…?", "¿Qué se sabe de…?" and "¿Qué hay de…?" may also ask about one detail of a
 story ("¿Qué pasó con su laboratorio?"): they get the lead only when the story's headline is
 about their subject (``LEAD_COVERAGE``); otherwise they are answered as questions. A subject
 that asks something itself ("…si el nivel del agua baja?", "…, ¿cuántas dosis?") never does.
+
+"¿Qué más dice?", "sigue", "cuéntame más" after an answer ask for the story's next sentences
+(``more_request``): the reader goes on reading, rather than being sent to whatever other
+article holds "más" or "sigue".
 """
 from __future__ import annotations
 
@@ -76,10 +77,10 @@ LEAD_COVERAGE = 0.5  # an event frame's subject: the share of its idf weight the
 class TopicRequest:
     """A question that asks what a story is about.
 
-    subject: the words that name the story ("Putin"), empty for "¿Y de qué va la noticia?"
-    (the conversation's story); explicit: the frame asks what the story says ("¿De qué trata…?", "resumen
-    de…"), so its lead answers whatever the title; otherwise an event frame ("¿Qué pasó
-    con…?") that gets the lead only when the story is about its subject."""
+    subject: the words that name the story ("Putin"), empty for "¿Y de qué va la noticia?" (the
+    conversation's story); explicit: the frame asks what the story says ("¿De qué trata…?",
+    "resumen de…"), so its lead answers whatever the title; otherwise an event frame ("¿Qué
+    pasó con…?") that gets the lead only when the story is about its subject."""
 
     subject: str
     explicit: bool

@@ -13,6 +13,7 @@ import pytest
 from index.build import build_index
 from index.engine import Engine
 from index.errors import BuildLocked, IndexMismatch, IndexNotFound, NothingToIndex
+from index.records import Turn
 from index.settings import Settings
 from index.storage import current_key, open_storage
 from index.vectors import ivf_lists
@@ -241,6 +242,9 @@ def test_ask_outcomes_agree_on_the_sample(fake_settings: Settings, pg_url: str) 
     lead = on_database.ask("¿De qué trata la noticia sobre Putin?")  # the first passage of its story, from the database
     first = on_database._index().article_chunks(lead.passages[0].hit.article_id)[0]
     assert lead.answered and first.text.startswith(lead.answer.rstrip("…")) and lead.passages[0].highlight
+    history = [Turn(lead.question, lead.answer, (lead.passages[0].hit.article_id,))]
+    more = [engine.ask("¿Qué más dice?", history=history) for engine in (on_folder, on_database)]
+    assert more[0].answered and more[0].answer == more[1].answer and more[0].answer not in lead.answer
     lexical_ranks_the_same(on_folder._index(), on_database._index())
 
 
