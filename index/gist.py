@@ -47,8 +47,9 @@ _EXPLICIT = (
 # is about their subject ("¿De qué trata la ley?" may ask what one law of the story says).
 _EVENT = (
     rf"de\s+{_QUE}\s+(?:se\s+)?(?:trata|tratan|va|van)\b(?!\s+\w+(?:ad|id)[oa]s?\b)",  # not "va acusado"
-    (rf"{_QUE}\s+(?:pas{_O}|pasa|ha\s+pasado|est{_A}\s+pasando|ocurri{_O}|ocurre|ha\s+ocurrido|"
-     rf"sucedi{_O}|sucede|ha\s+sucedido)\s+(?=(?:con|en|entre)\b)"),
+    # the past asks for an event; "¿Qué pasa con la picadura…?" asks what a thing does, a fact
+    (rf"{_QUE}\s+(?:pas{_O}|ha\s+pasado|est{_A}\s+pasando|ocurri{_O}|ha\s+ocurrido|sucedi{_O}|ha\s+sucedido)"
+     rf"\s+(?=(?:con|en|entre)\b)"),
     rf"{_QUE}\s+(?:onda|tal)\s+(?=con\b)",
     rf"{_QUE}\s+se\s+sabe\s+(?=(?:acerca\s+de|sobre|del|de)\b)",
     rf"{_QUE}\s+hay\s+(?:de\s+nuevo\s+)?(?=(?:acerca\s+de|sobre|con|del|de)\b)",

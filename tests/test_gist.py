@@ -72,6 +72,7 @@ def test_frames_that_may_ask_about_a_detail(question: str, subject: str) -> None
     "¿Qué pasa con los tapones de plomo si el nivel de agua de la caldera baja?", "de donde es marchesin",
     "¿Qué pasa con el agua cuando hierve?", "de cuantos años es la condena", "sobre que hablo putin",
     "que tal de salud esta el papa", "de quienes es la casa", "¿Hay algo de verdad en eso?", "¿Hay noticias?",
+    "¿Qué pasa con la picadura de la carabela portuguesa?",  # the present asks what a thing does
 ])
 def test_questions_about_a_fact_are_not_topic_requests(question: str) -> None:
     assert topic_request(strip_noise(question)) is None
