@@ -175,8 +175,9 @@ class Settings(BaseSettings):
         "(a score difference is the log-odds of the learned pairwise preference)")
     story_leads: bool = Field(
         True, description="Answer a question about what a story is about ('¿De qué trata la noticia de…?', "
-        "'¿Qué pasó con…?') with the story's lead, its first passage (index.gist); off: answered as any question "
-        "(for articles whose first passage does not sum them up)")
+        "'¿Qué pasó con…?', 'lo último sobre…') with the story's lead, its first passage, and '¿Qué más dice?' "
+        "with its next sentences (index.gist); off: both are answered as any question (for articles whose "
+        "first passage does not sum them up)")
     flat_index_max: int = Field(
         150_000,
         description="Up to this many chunks the FAISS index is exact, above it IVF-Flat; exact search "
