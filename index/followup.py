@@ -230,9 +230,11 @@ def may_answer(question: str, every: list[ScoredSentence], said: Sequence[str],
 
 def asks_for_said(question: str, every: list[ScoredSentence], fresh: list[ScoredSentence], analyzer: Analyzer) -> bool:
     """Whether the follow-up asks for a sentence already given: the best-scored of those holds
-    every one of the follow-up's own words (two or more), more than the best sentence not given
-    does, and the kind it asks for. One word in common is not enough: "¿Y en qué emisora lo
-    dijo?" asks for a new fact about what was said, not for the sentence with "dijo" again."""
+    every one of the follow-up's own words (two or more; all but one of three or more: "¿Y
+    cuántos pidió la acusación particular?" of "…la acusación particular, propuso… cinco años"),
+    more than the best sentence not given does, and the kind it asks for. One word in common is
+    not enough: "¿Y en qué emisora lo dijo?" asks for a new fact about what was said, not for the
+    sentence with "dijo" again."""
     own = set(analyzer.terms(question))
     kept = {id(s) for s in fresh}
     said = next((s for s in every if id(s) not in kept), None)
@@ -242,7 +244,7 @@ def asks_for_said(question: str, every: list[ScoredSentence], fresh: list[Scored
     if kind and not kind_match(kind, said.text, question):
         return False
     held = lambda sentence: len(own & set(analyzer.document_terms(sentence.text)))  # noqa: E731
-    return held(said) == len(own) > held(fresh[0])
+    return held(said) >= len(own) - (len(own) >= 3) and held(said) > held(fresh[0])
 
 
 def with_pool_first(pool: list[Ranked], passages: list[Ranked], k: int) -> list[Ranked]:

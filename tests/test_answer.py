@@ -276,6 +276,18 @@ def test_a_followup_whose_words_all_point_at_a_said_sentence_gets_it_again(fake_
     assert other.passages and "abrió de noche" not in other.answer
 
 
+def test_a_followup_with_three_words_of_its_own_two_in_a_said_sentence_gets_it_again(fake_settings: Settings) -> None:
+    """Found on the news tune half: the first answer gave the private prosecution's five years;
+    "¿Y cuántos pidió la acusación particular?" says "pidió" where the sentence says "propuso"."""
+    engine = _engine_with(fake_settings, "juicio", "Juicio por una mordedura\nLa Fiscalía solicitó dos años de "
+                          "prisión para el joven.\n\nLa asociación, que ejerce la acusación particular, propuso la "
+                          "pena máxima: cinco años.\n\nEl juicio quedó visto para sentencia el lunes.\n")
+    given = "La asociación, que ejerce la acusación particular, propuso la pena máxima: cinco años."
+    history = [Turn("¿Cuántos años de prisión pidió la Fiscalía?", given, ("juicio",))]
+    again = engine.ask("¿Y cuántos pidió la acusación particular?", history=history)
+    assert again.answered and "cinco años" in again.answer
+
+
 def test_a_kind_only_followup_with_a_word_of_its_own_gets_the_sentence_holding_it(fake_settings: Settings) -> None:
     """Found on the news tune half: "¿Y cuándo fue la última?" after a postponed summit got the
     postponement again, which the thread's words describe, not the date of the last summit."""
