@@ -244,7 +244,8 @@ def asks_for_said(question: str, every: list[ScoredSentence], fresh: list[Scored
     if kind and not kind_match(kind, said.text, question):
         return False
     held = lambda sentence: len(own & set(analyzer.document_terms(sentence.text)))  # noqa: E731
-    return held(said) >= len(own) - (len(own) >= 3) and held(said) > held(fresh[0])
+    needed = len(own) - 1 if len(own) >= 3 else len(own)
+    return held(said) >= needed and held(said) > held(fresh[0])
 
 
 def with_pool_first(pool: list[Ranked], passages: list[Ranked], k: int) -> list[Ranked]:
