@@ -269,13 +269,19 @@ def read_story(stored: Storage, settings: Settings, evidence: Evidence) -> Answe
     """The story read from its start (a question about what it is about: its lead) or on from the
     answer just given (``Evidence.after``): the next sentences of one passage that fit in
     ``answer_max_chars`` (at least one, clipped), that passage shown first. Past its last
-    sentence the story does not say more (``not_in_article``, with nothing closest)."""
-    story = story_sentences(stored, evidence.lead, evidence.sentences[0].score if evidence.sentences else 0.0)
+    sentence the story does not say more (``not_in_article``, with nothing closest). A story a
+    rebuild has dropped leaves nothing to read: the reply asks for the subject."""
+    chunks = stored.article_chunks(evidence.lead)
+    if not chunks:
+        return Answer(evidence.question, False, "", resolved_query=evidence.resolved, needs_subject=True)
+    # A lead is in the first passage; reading on needs the whole story, to find where the answer was.
+    story = story_sentences(stored, chunks if evidence.after else chunks[:1],
+                            evidence.sentences[0].score if evidence.sentences else 0.0)
     after = [" ".join(evidence.after.split())] if evidence.after else []
     said = [i for i, s in enumerate(story) if after and said_before(s.text, after)]
     rest = story[said[-1] + 1:] if said else story
     if not rest:
-        last = story[-1].chunk if story else stored.article_chunks(evidence.lead)[-1]
+        last = chunks[-1]
         shown = (Passage(to_hit(Candidate(last.row, 0.0, 0.0, 0.0), last)),)
         return Answer(evidence.question, False, "", shown, evidence.resolved, 0.0, (last.title,),
                       outcome="not_in_article")
@@ -293,13 +299,13 @@ def read_story(stored: Storage, settings: Settings, evidence: Evidence) -> Answe
                   closest_titles(passages))
 
 
-def story_sentences(stored: Storage, article_id: str, score: float = 0.0) -> list[ScoredSentence]:
-    """Every sentence of an article in reading order, each once (passages overlap by a sentence),
-    with the first passage that holds it."""
+def story_sentences(stored: Storage, chunks: Sequence[ChunkRow], score: float = 0.0) -> list[ScoredSentence]:
+    """Every sentence of an article's passages in reading order, each once (passages overlap by a
+    sentence), with the first passage that holds it."""
     out: list[ScoredSentence] = []
     seen: set[int] = set()
-    for chunk in stored.article_chunks(article_id):
-        for row, start, end in stored.sentences_in(article_id, chunk.start, chunk.end):
+    for chunk in chunks:
+        for row, start, end in stored.sentences_in(chunk.article_id, chunk.start, chunk.end):
             if start not in seen:
                 seen.add(start)
                 text = chunk.text[start - chunk.start : end - chunk.start]

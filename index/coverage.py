@@ -24,18 +24,21 @@ def coverage(question_terms: list[str], sentence_terms: set[str], idf: dict[str,
 
 def title_coverage(stored: Storage, text: str, title: str) -> float:
     """How much of the text's idf weight an article's title holds."""
-    terms = stored.analyzer.terms(text)
-    idf = stored.idf(terms, unknown_factor=UNKNOWN_TERM_FACTOR)
-    return coverage(terms, set(stored.analyzer.document_terms(title)), idf)
+    return held_share(stored, text, title)
 
 
 def passage_coverage(stored: Storage, text: str, chunk: ChunkRow) -> float:
     """How much of the question's idf weight the passage holds: low for questions about
     things the articles never mention ("¿Cuál es la capital de Mongolia?")."""
+    return held_share(stored, text, chunk.title + "\n" + chunk.text)
+
+
+def held_share(stored: Storage, text: str, holder: str) -> float:
+    """The share of ``text``'s idf weight whose terms ``holder`` holds. A word no article uses
+    at all is strong evidence the text is about something else (``UNKNOWN_TERM_FACTOR``)."""
     terms = stored.analyzer.terms(text)
-    # A word no article uses at all is strong evidence the question is about something else.
     idf = stored.idf(terms, unknown_factor=UNKNOWN_TERM_FACTOR)
-    return coverage(terms, set(stored.analyzer.document_terms(chunk.title + "\n" + chunk.text)), idf)
+    return coverage(terms, set(stored.analyzer.document_terms(holder)), idf)
 
 
 def sentence_coverages(stored: Storage, terms: list[str], idf: dict[str, float],

@@ -160,23 +160,15 @@ class Engine:
 
     def _evidence(self, stored: Storage, question: str, history: Sequence[Turn], k: int,
                   when: Timeframe | None = None) -> Evidence | Answer:
-        if self.settings.story_leads and more_request(question):
-            return self._read_on(stored, question, history)
-        request = self._topic(question, history, when)
-        if request is not None:
-            found = self._story_evidence(stored, question, request, history, k, when)
+        if self.settings.story_leads:
+            if more_request(question):
+                return self._read_on(question, history)
+            latest = when is not None and when.latest and not history  # "lo último sobre la lava": its newest story
+            request = latest_request(question) if latest else topic_request(question)
+            found = self._story_evidence(stored, question, request, history, k, when) if request else None
             if found is not None:
                 return found
         return self._fact_evidence(stored, question, history, k, when)
-
-    def _topic(self, question: str, history: Sequence[Turn], when: Timeframe | None) -> TopicRequest | None:
-        """What story the question asks about, if it asks what one is about (``index.gist``):
-        "lo último sobre la lava" asks for the newest story about the lava, whatever its words."""
-        if not self.settings.story_leads:
-            return None
-        if when is not None and when.latest and not history:
-            return latest_request(question)
-        return topic_request(question)
 
     def _story_evidence(self, stored: Storage, question: str, request: TopicRequest, history: Sequence[Turn],
                         k: int, when: Timeframe | None) -> Evidence | Answer | None:
@@ -185,7 +177,7 @@ class Engine:
         answered with the story's lead. None when an event frame's subject is a detail of the
         story found rather than its subject: then it is answered as a question."""
         if not request.subject:
-            turn = _last_story(stored, history)
+            turn = _last_story(history)
             if turn is None:
                 return Answer(question, False, "", resolved_query=question, needs_subject=True)
             return Evidence(question, question, [], [], gate=False, lead=turn.article_ids[0])
@@ -197,10 +189,10 @@ class Engine:
             return None
         return replace(found, question=question, lead=story.article_id)
 
-    def _read_on(self, stored: Storage, question: str, history: Sequence[Turn]) -> Evidence | Answer:
+    def _read_on(self, question: str, history: Sequence[Turn]) -> Evidence | Answer:
         """"¿Qué más dice?": the story of the conversation's last answer, read on from that answer
         (past a "no dice nada más", from the answer before it: the end again)."""
-        turn = _last_story(stored, history, answered=True)
+        turn = _last_story(history, answered=True)
         if turn is None:
             return Answer(question, False, "", resolved_query=question, needs_subject=True)
         return Evidence(question, question, [], [], gate=False, lead=turn.article_ids[0], after=turn.answer)
@@ -254,11 +246,10 @@ def _cleaned(history: Sequence[Turn]) -> list[Turn]:
     return [replace(turn, question=strip_noise(turn.question)) for turn in history]
 
 
-def _last_story(stored: Storage, history: Sequence[Turn], answered: bool = False) -> Turn | None:
-    """The conversation's latest turn that came from a story still in the index (a rebuild may
-    have dropped it); with ``answered``, the latest that gave an answer from it."""
-    return next((turn for turn in reversed(history) if turn.article_ids and (turn.answer or not answered)
-                 and stored.article_chunks(turn.article_ids[0])), None)
+def _last_story(history: Sequence[Turn], answered: bool = False) -> Turn | None:
+    """The conversation's latest turn that came from a story; with ``answered``, the latest that
+    gave an answer from it (``answer.read_story`` finds out whether a rebuild dropped the story)."""
+    return next((turn for turn in reversed(history) if turn.article_ids and (turn.answer or not answered)), None)
 
 
 def _same_dimension(stored: Storage, encoder: Encoder) -> Storage:

@@ -92,12 +92,19 @@ def topic_request(question: str) -> TopicRequest | None:
     for pattern, explicit in ((_EXPLICIT_RE, True), (_EVENT_RE, False)):
         match = pattern.match(question)
         if match:
-            subject = _TRAILING.sub("", _INTRO.sub("", question[match.end():]))
-            if _ASKS.search(subject):
+            subject = _subject(question[match.end():])
+            if subject is None:
                 return None
             if explicit or any(ch.isalnum() for ch in subject):
-                return TopicRequest(" ".join(subject.split()), explicit)
+                return TopicRequest(subject, explicit)
     return None
+
+
+def _subject(rest: str) -> str | None:
+    """What a frame leaves, without its introducing words ("de lo de", "la noticia sobre") and
+    end punctuation; None when it asks something itself (``_ASKS``)."""
+    subject = _TRAILING.sub("", _INTRO.sub("", rest.lstrip(" ¿¡\"'«“,;:")))
+    return None if _ASKS.search(subject) else " ".join(subject.split())
 
 
 def about_story(coverage: float, request: TopicRequest) -> bool:
@@ -113,10 +120,8 @@ def latest_request(rest: str) -> TopicRequest | None:
     the expression away: the newest story about it, answered with its lead; None when it asks a
     question of its own ("lo último sobre la luz: ¿cuánto subió?") or names nothing. The rest is
     searched as it is ("¿las mascarillas?"), as the dates' search was tuned on."""
-    subject = _TRAILING.sub("", _INTRO.sub("", rest.lstrip(" ¿¡\"'«“,;:")))
-    if _ASKS.search(subject) or not any(ch.isalnum() for ch in subject):
-        return None
-    return TopicRequest(rest, True)
+    subject = _subject(rest)
+    return TopicRequest(rest, True) if subject and any(ch.isalnum() for ch in subject) else None
 
 
 # "¿Qué más dice?", "¿Y qué más?", "más detalles", "sigue", "continúa", "¿Y después?"; what "cuéntame
