@@ -265,17 +265,24 @@ def off_topic(stored: Storage, settings: Settings, evidence: Evidence) -> bool:
     return weak and not evidence.in_story
 
 
+SHORT_READ = 60  # characters: a passage that says less is read on into the next (``read_story``)
+_ASKING = re.compile(r"\?[\"'»”’]*$")
+
+
 def read_story(stored: Storage, settings: Settings, evidence: Evidence) -> Answer:
     """The story read from its start (a question about what it is about: its lead) or on from the
     answer just given (``Evidence.after``): the next sentences of one passage that fit in
-    ``answer_max_chars`` (at least one, clipped), that passage shown first. Past its last
+    ``answer_max_chars`` (at least one, clipped), that passage shown first. What says less than
+    ``SHORT_READ`` characters, or ends asking, is read on into the next passage: a story that
+    opens with a pull quote ("Gracias a esta tierra por darme a estos dos hijitos") or a
+    subhead that asks ("¿Cómo lo lograron?") would otherwise be summed up by it. Past its last
     sentence the story does not say more (``not_in_article``, with nothing closest). A story a
     rebuild has dropped leaves nothing to read: the reply asks for the subject."""
     chunks = stored.article_chunks(evidence.lead)
     if not chunks:
         return Answer(evidence.question, False, "", resolved_query=evidence.resolved, needs_subject=True)
-    # A lead is in the first passage; reading on needs the whole story, to find where the answer was.
-    story = story_sentences(stored, chunks if evidence.after else chunks[:1],
+    # A lead is in the first passages; reading on needs the whole story, to find where the answer was.
+    story = story_sentences(stored, chunks if evidence.after else chunks[:3],
                             evidence.sentences[0].score if evidence.sentences else 0.0)
     after = [" ".join(evidence.after.split())] if evidence.after else []
     said = [i for i, s in enumerate(story) if after and said_before(s.text, after)]
@@ -285,15 +292,17 @@ def read_story(stored: Storage, settings: Settings, evidence: Evidence) -> Answe
         shown = (Passage(to_hit(Candidate(last.row, 0.0, 0.0, 0.0), last)),)
         return Answer(evidence.question, False, "", shown, evidence.resolved, 0.0, (last.title,),
                       outcome="not_in_article")
-    chunk = rest[0].chunk
     chosen = [rest[0]]
     for s in rest[1:]:
-        fits = sum(len(c.text) + 1 for c in chosen) + len(s.text) <= settings.answer_max_chars
-        if s.chunk.chunk_id != chunk.chunk_id or not fits:
+        read = sum(len(c.text) + 1 for c in chosen)
+        same = s.chunk.chunk_id == chosen[-1].chunk.chunk_id
+        on = same or read < SHORT_READ or _ASKING.search(chosen[-1].text)
+        if read + len(s.text) > settings.answer_max_chars or not on:
             break
         chosen.append(s)
-    passages = [p for p in evidence.passages if p[1].chunk_id != chunk.chunk_id]
-    passages.insert(0, (Candidate(chunk.row, 0.0, 0.0, 0.0), chunk))
+    read_chunks = list({s.chunk.chunk_id: s.chunk for s in chosen}.values())
+    passages = [p for p in evidence.passages if p[1].chunk_id not in {c.chunk_id for c in read_chunks}]
+    passages[:0] = [(Candidate(c.row, 0.0, 0.0, 0.0), c) for c in read_chunks]
     text = clip(" ".join(s.text for s in chosen), settings.answer_max_chars)
     return Answer(evidence.question, True, text, highlighted(passages, chosen), evidence.resolved, chosen[0].score,
                   closest_titles(passages))

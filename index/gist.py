@@ -12,6 +12,8 @@ story found.
 story ("¿Qué pasó con su laboratorio?"): they get the lead only when the story's headline is
 about their subject (``LEAD_COVERAGE``); otherwise they are answered as questions. A subject
 that asks something itself ("…si el nivel del agua baja?", "…, ¿cuántas dosis?") never does.
+Chat puts the frame last as often as first ("Putin, ¿de qué trata?", "lo de Messi, ¿qué
+pasó?"): ended by a frame, the message is read the same way.
 
 "¿Qué más dice?", "sigue", "cuéntame más" after an answer ask for the story's next sentences
 (``more_request``): the reader goes on reading, rather than being sent to whatever other
@@ -69,6 +71,19 @@ _EVENT_RE = re.compile(_LEADING + "(?:" + "|".join(_EVENT) + ")|" + _BARE, re.IG
 # What introduces the subject: "de lo de Piqué", "sobre la noticia del censo", "con el tema de…".
 _INTRO = re.compile(rf"^(?:\s*(?:{_ABOUT}|en|entre|lo(?!\s+que\b)|lo\s+que\s+pas{_O}|el\s+(?:tema|asunto)|"
                     rf"{_STORY})\b)+\s*", re.IGNORECASE)
+# The same frames after their subject, ending the message: "Putin, ¿de qué trata?", "lo de Messi,
+# ¿qué pasó?", "y lo de Piqué qué onda", "el censo, ¿qué dice la noticia?". A frame that names the
+# story is explicit; the others are event frames, as when they come first.
+_FRAME_LAST = re.compile(
+    rf"^(?P<subject>[^¿?]*?\w[^¿?]*?)[\s,;:.-]*¿?\s*(?:"
+    rf"(?P<explicit>de\s+{_QUE}\s+(?:se\s+)?(?:trata|tratan|va|van|habla|hablan)\s+{_STORY}|"
+    rf"{_QUE}\s+(?:dice|dicen|cuenta|cuentan)\s+{_STORY})|"
+    rf"de\s+{_QUE}\s+(?:se\s+)?(?:trata|tratan|va|van)|"
+    rf"{_QUE}\s+(?:pas{_O}|ha\s+pasado|est{_A}\s+pasando|ocurri{_O}|ha\s+ocurrido|sucedi{_O}|ha\s+sucedido)|"
+    rf"{_QUE}\s+se\s+sabe|{_QUE}\s+hay(?:\s+de\s+nuevo)?|{_QUE}\s+onda)"
+    rf"(?:\s+(?:con\s+|de\s+)?(?:eso|esto|ello))?[\s?!.]*$", re.IGNORECASE)
+# "y eso, ¿de qué trata?" names no subject: it is left to the follow-up rules.
+_POINTS_BACK = re.compile(r"(?:eso|esto|ello|aquello|lo)", re.IGNORECASE)
 _TRAILING = re.compile(rf"\s*(?:en\s+(?:{_STORY}|las\s+noticias))?[\s?!.¿¡\"'»”]*$", re.IGNORECASE)
 
 LEAD_COVERAGE = 0.5  # an event frame's subject: the share of its idf weight the headline must hold
@@ -93,11 +108,19 @@ def topic_request(question: str) -> TopicRequest | None:
         match = pattern.match(question)
         if match:
             subject = _subject(question[match.end():])
-            if subject is None:
-                return None
-            if explicit or any(ch.isalnum() for ch in subject):
+            if subject is not None and (explicit or any(ch.isalnum() for ch in subject)):
                 return TopicRequest(subject, explicit)
-    return None
+            break
+    return _frame_last(question)
+
+
+def _frame_last(question: str) -> TopicRequest | None:
+    """A frame that ends the message, after the subject it asks about ("Putin, ¿de qué trata?")."""
+    match = _FRAME_LAST.match(re.sub(_LEADING, "", question, count=1))
+    subject = _subject(match.group("subject")) if match else None
+    if not match or not subject or _POINTS_BACK.fullmatch(subject):
+        return None
+    return TopicRequest(subject, bool(match.group("explicit")))
 
 
 def _subject(rest: str) -> str | None:

@@ -40,6 +40,8 @@ LEAD = "El presidente ruso viajará a Pionyang el martes para reunirse con Kim J
     ("¿Tienes algo sobre el coronavirus en Tailandia?", "el coronavirus en Tailandia"),
     ("¿Sabes algo de Marchesín?", "Marchesín"),  # "sabes" cleaned first
     ("¿Algo nuevo del censo?", "censo"),
+    ("el censo, ¿qué dice la noticia?", "el censo"),
+    ("lo de Putin ¿de qué trata el artículo?", "Putin"),
 ])
 def test_frames_that_ask_what_a_story_says(question: str, subject: str) -> None:
     assert topic_request(strip_noise(question)) == TopicRequest(subject, True)
@@ -59,6 +61,10 @@ def test_frames_that_ask_what_a_story_says(question: str, subject: str) -> None:
     ("q onda con la carta q le mando slim", "la carta que le mando slim"),
     ("¿Qué pasó con la mujer que subió a la estatua?", "la mujer que subió a la estatua"),  # "que" names her
     ("¿Qué pasó con el presupuesto después del aterrizaje?", "el presupuesto después del aterrizaje"),
+    ("Putin, ¿de qué trata?", "Putin"),  # the frame after its subject
+    ("lo de Messi, ¿qué pasó?", "Messi"),
+    ("y lo de piqué q onda", "piqué"),
+    ("Oye, la vacuna: ¿qué se sabe?", "la vacuna"),
 ])
 def test_frames_that_may_ask_about_a_detail(question: str, subject: str) -> None:
     assert topic_request(strip_noise(question)) == TopicRequest(subject, False)
@@ -73,6 +79,7 @@ def test_frames_that_may_ask_about_a_detail(question: str, subject: str) -> None
     "¿Qué pasa con el agua cuando hierve?", "de cuantos años es la condena", "sobre que hablo putin",
     "que tal de salud esta el papa", "de quienes es la casa", "¿Hay algo de verdad en eso?", "¿Hay noticias?",
     "¿Qué pasa con la picadura de la carabela portuguesa?",  # the present asks what a thing does
+    "y eso, ¿de qué trata?", "Hola, ¿qué tal?", "¿Cuándo llegó la policía y qué pasó?", "¿Qué pasó?",
 ])
 def test_questions_about_a_fact_are_not_topic_requests(question: str) -> None:
     assert topic_request(strip_noise(question)) is None
@@ -96,13 +103,31 @@ def engine(fake_settings: Settings) -> Engine:
 
 
 def test_what_a_story_is_about_is_answered_with_its_lead(engine: Engine) -> None:
-    asked = ("¿De qué trata la noticia sobre Putin?", "¿Qué pasó con Putin?", "resumen de lo de Corea del Norte")
+    asked = ("¿De qué trata la noticia sobre Putin?", "¿Qué pasó con Putin?", "resumen de lo de Corea del Norte",
+             "Putin, ¿de qué trata?")
     for question in asked:
         answer = engine.ask(question)
         assert answer.outcome == "answered" and answer.answer == LEAD, question
         assert answer.question == question and answer.passages[0].hit.article_id == "seed"
         first = answer.passages[0]
         assert first.hit.text[slice(*first.highlight[0])] == LEAD
+
+
+@pytest.mark.parametrize("opening", [
+    "\"Gracias a esta tierra por darme a estos dos hijitos\".",  # a pull quote
+    "Salió a cantar ante miles de personas en su ciudad. ¿Para acallar los rumores?",  # a subhead that asks
+])
+def test_a_story_that_opens_with_a_quote_or_a_question_is_read_on_into_its_lead(
+        fake_settings: Settings, opening: str) -> None:
+    lead = "Shakira dio este sábado un concierto en Barcelona con sus dos hijos en primera fila."
+    text = f"{opening}\n\n{lead}\n\nEl público coreó sus canciones durante dos horas."
+    (fake_settings.articles_dir / "shakira.txt").write_text(f"Shakira canta en Barcelona\n{text}\n", encoding="utf-8")
+    build_index(fake_settings, encoder=FakeEncoder())
+    answer = Engine.open(fake_settings, FakeEncoder()).ask("¿De qué trata la noticia de Shakira?")
+    assert answer.outcome == "answered" and answer.answer == f"{opening} {lead}"
+    first, second = answer.passages[:2]
+    assert first.hit.text[slice(*first.highlight[-1])] == opening.split(". ")[-1]
+    assert second.hit.text[slice(*second.highlight[0])] == lead
 
 
 def test_story_leads_can_be_turned_off(engine: Engine) -> None:
@@ -128,7 +153,9 @@ def test_what_the_conversation_s_story_is_about(engine: Engine) -> None:
     assert first.answered and first.passages[0].hit.article_id == "cocina"
     turn = Turn(first.question, first.answer, ("cocina",))
     answer = engine.ask("¿Y de qué va la noticia?", history=[turn])
-    assert answer.outcome == "answered" and answer.answer == "La paella valenciana lleva arroz, pollo y azafrán."
+    # A lead this short is read on into the next passage (``answer.SHORT_READ``).
+    lead = "La paella valenciana lleva arroz, pollo y azafrán. Se cocina a fuego lento con caldo."
+    assert answer.outcome == "answered" and answer.answer == lead
 
 
 def test_what_no_story_is_about_asks_for_the_subject(engine: Engine) -> None:
@@ -142,7 +169,7 @@ def dated(fake_settings: Settings) -> Engine:
     stories = [
         ("lunes", "2021-03-08", ("El volcán de La Palma entra en erupción.\n\n"
                                  "La lava avanza hacia el mar y la lava quema casas.")),
-        ("martes", "2021-03-09", ("Los vecinos de La Palma vuelven a sus casas.\n\n"
+        ("martes", "2021-03-09", ("Los vecinos de La Palma vuelven a sus casas tras tres semanas fuera.\n\n"
                                   "La lava del volcán se detiene; la lava se enfría.")),
     ]
     records = [{"id": key, "title": f"Noticia del {key}", "text": text, "date": day} for key, day, text in stories]
@@ -153,15 +180,16 @@ def dated(fake_settings: Settings) -> Engine:
 
 
 def test_the_latest_about_a_topic_is_the_newest_story_s_lead(dated: Engine) -> None:
+    lead = "Los vecinos de La Palma vuelven a sus casas tras tres semanas fuera."
     for question in ("lo último sobre la lava", "¿Qué hay de nuevo sobre la lava del volcán?"):
         answer = dated.ask(question)
-        assert answer.answered and answer.answer == "Los vecinos de La Palma vuelven a sus casas.", question
+        assert answer.answered and answer.answer == lead, question
         assert answer.passages[0].hit.article_id == "martes"
 
 
 def test_the_latest_with_a_question_of_its_own_is_answered_as_a_question(dated: Engine) -> None:
     answer = dated.ask("lo último sobre la lava, ¿se detiene?")
-    assert answer.answer != "Los vecinos de La Palma vuelven a sus casas."
+    assert answer.answer != "Los vecinos de La Palma vuelven a sus casas tras tres semanas fuera."
     assert answer.passages[0].hit.article_id == "martes"
 
 
