@@ -110,7 +110,8 @@ START_BUILDING = (
 HELP = (
     "Pregúntame lo que quieras saber de los artículos, con tus palabras. Entiendo fechas como "
     "«ayer», «el lunes», «en enero», «en 2020» o «lo último sobre…». «¿De qué trata la noticia "
-    "de…?» te da el comienzo de la noticia, y «¿qué más dice?» sigue leyéndola.\n\n"
+    "de…?» te da el comienzo de la noticia, y «¿qué más dice?» sigue leyéndola. «¿Es verdad que…?» "
+    "te da lo que concluye la noticia que lo comprueba, si lo dice.\n\n"
     "/buscar texto — pasajes que contienen ese texto, sin respuesta resumida\n"
     "/fuentes — los artículos que conozco, los más recientes primero\n"
     "/ultimas [tema] — las noticias más recientes, sobre un tema si lo dices (/ultimas vacunas)\n"

@@ -27,6 +27,7 @@ from .settings import Settings
 from .storage import Storage
 from .store import ChunkRow
 from .unstated import says_unstated
+from .verdict import verdict_at
 
 
 # What a candidate sentence is scored on; ``AnswerWeights`` holds one weight for each.
@@ -300,12 +301,39 @@ def read_story(stored: Storage, settings: Settings, evidence: Evidence) -> Answe
         if read + len(s.text) > settings.answer_max_chars or not on:
             break
         chosen.append(s)
-    read_chunks = list({s.chunk.chunk_id: s.chunk for s in chosen}.values())
-    passages = [p for p in evidence.passages if p[1].chunk_id not in {c.chunk_id for c in read_chunks}]
-    passages[:0] = [(Candidate(c.row, 0.0, 0.0, 0.0), c) for c in read_chunks]
-    text = clip(" ".join(s.text for s in chosen), settings.answer_max_chars)
-    return Answer(evidence.question, True, text, highlighted(passages, chosen), evidence.resolved, chosen[0].score,
-                  closest_titles(passages))
+    return _read_out(evidence, settings, chosen, [s.chunk for s in chosen])
+
+
+def _read_out(evidence: Evidence, settings: Settings, chosen: list[ScoredSentence], shown: list[ChunkRow],
+              text: str = "") -> Answer:
+    """The answer read out of a story rather than chosen by score (its lead, its next sentences,
+    its verdict): ``chosen``'s text (or ``text``), the passages it was read from shown first."""
+    first = list({c.chunk_id: c for c in shown}.values())
+    passages = [p for p in evidence.passages if p[1].chunk_id not in {c.chunk_id for c in first}]
+    passages[:0] = [(Candidate(c.row, 0.0, 0.0, 0.0), c) for c in first]
+    shown_passages = highlighted(passages, chosen) if chosen else tuple(Passage(to_hit(*p)) for p in passages)
+    text = text or clip(" ".join(s.text for s in chosen), settings.answer_max_chars)
+    score = chosen[0].score if chosen else (evidence.sentences[0].score if evidence.sentences else 0.0)
+    return Answer(evidence.question, True, text, shown_passages, evidence.resolved, score, closest_titles(passages))
+
+
+VERDICT_PASSAGES = 4  # the story's first passages, where ``verdict.VERDICT_WITHIN`` sentences lie
+
+
+def verdict_answer(stored: Storage, settings: Settings, evidence: Evidence) -> Answer | None:
+    """The verdict the story that best answers a claim states (``index.verdict``), or None when
+    it states none. Stated in the text, it is that sentence, after the one before it when it says
+    less than ``SHORT_READ`` ("… Sin embargo esto es totalmente falso."); stated only in the
+    headline, the headline, with the story's first passage shown."""
+    chunks = stored.article_chunks(evidence.sentences[0].chunk.article_id)
+    story = story_sentences(stored, chunks[:VERDICT_PASSAGES], evidence.sentences[0].score)
+    at = verdict_at(chunks[0].title, [s.text for s in story]) if chunks else None
+    if at is None:
+        return None
+    if at < 0:
+        return _read_out(evidence, settings, [], chunks[:1], " ".join(chunks[0].title.split()))
+    chosen = story[at - 1 : at + 1] if at > 0 and len(story[at].text) < SHORT_READ else [story[at]]
+    return _read_out(evidence, settings, chosen, [s.chunk for s in chosen])
 
 
 def story_sentences(stored: Storage, chunks: Sequence[ChunkRow], score: float = 0.0) -> list[ScoredSentence]:

@@ -18,7 +18,8 @@ from typing import Hashable, Sequence
 
 import faiss
 
-from .answer import AnswerWeights, Evidence, conclude, nothing_to_search, score_sentences, with_article
+from .answer import (AnswerWeights, Evidence, conclude, nothing_to_search, off_topic, score_sentences, verdict_answer,
+                     with_article)
 from .coverage import title_coverage
 from .embedding import Encoder, QueryCache
 from .errors import IndexError_, IndexMismatch, IndexNotFound
@@ -33,6 +34,7 @@ from .search import search_passages, to_hit
 from .settings import Settings
 from .storage import Storage, current_key, open_key, open_storage
 from .timeframe import Timeframe, date_span, parse_timeframe, today_of
+from .verdict import claim_request
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +162,10 @@ class Engine:
 
     def _evidence(self, stored: Storage, question: str, history: Sequence[Turn], k: int,
                   when: Timeframe | None = None) -> Evidence | Answer:
+        claim = claim_request(question) if self.settings.verdicts else None
+        verdict = self._verdict(stored, question, claim, k, when) if claim else None
+        if verdict is not None:
+            return verdict
         if self.settings.story_leads:
             if more_request(question):
                 return self._read_on(question, history)
@@ -188,6 +194,15 @@ class Engine:
         if not about_story(title_coverage(stored, request.subject, story.title), request):
             return None
         return replace(found, question=question, lead=story.article_id)
+
+    def _verdict(self, stored: Storage, question: str, claim: str, k: int, when: Timeframe | None) -> Answer | None:
+        """"¿Es verdad que…?": the claim searched alone, and the verdict the story found states
+        (``index.verdict``). None when nothing is about the claim or the story states no verdict:
+        then the question is answered as any other (and refused as any other)."""
+        found = self._fact_evidence(stored, claim, (), k, when)
+        if not isinstance(found, Evidence) or not found.sentences or off_topic(stored, self.settings, found):
+            return None
+        return verdict_answer(stored, self.settings, replace(found, question=question))
 
     def _read_on(self, question: str, history: Sequence[Turn]) -> Evidence | Answer:
         """"¿Qué más dice?": the story of the conversation's last answer, read on from that answer

@@ -9,7 +9,10 @@ Five kinds of item, each asked through ``Engine.ask`` as the bot asks it:
 - followup: a question, then an elliptical follow-up asked with the first turn as history;
   right when the follow-up's answer matches its regex;
 - topic: asks what a story is about ("¿De qué trata la noticia de…?", "¿Qué pasó con…?"): right
-  when the answer shows the story's lead, its regex taken from the article's first sentence.
+  when the answer shows the story's lead, its regex taken from the article's first sentence;
+- claim: asks whether a claim is true ("¿Es verdad que…?"): of a story that checks it
+  (``fact_check``), right when the answer states the story's verdict (its regex matches the
+  verdict's words); of an ordinary report, when it states the fact; of nothing, when refused.
 Each answerable question is also asked wrapped in noise (a greeting, markup, an emoji, a
 mention): the outcome must not change.
 """
@@ -28,7 +31,7 @@ from tqdm import tqdm
 from .engine import Engine
 from .records import Answer, Turn
 
-KINDS = ("answerable", "not_in_article", "off_topic", "followup", "topic")
+KINDS = ("answerable", "not_in_article", "off_topic", "followup", "topic", "claim")
 # Wrappers a chat message really comes in; the question goes where {q} is.
 NOISE = ("Hola, {q}", "<b>{q}</b>", "{q} 🙏", "@articleqa_bot {q} por favor", "buenas! me puedes decir {q}",
          "&laquo;{q}&raquo; gracias")
@@ -48,13 +51,14 @@ class NewsItem:
     answer_regex: str | None = None
     followup_question: str | None = None
     followup_regex: str | None = None
+    fact_check: bool = False  # a claim item whose story checks the claim and states a verdict
 
     @classmethod
     def from_json(cls, data: dict) -> "NewsItem":
         follow = data.get("followup") or {}
         return cls(data["id"], data["kind"], data["split"], data["question"], data.get("article_id"),
                    data.get("qtype"), data.get("style"), data.get("answer_regex"),
-                   follow.get("question"), follow.get("answer_regex"))
+                   follow.get("question"), follow.get("answer_regex"), bool(data.get("fact_check")))
 
 
 def load_news(path: Path, split: str = "all") -> list[NewsItem]:
@@ -91,6 +95,8 @@ def score_item(engine: Engine, item: NewsItem, noise: bool = True) -> dict:
            "confidence": round(answer.confidence, 4), "top_article": _top_article(answer),
            "article_first": item.article_id is not None and _top_article(answer) == item.article_id,
            "right": _right(item, answer)}
+    if item.kind == "claim":
+        row["claim_of"] = "fact_check" if item.fact_check else "report" if item.article_id else "nothing"
     if item.kind == "followup":
         follow = engine.ask(item.followup_question or "", history=[turn_of(item.question, answer)])
         row.update(followup_outcome=follow.outcome, followup_answer=follow.answer,
@@ -104,6 +110,8 @@ def score_item(engine: Engine, item: NewsItem, noise: bool = True) -> dict:
 def _right(item: NewsItem, answer: Answer) -> bool:
     if item.kind in ("answerable", "followup", "topic"):
         return holds(answer, item.answer_regex)
+    if item.kind == "claim" and item.article_id:  # the verdict's words, and from the story that checks it
+        return holds(answer, item.answer_regex) and _top_article(answer) == item.article_id
     if item.kind == "not_in_article":
         return not answer.answered
     return answer.outcome == "off_topic" or not answer.answered
@@ -141,6 +149,10 @@ def summarise_news(rows: list[dict]) -> dict:
     topic = by["topic"]
     out["topic"] = {"answered_with_lead": _rate(topic, "right"), "article_first": _rate(topic, "article_first"),
                     "refused": round(sum(r["outcome"] != "answered" for r in topic) / max(1, len(topic)), 4)}
+    claims = {of: [r for r in by["claim"] if r.get("claim_of") == of] for of in ("fact_check", "report", "nothing")}
+    out["claim"] = {"verdict_stated": _rate(claims["fact_check"], "right"),
+                    "report_answered": _rate(claims["report"], "right"),
+                    "nothing_refused": _rate(claims["nothing"], "right")}
     out["outcomes"] = {kind: dict(Counter(r["outcome"] for r in v)) for kind, v in by.items()}
     return out
 

@@ -178,6 +178,10 @@ class Settings(BaseSettings):
         "'¿Qué pasó con…?', 'lo último sobre…') with the story's lead, its first passage, and '¿Qué más dice?' "
         "with its next sentences (index.gist); off: both are answered as any question (for articles whose "
         "first passage does not sum them up)")
+    verdicts: bool = Field(
+        True, description="Answer '¿Es verdad que…?' with the verdict the story found for the claim states in "
+        "its headline or first sentences ('Es falso que…', 'Es un bulo.'), when it states one (index.verdict); "
+        "off: answered as any question")
     flat_index_max: int = Field(
         150_000,
         description="Up to this many chunks the FAISS index is exact, above it IVF-Flat; exact search "

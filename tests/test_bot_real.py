@@ -181,6 +181,18 @@ async def test_what_the_story_is_about_gets_its_lead_and_a_follow_up_stays_in_it
     assert ACCUSATION in follow.params["text"].partition("\n\n")[0]
 
 
+async def test_a_claim_gets_the_verdict_of_the_story_that_checks_it(
+    fake: FakeTelegram, start_bot: StartBot, sample_engine: Engine
+) -> None:
+    """"¿Es verdad que…?" of a rumour a sample story debunks: the reply is the story's verdict, not
+    the sentence that repeats the rumour, with the story as its source."""
+    await start_bot(sample_engine)
+    call = await ask(fake, "es verdad q la vacuna del covid deja esteriles a las mujeres?")
+    answer, _, sources = call.params["text"].partition("\n\n")
+    assert call.ok and answer == "Es falso que la vacuna del coronavirus esterilice a las mujeres"
+    assert "<b>Es falso que la vacuna" in sources
+
+
 async def test_view_passage_highlights_the_answer(
     fake: FakeTelegram, start_bot: StartBot, sample_engine: Engine
 ) -> None:

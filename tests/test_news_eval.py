@@ -54,7 +54,8 @@ def test_every_kind_is_scored_and_summarised(setup: tuple[Engine, Path], tmp_pat
     engine, items = setup
     out = tmp_path / "rows.json"
     metrics = run_news_eval(engine, items, "all", out)
-    assert metrics["counts"] == {"answerable": 2, "not_in_article": 1, "off_topic": 1, "followup": 1, "topic": 1}
+    assert metrics["counts"] == {"answerable": 2, "not_in_article": 1, "off_topic": 1, "followup": 1, "topic": 1,
+                                 "claim": 0}
     assert metrics["answerable"]["answer_holds_gold"] == 1.0 and metrics["answerable"]["false_not_found"] == 0.0
     assert metrics["not_in_article"]["not_answered_as_fact"] == 1.0
     assert metrics["not_in_article"]["said_not_in_article"] == 1.0
@@ -87,3 +88,34 @@ def test_the_cli_takes_a_news_file_or_a_squad_file_not_both() -> None:
     assert args.news == Path("eval/news_dev.jsonl") and args.qa is None
     with pytest.raises(SystemExit):
         _parser().parse_args(["eval", "--news", "a", "--qa", "b"])
+
+
+CLAIMS = [
+    {"id": "c1", "kind": "claim", "split": "tune", "article_id": "bulo", "question":
+     "¿Es verdad que la vacuna esteriliza a las mujeres?", "qtype": "verdad", "style": "formal",
+     "answer_sentence": "x", "answer_regex": "es falso", "missing": None, "followup": None, "fact_check": True},
+    {"id": "c2", "kind": "claim", "split": "tune", "article_id": "seed", "question":
+     "es cierto q los funcionarios estadounidenses acusan a corea del norte?", "qtype": "verdad",
+     "style": "colloquial", "answer_sentence": "x", "answer_regex": "artiller[ií]a", "missing": None,
+     "followup": None, "fact_check": False},
+    {"id": "c3", "kind": "claim", "split": "holdout", "article_id": None, "question":
+     "¿Es verdad que la capital de Mongolia se mudó?", "qtype": "verdad", "style": "formal",
+     "answer_sentence": None, "answer_regex": None, "missing": None, "followup": None, "fact_check": False},
+]
+
+
+def test_claims_are_scored_by_what_their_story_is(setup: tuple[Engine, Path], fake_settings: Settings) -> None:
+    """A story that checks the claim must give its verdict; an ordinary report, the fact; nothing, a refusal."""
+    engine, items = setup
+    (fake_settings.articles_dir / "bulo.txt").write_text(
+        "Es falso que la vacuna esterilice a las mujeres\nUn video afirma que la vacuna esteriliza a las mujeres.\n",
+        encoding="utf-8")
+    build_index(fake_settings, encoder=FakeEncoder())
+    engine = Engine.open(engine.settings, FakeEncoder())
+    items.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in CLAIMS), encoding="utf-8")
+    metrics = run_news_eval(engine, items, "all", None, noise=False)
+    assert metrics["counts"]["claim"] == 3
+    assert metrics["claim"] == {"verdict_stated": 1.0, "report_answered": 1.0, "nothing_refused": 1.0}
+    wrong = [dict(CLAIMS[0], article_id="seed")]  # the verdict's words from another story do not count
+    items.write_text(json.dumps(wrong[0], ensure_ascii=False) + "\n", encoding="utf-8")
+    assert run_news_eval(engine, items, "all", None, noise=False)["claim"]["verdict_stated"] == 0.0

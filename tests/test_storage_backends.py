@@ -219,6 +219,7 @@ SAMPLE_QUESTIONS = [
     "¿Cuánto cuesta la vivienda?", "¿Por qué protestaron los agricultores?", "¿Qué es el coronavirus?",
     "¿Cuál es la capital de Mongolia?", "¿Quién es el entrenador?", "precio de la luz", "elecciones",
     "¿De qué trata la noticia sobre Putin?", "¿Qué pasó con Messi?",  # the story's lead (index.gist)
+    "¿Es verdad que la vacuna del coronavirus esteriliza a las mujeres?",  # the verdict (index.verdict)
 ]
 
 
@@ -236,7 +237,8 @@ def test_ask_outcomes_agree_on_the_sample(fake_settings: Settings, pg_url: str) 
         assert (a.answered, a.answer) == (b.answered, b.answer), question
         assert [p.hit.chunk_id for p in a.passages] == [p.hit.chunk_id for p in b.passages], question
         x, y = on_folder.evidence(question), on_database.evidence(question)  # the token match included
-        assert [s.features[-2:] for s in x.sentences] == [s.features[-2:] for s in y.sentences], question
+        features = [[s.features[-2:] for s in getattr(e, "sentences", ())] for e in (x, y)]  # a verdict has none
+        assert features[0] == features[1], question
         answered += a.answered
     assert answered >= 3
     lead = on_database.ask("¿De qué trata la noticia sobre Putin?")  # the first passage of its story, from the database
@@ -245,6 +247,8 @@ def test_ask_outcomes_agree_on_the_sample(fake_settings: Settings, pg_url: str) 
     history = [Turn(lead.question, lead.answer, (lead.passages[0].hit.article_id,))]
     more = [engine.ask("¿Qué más dice?", history=history) for engine in (on_folder, on_database)]
     assert more[0].answered and more[0].answer == more[1].answer and more[0].answer not in lead.answer
+    verdict = on_database.ask(SAMPLE_QUESTIONS[-1])  # the headline of the story that checks the claim
+    assert verdict.answer == "Es falso que la vacuna del coronavirus esterilice a las mujeres"
     lexical_ranks_the_same(on_folder._index(), on_database._index())
 
 
