@@ -323,8 +323,8 @@ VERDICT_PASSAGES = 4  # the story's first passages, where ``verdict.VERDICT_WITH
 def verdict_answer(stored: Storage, settings: Settings, evidence: Evidence) -> Answer | None:
     """The verdict the story that best answers a claim states (``index.verdict``), or None when
     it states none. Stated in the text, it is that sentence, after the one before it when it says
-    less than ``SHORT_READ`` ("… Sin embargo esto es totalmente falso."); stated only in the
-    headline, the headline, with the story's first passage shown."""
+    less than ``SHORT_READ`` and both fit ("… Sin embargo esto es totalmente falso."); stated
+    only in the headline, the headline, with the story's first passage shown."""
     chunks = stored.article_chunks(evidence.sentences[0].chunk.article_id)
     story = story_sentences(stored, chunks[:VERDICT_PASSAGES], evidence.sentences[0].score)
     at = verdict_at(chunks[0].title, [s.text for s in story]) if chunks else None
@@ -332,7 +332,10 @@ def verdict_answer(stored: Storage, settings: Settings, evidence: Evidence) -> A
         return None
     if at < 0:
         return _read_out(evidence, settings, [], chunks[:1], " ".join(chunks[0].title.split()))
-    chosen = story[at - 1 : at + 1] if at > 0 and len(story[at].text) < SHORT_READ else [story[at]]
+    verdict = story[at]
+    before = story[at - 1] if at > 0 else None
+    fits = before is not None and len(before.text) + 1 + len(verdict.text) <= settings.answer_max_chars
+    chosen = [before, verdict] if fits and len(verdict.text) < SHORT_READ else [verdict]
     return _read_out(evidence, settings, chosen, [s.chunk for s in chosen])
 
 

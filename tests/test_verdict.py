@@ -101,3 +101,11 @@ def test_verdicts_can_be_turned_off(engine: Engine) -> None:
     plain = Engine.open(engine.settings.model_copy(update={"verdicts": False}), FakeEncoder())
     question = "¿Es verdad que la vacuna contra el covid esteriliza a las mujeres?"
     assert plain.ask(question).answer != "Es falso que la vacuna esterilice a las mujeres"
+
+
+
+def test_a_short_verdict_comes_alone_when_the_claim_before_it_would_not_fit(engine: Engine) -> None:
+    """A cut answer would lose the verdict at its end."""
+    narrow = Engine.open(engine.settings.model_copy(update={"answer_max_chars": 120}), FakeEncoder())
+    answer = narrow.ask("es cierto q el alcalde va a cobrar impuesto x tener perros?")
+    assert answer.outcome == "answered" and answer.answer == "Sin embargo esto es totalmente falso."
