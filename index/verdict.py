@@ -32,14 +32,14 @@ _QUESTION = re.compile(r"^(?:qu[eé]|qui[eé]n\w*|cu[aá]l\w*|c[oó]mo|d[oó]nde
 _POINTS_BACK = re.compile(r"(?:eso|esto|ello|aquello|lo|la noticia|el art[ií]culo)", re.IGNORECASE)
 
 # A verdict that the claim is false or unfounded: "Es falso que…", "Es un bulo.", "No hay
-# evidencia de que…", "Lo que no es cierto es…", "Desmienten a Trump", "ha desmentido", "el
+# evidencia de que…", "no existe ningún estudio", "Lo que no es cierto es…", "Desmienten a Trump", "ha desmentido", "el
 # aeropuerto niega…", "Son afirmaciones erróneas", "No, no ha habido…". "Mentiras" in the plural
 # names a topic ("Verdades y mentiras sobre el coronavirus"), "una mentira" judges.
 _FALSE = re.compile(
-    rf"\b(?:fals[oa]s?|bulos?|fake|engaños[oa]s?|err{_O}ne[oa]s?|mentira|desinformaci{_O}n|desm[ie]nt\w*|"
+    rf"\b(?:fals[oa]s?|bulos?|fake|engaños[oa]s?|err{_O}ne[oa]s?|mentira|desinformaci{_O}n|desm(?:ie|e|i)nt\w*|"
     rf"niega|niegan|neg{_O}|negaron|"
     rf"no\s+(?:es|son|era|fue)\s+(?:cierto|verdad|real|ver{_I}dico)|"
-    rf"no\s+(?:hay|existe|existen)\s+(?:evidencias?|pruebas?|relaci{_O}n|datos)|sin\s+(?:evidencias?|pruebas?|fundamento)|"
+    rf"no\s+(?:hay|existe|existen)\s+(?:ning[uú]n[oa]?\s+)?(?:evidencias?|pruebas?|relaci{_O}n|datos|estudios?)|sin\s+(?:evidencias?|pruebas?|fundamento)|"
     rf"carece\s+de\s+(?:fundamento|evidencias?|pruebas?))\b|^no,", re.IGNORECASE)
 # A verdict that it is true: "…pero es real", "sí es cierto". Not "Es cierto que a veces…", which
 # concedes a point on the way to the verdict.

@@ -39,6 +39,16 @@ def test_the_headline_s_verdict_comes_first() -> None:
     assert verdict_at("Es falso que la vacuna esterilice a las mujeres", ["Circula un video.", "Es un bulo."]) == -1
 
 
+@pytest.mark.parametrize("title", [
+    "Desmienten a Trump: la gripe no es más letal que la covid", "Yeidckol Polevnsky desmiente estar en terapia",
+    "La discoteca ha desmentido su cierre", "El PSUV desmintió las pintas", "El aeropuerto niega el aterrizaje",
+    "Son afirmaciones erróneas", "No, no han detenido al Papa", "No hay evidencia de que el matarratón cure",
+    "No existe ningún estudio que lo confirme",
+])
+def test_ways_a_headline_says_a_claim_is_false(title: str) -> None:
+    assert verdict_at(title, ["Circula un mensaje."]) == -1
+
+
 def test_a_false_verdict_comes_before_a_concession() -> None:
     sentences = ["Es cierto que a veces una mascarilla es incómoda.", "Lo que no es cierto es que envenene."]
     assert verdict_at("¿Es cierto que la mascarilla envenena?", sentences) == 1  # a headline that asks states none
