@@ -1,6 +1,6 @@
 """Evaluation on news questions written by reading the articles (eval/news_dev.jsonl).
 
-Five kinds of item, each asked through ``Engine.ask`` as the bot asks it:
+Six kinds of item, each asked through ``Engine.ask`` as the bot asks it:
 - answerable: the answer text must match the item's regex (a refusal is a miss); a refusal of
   one is a false "not found";
 - not_in_article: about the article's own story, asking for a fact it does not give: it must

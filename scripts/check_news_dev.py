@@ -10,7 +10,10 @@ one article in the same split; the minimum count of each kind. For ``topic`` ite
 story about; answered with its lead): qtype ``tema``, ``answer_sentence`` is the article's first
 sentence (the text begins with it), ``answer_regex`` matches nothing of the article after it, one
 topic item per article, on an article that also has other items, and enough of them in each
-split. Prints a summary table and exits non-zero when anything fails.
+split. For ``claim`` items (is a claim true?): qtype ``verdad``, one more key, ``fact_check``;
+with an article, ``answer_sentence`` occurs in its text or is its title; without one (nothing is
+about the claim), the answer fields are null. Prints a summary table and exits non-zero when
+anything fails.
 """
 from __future__ import annotations
 
@@ -23,14 +26,16 @@ from pathlib import Path
 
 KEYS = ("id", "kind", "split", "article_id", "question", "qtype", "style",
         "answer_sentence", "answer_regex", "missing", "followup")
+CLAIM_KEYS = (*KEYS, "fact_check")
 FOLLOWUP_KEYS = ("question", "qtype", "answer_sentence", "answer_regex")
-KINDS = ("answerable", "not_in_article", "off_topic", "followup", "topic")
+KINDS = ("answerable", "not_in_article", "off_topic", "followup", "topic", "claim")
 SPLITS = ("tune", "holdout")
 QTYPES = ("quien", "que", "cuando", "donde", "cuanto", "cuantos", "por_que", "como", "cual")
 TOPIC_QTYPE = "tema"  # the qtype of every topic item, and of no other
+CLAIM_QTYPE = "verdad"  # the qtype of every claim item, and of no other
 STYLES = ("formal", "colloquial")
-MINIMUM = {"answerable": 130, "not_in_article": 55, "off_topic": 22, "followup": 32, "topic": 40}
-MINIMUM_PER_SPLIT = {"topic": 18}
+MINIMUM = {"answerable": 130, "not_in_article": 55, "off_topic": 22, "followup": 32, "topic": 40, "claim": 100}
+MINIMUM_PER_SPLIT = {"topic": 18, "claim": 40}
 
 
 def collapse(text: str) -> str:
@@ -61,16 +66,19 @@ def _check_answer(where: str, sentence, regex, text: str | None, errors: list[st
         errors.append(f"{where}: answer_regex {regex!r} does not match answer_sentence")
 
 
-def check(items: list[dict], corpus: dict[str, str]) -> list[str]:
-    """Every problem found, as one line each; empty when the set is sound."""
+def check(items: list[dict], corpus: dict[str, str], titles: dict[str, str] | None = None) -> list[str]:
+    """Every problem found, as one line each; empty when the set is sound (``titles``: the
+    articles' titles, where a claim's verdict may be stated)."""
+    titles = titles or {}
     errors: list[str] = []
     ids = Counter(item.get("id") for item in items)
     errors += [f"{i}: duplicate id" for i, n in ids.items() if n > 1]
     split_of: dict[str, set[str]] = defaultdict(set)
     for item in items:
         where = item.get("id", "?")
-        if tuple(item) != KEYS:
-            errors.append(f"{where}: keys {list(item)} differ from the schema {list(KEYS)}")
+        keys = CLAIM_KEYS if item.get("kind") == "claim" else KEYS
+        if tuple(item) != keys:
+            errors.append(f"{where}: keys {list(item)} differ from the schema {list(keys)}")
             continue
         kind = item["kind"]
         if kind not in KINDS:
@@ -78,9 +86,10 @@ def check(items: list[dict], corpus: dict[str, str]) -> list[str]:
             continue
         if item["split"] not in SPLITS:
             errors.append(f"{where}: unknown split {item['split']!r}")
-        if kind == "topic":
-            if item["qtype"] != TOPIC_QTYPE:
-                errors.append(f"{where}: a topic item's qtype must be {TOPIC_QTYPE!r}")
+        special = {"topic": TOPIC_QTYPE, "claim": CLAIM_QTYPE}
+        if kind in special:
+            if item["qtype"] != special[kind]:
+                errors.append(f"{where}: a {kind} item's qtype must be {special[kind]!r}")
         elif item["qtype"] not in QTYPES:
             errors.append(f"{where}: unknown qtype {item['qtype']!r}")
         if item["style"] not in STYLES:
@@ -88,6 +97,11 @@ def check(items: list[dict], corpus: dict[str, str]) -> list[str]:
         if not isinstance(item["question"], str) or not item["question"].strip():
             errors.append(f"{where}: empty question")
         article = item["article_id"]
+        if kind == "claim":
+            _check_claim(where, item, corpus.get(article) if article else None, titles.get(article), errors)
+            if article is not None:
+                split_of[article].add(item["split"])
+            continue
         if kind == "off_topic":
             if article is not None:
                 errors.append(f"{where}: off_topic item with an article_id")
@@ -134,6 +148,25 @@ def check(items: list[dict], corpus: dict[str, str]) -> list[str]:
     return errors
 
 
+def _check_claim(where: str, item: dict, text: str | None, title: str | None, errors: list[str]) -> None:
+    """A claim's verdict (or, of an ordinary report, its fact) is in the article's text or is its
+    title, and its regex matches it; a claim nothing is about has no answer; no claim item has a
+    ``missing`` or a ``followup``."""
+    if item["missing"] is not None or item["followup"] is not None:
+        errors.append(f"{where}: missing and followup must be null for claim")
+    if not isinstance(item["fact_check"], bool):
+        errors.append(f"{where}: fact_check must be true or false")
+    if item["article_id"] is None:
+        if item["answer_sentence"] is not None or item["answer_regex"] is not None or item["fact_check"]:
+            errors.append(f"{where}: a claim with no article has no answer and checks nothing")
+        return
+    if text is None:
+        errors.append(f"{where}: article_id {item['article_id']!r} not in the corpus")
+        return
+    in_title = title is not None and collapse(item["answer_sentence"] or "") == collapse(title)
+    _check_answer(where, item["answer_sentence"], item["answer_regex"], None if in_title else text, errors)
+
+
 def _check_lead(where: str, sentence, regex, text: str, errors: list[str]) -> None:
     """A topic item's sentence is the article's lead, and its regex matches nothing after the lead."""
     if not isinstance(sentence, str) or not isinstance(regex, str):
@@ -164,7 +197,7 @@ def summary(items: list[dict]) -> str:
     rows.append(f"{'articles':<16}{len(articles['tune']):>7}{len(articles['holdout']):>9}"
                 f"{len(articles['tune'] | articles['holdout']):>7}")
     rows.append("")
-    for kind in ("answerable", "topic"):
+    for kind in ("answerable", "topic", "claim"):
         asked = [i for i in items if i["kind"] == kind]
         colloquial = sum(i["style"] == "colloquial" for i in asked)
         rows.append(f"{kind} phrased colloquially: {colloquial}/{len(asked)}"
@@ -172,7 +205,12 @@ def summary(items: list[dict]) -> str:
     qtypes = Counter(i["qtype"] for i in items)
     qtypes.update(i["followup"]["qtype"] for i in items if i["kind"] == "followup")
     rows.append("question kinds (follow-ups included): "
-                + ", ".join(f"{q} {qtypes[q]}" for q in (*QTYPES, TOPIC_QTYPE)))
+                + ", ".join(f"{q} {qtypes[q]}" for q in (*QTYPES, TOPIC_QTYPE, CLAIM_QTYPE)))
+    claims = [i for i in items if i["kind"] == "claim"]
+    rows.append("claims: " + ", ".join(f"{label} {n}" for label, n in (
+        ("of stories that check them", sum(i["fact_check"] for i in claims)),
+        ("of ordinary reports", sum(bool(i["article_id"]) and not i["fact_check"] for i in claims)),
+        ("of nothing in the corpus", sum(i["article_id"] is None for i in claims)))))
     return "\n".join(rows)
 
 
@@ -181,9 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("eval_file", type=Path, help="the evaluation set, e.g. eval/news_dev.jsonl")
     parser.add_argument("--corpus", type=Path, required=True, help="the JSONL corpus the items were written from")
     args = parser.parse_args(argv)
-    corpus = {row["id"]: collapse(row["text"]) for row in read_jsonl(args.corpus)}
+    rows = read_jsonl(args.corpus)
+    corpus = {row["id"]: collapse(row["text"]) for row in rows}
+    titles = {row["id"]: row.get("title") or "" for row in rows}
     items = read_jsonl(args.eval_file)
-    errors = check(items, corpus)
+    errors = check(items, corpus, titles)
     if not any(e.endswith("differ from the schema") or "unknown" in e for e in errors):
         print(summary(items))
     for line in errors:

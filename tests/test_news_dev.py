@@ -17,10 +17,12 @@ EVAL = Path(__file__).resolve().parent.parent / "eval" / "news_dev.jsonl"
 KEYS = ["id", "kind", "split", "article_id", "question", "qtype", "style",
         "answer_sentence", "answer_regex", "missing", "followup"]
 FOLLOWUP_KEYS = ["question", "qtype", "answer_sentence", "answer_regex"]
-KINDS = {"answerable", "not_in_article", "off_topic", "followup", "topic"}
+CLAIM_KEYS = [*KEYS, "fact_check"]
+KINDS = {"answerable", "not_in_article", "off_topic", "followup", "topic", "claim"}
 QTYPES = {"quien", "que", "cuando", "donde", "cuanto", "cuantos", "por_que", "como", "cual"}
 TOPIC_QTYPE = "tema"
-MINIMUM = {"answerable": 130, "not_in_article": 55, "off_topic": 22, "followup": 32, "topic": 40}
+CLAIM_QTYPE = "verdad"
+MINIMUM = {"answerable": 130, "not_in_article": 55, "off_topic": 22, "followup": 32, "topic": 40, "claim": 100}
 TOPIC_MINIMUM_PER_SPLIT = 18
 
 
@@ -44,14 +46,21 @@ def test_every_line_is_a_json_object():
 
 @pytest.mark.parametrize("item", ITEMS, ids=lambda item: item.get("id", "?"))
 def test_schema_per_kind(item):
-    assert list(item) == KEYS
+    assert list(item) == (CLAIM_KEYS if item["kind"] == "claim" else KEYS)
     assert re.fullmatch(r"n\d{4}", item["id"])
     assert item["kind"] in KINDS
     assert item["split"] in {"tune", "holdout"}
-    assert item["qtype"] == TOPIC_QTYPE if item["kind"] == "topic" else item["qtype"] in QTYPES
+    special = {"topic": TOPIC_QTYPE, "claim": CLAIM_QTYPE}
+    assert item["qtype"] == special[item["kind"]] if item["kind"] in special else item["qtype"] in QTYPES
     assert item["style"] in {"formal", "colloquial"}
     assert _nonempty(item["question"])
     kind = item["kind"]
+    if kind == "claim":  # of a story that checks it, of an ordinary report, or of nothing in the corpus
+        answered = item["article_id"] is not None
+        assert all(_nonempty(item[k]) == answered for k in ("article_id", "answer_sentence", "answer_regex"))
+        assert item["fact_check"] in ({True, False} if answered else {False})
+        assert item["missing"] is None and item["followup"] is None
+        return
     if kind == "off_topic":
         assert item["article_id"] is None
     else:
@@ -93,7 +102,7 @@ def test_each_article_is_in_one_split_only():
 
 def _answers():
     for item in ITEMS:
-        if item["kind"] in {"answerable", "followup", "topic"}:
+        if item["kind"] in {"answerable", "followup", "topic"} or item["kind"] == "claim" and item["article_id"]:
             yield item["id"], item["answer_regex"], item["answer_sentence"]
         if item["kind"] == "followup":
             follow = item["followup"]
@@ -127,7 +136,7 @@ def test_both_splits_have_every_kind_and_the_holdout_half_is_not_thin():
 def test_every_question_kind_is_asked():
     asked = {item["qtype"] for item in ITEMS}
     asked |= {item["followup"]["qtype"] for item in ITEMS if item["kind"] == "followup"}
-    assert asked == QTYPES | {TOPIC_QTYPE}
+    assert asked == QTYPES | {TOPIC_QTYPE, CLAIM_QTYPE}
 
 
 TOPICS = [item for item in ITEMS if item["kind"] == "topic"]
@@ -148,3 +157,20 @@ def test_one_topic_item_per_article_and_only_on_articles_with_other_items():
 def test_roughly_a_third_of_topic_questions_are_colloquial():
     share = sum(item["style"] == "colloquial" for item in TOPICS) / len(TOPICS)
     assert 0.25 <= share <= 0.45, share
+
+
+CLAIMS = [item for item in ITEMS if item["kind"] == "claim"]
+
+
+def test_claims_fill_both_splits_and_are_asked_both_ways():
+    """Enough verdicts to measure on each half; every story that checks a claim is asked about it
+    as written and as typed in chat."""
+    checked = [item for item in CLAIMS if item["fact_check"]]
+    splits = Counter(item["split"] for item in checked)
+    assert splits["tune"] >= 40 and splits["holdout"] >= 40, splits
+    styles = defaultdict(set)
+    for item in checked:
+        styles[item["article_id"]].add(item["style"])
+    assert [a for a, s in styles.items() if s != {"formal", "colloquial"}] == []
+    assert any(not item["fact_check"] and item["article_id"] for item in CLAIMS)  # ordinary reports too
+    assert any(item["article_id"] is None for item in CLAIMS)  # and claims nothing is about
