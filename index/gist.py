@@ -82,8 +82,8 @@ _FRAME_LAST = re.compile(
     rf"{_QUE}\s+(?:pas{_O}|ha\s+pasado|est{_A}\s+pasando|ocurri{_O}|ha\s+ocurrido|sucedi{_O}|ha\s+sucedido)|"
     rf"{_QUE}\s+se\s+sabe|{_QUE}\s+hay(?:\s+de\s+nuevo)?|{_QUE}\s+onda)"
     rf"(?:\s+(?:con\s+|de\s+)?(?:eso|esto|ello))?[\s?!.]*$", re.IGNORECASE)
-# "y eso, ¿de qué trata?" names no subject: it is left to the follow-up rules.
-_POINTS_BACK = re.compile(r"(?:eso|esto|ello|aquello|lo)", re.IGNORECASE)
+# "y eso, ¿de qué trata?", "¿es verdad eso?" name no subject: they are left to the follow-up rules.
+_POINTS_BACK = re.compile(rf"(?:eso|esto|ello|aquello|lo|{_STORY})", re.IGNORECASE)
 _TRAILING = re.compile(rf"\s*(?:en\s+(?:{_STORY}|las\s+noticias))?[\s?!.¿¡\"'»”]*$", re.IGNORECASE)
 
 LEAD_COVERAGE = 0.5  # an event frame's subject: the share of its idf weight the headline must hold
@@ -118,9 +118,14 @@ def _frame_last(question: str) -> TopicRequest | None:
     """A frame that ends the message, after the subject it asks about ("Putin, ¿de qué trata?")."""
     match = _FRAME_LAST.match(re.sub(_LEADING, "", question, count=1))
     subject = _subject(match.group("subject")) if match else None
-    if not match or not subject or _POINTS_BACK.fullmatch(subject):
+    if not match or not subject or only_points_back(subject):
         return None
     return TopicRequest(subject, bool(match.group("explicit")))
+
+
+def only_points_back(subject: str) -> bool:
+    """A subject that names nothing but the conversation's story ("eso", "la noticia")."""
+    return bool(_POINTS_BACK.fullmatch(subject.strip()))
 
 
 def _subject(rest: str) -> str | None:

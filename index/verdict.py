@@ -14,8 +14,10 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from .gist import only_points_back
+
 _A, _E, _I, _O, _U = "[aá]", "[eé]", "[ií]", "[oó]", "[uú]"
-_TRUTH = rf"(?:verdad|cierto|real|ver{_I}dico|fals[oa]|mentira|(?:un\s+)?bulo|fake|fals[ao]\s+noticia)"
+_TRUTH = rf"(?:verdad|cierto|real|ver{_I}dico|fals[oa]|mentira|(?:un\s+)?bulo|fake)"
 _IS = rf"(?:es|ser{_A}|sera|son)"
 # "¿Es verdad que…?", "es cierto q…", "¿Es un bulo que…?", "¿Es cierto lo de…?", "¿Verdad que…?"
 _FIRST = re.compile(rf"^[\s¿¡\"'«“]*(?:y\s+|pero\s+)?(?:{_IS}\s+{_TRUTH}|verdad|cierto)"
@@ -27,20 +29,21 @@ _LAST = re.compile(rf"^[\s¿¡\"'«“]*(?P<claim>.+?)[\s,;:¿]*(?:\b(?:o|u)\s+(
 _INTRO = re.compile(r"^(?:lo\s+del?|lo\s+que|eso\s+de\s+que|que)\s+", re.IGNORECASE)
 # A claim that asks something itself is a question about a fact ("¿Por qué es falso?", "¿Quién
 # dijo que es mentira?"): a question word first, or an accented one anywhere.
-_QUESTION = re.compile(r"^(?:qu[eé]|qui[eé]n\w*|cu[aá]l\w*|c[oó]mo|d[oó]nde|ad[oó]nde|cu[aá]nt\w*|cu[aá]ndo|por\s+qu[eé])\b|"
-                       r"\b(?:qué|quién(?:es)?|cuál(?:es)?|cómo|dónde|cuándo|cuánt[oa]s?)\b", re.IGNORECASE)
-_POINTS_BACK = re.compile(r"(?:eso|esto|ello|aquello|lo|la noticia|el art[ií]culo)", re.IGNORECASE)
+_QUESTION = re.compile(r"^(?:qu[eé]|qui[eé]n\w*|cu[aá]l\w*|c[oó]mo|d[oó]nde|ad[oó]nde|cu[aá]nt\w*|cu[aá]ndo|"
+                       r"por\s+qu[eé])\b|\b(?:qué|quién(?:es)?|cuál(?:es)?|cómo|dónde|cuándo|cuánt[oa]s?)\b",
+                       re.IGNORECASE)
 
 # A verdict that the claim is false or unfounded: "Es falso que…", "Es un bulo.", "No hay
-# evidencia de que…", "no existe ningún estudio", "Lo que no es cierto es…", "Desmienten a Trump", "ha desmentido", "el
-# aeropuerto niega…", "Son afirmaciones erróneas", "No, no ha habido…". "Mentiras" in the plural
-# names a topic ("Verdades y mentiras sobre el coronavirus"), "una mentira" judges.
+# evidencia de que…", "no existe ningún estudio", "Lo que no es cierto es…", "Desmienten a
+# Trump", "ha desmentido", "el aeropuerto niega…", "Son afirmaciones erróneas", "No, no ha
+# habido…". "Mentiras" in the plural names a topic ("Verdades y mentiras sobre el coronavirus"),
+# "una mentira" judges.
 _FALSE = re.compile(
     rf"\b(?:fals[oa]s?|bulos?|fake|engaños[oa]s?|err{_O}ne[oa]s?|mentira|desinformaci{_O}n|desm(?:ie|e|i)nt\w*|"
-    rf"niega|niegan|neg{_O}|negaron|"
-    rf"no\s+(?:es|son|era|fue)\s+(?:cierto|verdad|real|ver{_I}dico)|"
-    rf"no\s+(?:hay|existe|existen)\s+(?:ning[uú]n[oa]?\s+)?(?:evidencias?|pruebas?|relaci{_O}n|datos|estudios?)|sin\s+(?:evidencias?|pruebas?|fundamento)|"
-    rf"carece\s+de\s+(?:fundamento|evidencias?|pruebas?))\b|^no,", re.IGNORECASE)
+    rf"niega|niegan|neg{_O}|negaron|no\s+(?:es|son|era|fue)\s+(?:cierto|verdad|real|ver{_I}dico)|"
+    rf"no\s+(?:hay|existe|existen)\s+(?:ning[uú]n[oa]?\s+)?(?:evidencias?|pruebas?|relaci{_O}n|datos|estudios?)|"
+    rf"sin\s+(?:evidencias?|pruebas?|fundamento)|carece\s+de\s+(?:fundamento|evidencias?|pruebas?))\b|^no,",
+    re.IGNORECASE)
 # A verdict that it is true: "…pero es real", "sí es cierto". Not "Es cierto que a veces…", which
 # concedes a point on the way to the verdict.
 _TRUE = re.compile(rf"\b(?:es|son|resulta|resultó)\s+(?:real|verdad|cierto|ver{_I}dico|verdader[oa])\b(?!\s+que)",
@@ -57,7 +60,7 @@ def claim_request(question: str) -> str | None:
     if not match:
         return None
     claim = _INTRO.sub("", " ".join(match.group("claim").strip(" ¿?¡!.,;:\"'»”").split()))
-    if not any(ch.isalnum() for ch in claim) or _POINTS_BACK.fullmatch(claim) or _QUESTION.search(claim):
+    if not any(ch.isalnum() for ch in claim) or only_points_back(claim) or _QUESTION.search(claim):
         return None
     return claim
 
