@@ -135,8 +135,8 @@ class Engine:
 
     def evidence(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Evidence | Answer:
         """The candidate sentences and passages ``ask`` decides from (or its answer when there is
-        nothing to search for), read from the question cleaned as ``ask`` cleans it; the tuning
-        scripts read the sentences' features from here."""
+        nothing to search for, or a claim's verdict), read from the question cleaned as ``ask``
+        cleans it; the tuning scripts read the sentences' features from here."""
         cleaned = strip_noise(_as_asked(question))
         return self._timed_evidence(self._index(), cleaned, _cleaned(history), top_k or self.settings.top_k)[0]
 
