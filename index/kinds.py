@@ -229,13 +229,25 @@ def _is_verb_form(word: str) -> bool:
     return lemma != word and lemma.endswith(("ar", "er", "ir")) and not word.startswith(lemma)
 
 
+# Words that measure what is counted: "219,375 dosis de la vacuna" counts vaccines, "dos
+# toneladas de cocaína" cocaine.
+_MEASURE = frozenset("dosis unidades toneladas tonelada kilos kilogramos litros cajas paquetes piezas ejemplares lotes "
+                     "cargamentos millones millon miles mil cientos decenas centenares de del la las los el".split())
+
+
 def value_before(sentence: str, focus_terms: set[str], analyse: Callable[[str], list[str]]) -> bool:
-    """A number stands right before the focus noun ("cinco títulos", "8 policías"): the count asked."""
+    """A number stands right before the focus noun ("cinco títulos", "8 policías"), or before
+    what measures it or a part of it ("219,375 dosis de la vacuna", "dos de los misiles"): the
+    count asked."""
     tokens = re.findall(r"\w+", fold(sentence))
     for i, token in enumerate(tokens):
         # Right before the noun, "1130 pinturas" is a count though it reads like a year, and
         # "un curso" answers "¿Cuántos cursos?".
         if _NUMERAL.fullmatch(token) or _AMOUNT_WORD.fullmatch(token) or token == "un":
             if any(focus_terms.intersection(analyse(t)) for t in tokens[i + 1 : i + 4]):
+                return True
+            rest = tokens[i + 1 : i + 7]
+            measured = next((j for j, t in enumerate(rest) if t not in _MEASURE), len(rest))
+            if 0 < measured < len(rest) and focus_terms.intersection(analyse(rest[measured])):
                 return True
     return False

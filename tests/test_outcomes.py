@@ -235,6 +235,10 @@ def test_a_count_must_stand_before_the_counted_noun(engine: Engine) -> None:
     assert value_before("El museo guarda cerca de 1130 misiles antiguos.", missiles, analyse)
     assert value_before("Solo lanzó un misil.", missiles, analyse)
     assert value_before("Tuvo cero misiles operativos.", missiles, analyse)
+    # What measures the noun, or a part of it, stands between: still its count.
+    assert value_before("Llegaron 219,375 dosis de los misiles.", missiles, analyse)
+    assert value_before("Cayeron dos de los misiles.", missiles, analyse)
+    assert not value_before("Cayeron dos casas cerca de los misiles.", missiles, analyse)
     assert engine.ask(MISSILES).outcome == "not_in_article"
 
 
