@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Callable, Hashable
 
 from index.errors import IndexNotFound
+from index.gist import news_request
+from index.noise import strip_noise
 from index.records import Answer, Turn
 
 from . import buttons, render, smalltalk, wording
@@ -126,7 +128,8 @@ class Conversation:
 
     async def question(self, sender: Sender, text: str, busy: Busy | None = None) -> list[Reply]:
         """Answer a question with the engine, remembering it for follow-ups and buttons; what
-        must not reach the engine (a refused sender, no words, small talk) gets a short reply."""
+        must not reach the engine (a refused sender, no words, small talk) gets a short reply, and
+        a message asking for the news itself the newest stories (not a turn either)."""
         early = self.admit(sender)
         if early is not None:
             return early
@@ -134,6 +137,11 @@ class Conversation:
         early = self._screen(question)
         if early is not None:
             return early
+        if news_request(strip_noise(question)):  # "noticias", "¿Qué hay de nuevo?": the newest stories, as /ultimas
+            try:
+                return await self.commands.latest_page("")
+            except IndexNotFound:
+                return [Reply(wording.NOT_READY)]
         if busy:
             await busy()
         try:

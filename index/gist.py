@@ -152,6 +152,24 @@ def latest_request(rest: str) -> TopicRequest | None:
     return TopicRequest(rest, True) if subject and any(ch.isalnum() for ch in subject) else None
 
 
+# "noticias", "últimas noticias", "¿Qué noticias hay hoy?", "¿Qué hay de nuevo?", "lo último",
+# "novedades", "dame las noticias", "titulares": the news, of no subject and no day but today.
+_NEWS = re.compile(
+    rf"^[\s¿¡]*(?:(?:{_QUE}\s+(?:noticias|novedades)\s+hay|{_QUE}\s+hay\s+de\s+nuevo|{_QUE}\s+hay|"
+    rf"{_QUE}\s+(?:pasa|pas{_O}|ha\s+pasado|est{_A}\s+pasando)|lo\s+(?:m{_A}s\s+)?(?:{_U}ltimo|nuevo|reciente)|"
+    rf"(?:hay\s+|(?:dame|dime|cu{_E}ntame|mu{_E}strame|quiero|quiero\s+ver|quiero\s+leer|ver|leer)\s+)?"
+    rf"(?:las\s+|unas\s+)?"
+    rf"(?:{_U}ltimas\s+|nuevas\s+)?(?:noticias|novedades|titulares)(?:\s+(?:nuevas|recientes|{_U}ltimas|del\s+d{_I}a))?)"
+    rf"(?:\s+(?:de\s+)?hoy)?|(?:{_U}ltima\s+hora))[\s?!.]*$", re.IGNORECASE)
+
+
+def news_request(question: str) -> bool:
+    """Whether the message (cleaned by ``index.noise``) asks for the news itself, of no subject
+    ("noticias", "¿Qué hay de nuevo?", "últimas noticias de hoy"): the newest stories answer it,
+    not the sentence that happens to say "noticias" or "nuevo"."""
+    return bool(_NEWS.match(question))
+
+
 # "¿Qué más dice?", "¿Y qué más?", "más detalles", "sigue", "continúa", "¿Y después?"; what "cuéntame
 # más", "dime más", "más por favor" leave once ``index.noise`` took the request frame away.
 _MORE = re.compile(

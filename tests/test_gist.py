@@ -8,7 +8,7 @@ import pytest
 
 from index.build import build_index
 from index.engine import Engine
-from index.gist import LEAD_COVERAGE, TopicRequest, about_story, more_request, topic_request
+from index.gist import LEAD_COVERAGE, TopicRequest, about_story, more_request, news_request, topic_request
 from index.noise import strip_noise
 from index.records import Turn
 from index.settings import Settings
@@ -191,6 +191,24 @@ def test_the_latest_with_a_question_of_its_own_is_answered_as_a_question(dated: 
     answer = dated.ask("lo último sobre la lava, ¿se detiene?")
     assert answer.answer != "Los vecinos de La Palma vuelven a sus casas tras tres semanas fuera."
     assert answer.passages[0].hit.article_id == "martes"
+
+
+@pytest.mark.parametrize("question", [
+    "noticias", "últimas noticias", "¿Qué noticias hay?", "¿qué hay de nuevo?", "lo último", "novedades",
+    "hola, ¿qué hay de nuevo hoy?", "noticias de hoy", "dame las noticias por favor", "¿Hay noticias?",
+    "titulares del día", "última hora", "¿Qué está pasando?", "quiero ver las noticias",
+])
+def test_asking_for_the_news(question: str) -> None:
+    assert news_request(strip_noise(question))
+
+
+@pytest.mark.parametrize("question", [
+    "noticias de messi", "¿Hay noticias sobre Messi?", "lo último sobre la vacuna", "¿Qué pasó con Messi?",
+    "¿Qué hay en la caja?", "¿Qué pasó ayer?", "noticias de ayer", "¿Qué pasa con la picadura?", "la noticia",
+])
+def test_news_of_a_subject_or_a_day_is_not_the_news(question: str) -> None:
+    """A subject is a topic (its lead, or /ultimas tema); "ayer" asks about a day the list does not filter."""
+    assert not news_request(strip_noise(question))
 
 
 @pytest.mark.parametrize("question", [

@@ -35,6 +35,18 @@ async def test_latest_about_a_topic(fake: FakeTelegram, start_bot: StartBot, eng
     assert "«marcianos»" in none.params["text"]
 
 
+async def test_asking_for_the_news_gets_the_newest_stories(
+    fake: FakeTelegram, start_bot: StartBot, engine: FakeEngine
+) -> None:
+    """"¿Qué hay de nuevo?" names no subject: the reply is /ultimas's list, not a sentence that
+    happens to say "nuevo", and it is not a turn the next follow-up leans on."""
+    await start_bot()
+    asked = len(engine.asks)
+    call = await ask(fake, "hola, ¿qué hay de nuevo?", contains="Últimos artículos")
+    assert "Últimos artículos (14), página 1 de 2" in call.params["text"] and list(buttons(call)) == ["▶"]
+    assert engine.latests[-1] == "" and len(engine.asks) == asked
+
+
 async def test_help_lists_latest(fake: FakeTelegram, start_bot: StartBot) -> None:
     await start_bot()
     call = await ask(fake, "/ayuda", contains="/ultimas")
