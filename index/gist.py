@@ -158,8 +158,8 @@ _NEWS = re.compile(
     rf"^[\s¿¡]*(?:(?:{_QUE}\s+(?:noticias|novedades)\s+hay|{_QUE}\s+hay\s+de\s+nuevo|{_QUE}\s+hay|"
     rf"{_QUE}\s+(?:pasa|pas{_O}|ha\s+pasado|est{_A}\s+pasando)|lo\s+(?:m{_A}s\s+)?(?:{_U}ltimo|nuevo|reciente)|"
     rf"(?:hay\s+|(?:dame|dime|cu{_E}ntame|mu{_E}strame|quiero|quiero\s+ver|quiero\s+leer|ver|leer)\s+)?"
-    rf"(?:las\s+|unas\s+)?"
-    rf"(?:{_U}ltimas\s+|nuevas\s+)?(?:noticias|novedades|titulares)(?:\s+(?:nuevas|recientes|{_U}ltimas|del\s+d{_I}a))?)"
+    rf"(?:las\s+|unas\s+)?(?:{_U}ltimas\s+|nuevas\s+)?(?:noticias|novedades|titulares)"
+    rf"(?:\s+(?:nuevas|recientes|{_U}ltimas|del\s+d{_I}a))?)"
     rf"(?:\s+(?:de\s+)?hoy)?|(?:{_U}ltima\s+hora))[\s?!.]*$", re.IGNORECASE)
 
 
