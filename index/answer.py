@@ -267,6 +267,7 @@ def off_topic(stored: Storage, settings: Settings, evidence: Evidence) -> bool:
 
 
 SHORT_READ = 60  # characters: a passage that says less is read on into the next (``read_story``)
+OPENING = 4  # a story's first passages, where its lead and a fact-check's verdict (``verdict.VERDICT_WITHIN``) lie
 _ASKING = re.compile(r"\?[\"'»”’]*$")
 
 
@@ -283,7 +284,7 @@ def read_story(stored: Storage, settings: Settings, evidence: Evidence) -> Answe
     if not chunks:
         return Answer(evidence.question, False, "", resolved_query=evidence.resolved, needs_subject=True)
     # A lead is in the first passages; reading on needs the whole story, to find where the answer was.
-    story = story_sentences(stored, chunks if evidence.after else chunks[:3],
+    story = story_sentences(stored, chunks if evidence.after else chunks[:OPENING],
                             evidence.sentences[0].score if evidence.sentences else 0.0)
     after = [" ".join(evidence.after.split())] if evidence.after else []
     said = [i for i, s in enumerate(story) if after and said_before(s.text, after)]
@@ -317,16 +318,13 @@ def _read_out(evidence: Evidence, settings: Settings, chosen: list[ScoredSentenc
     return Answer(evidence.question, True, text, shown_passages, evidence.resolved, score, closest_titles(passages))
 
 
-VERDICT_PASSAGES = 4  # the story's first passages, where ``verdict.VERDICT_WITHIN`` sentences lie
-
-
 def verdict_answer(stored: Storage, settings: Settings, evidence: Evidence) -> Answer | None:
     """The verdict the story that best answers a claim states (``index.verdict``), or None when
     it states none. Stated in the text, it is that sentence, after the one before it when it says
     less than ``SHORT_READ`` and both fit ("… Sin embargo esto es totalmente falso."); stated
     only in the headline, the headline, with the story's first passage shown."""
     chunks = stored.article_chunks(evidence.sentences[0].chunk.article_id)
-    story = story_sentences(stored, chunks[:VERDICT_PASSAGES], evidence.sentences[0].score)
+    story = story_sentences(stored, chunks[:OPENING], evidence.sentences[0].score)
     at = verdict_at(chunks[0].title, [s.text for s in story]) if chunks else None
     if at is None:
         return None

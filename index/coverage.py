@@ -22,11 +22,6 @@ def coverage(question_terms: list[str], sentence_terms: set[str], idf: dict[str,
     return sum(idf.get(t, 0.0) for t in set(question_terms) if t in sentence_terms) / total
 
 
-def title_coverage(stored: Storage, text: str, title: str) -> float:
-    """How much of the text's idf weight an article's title holds."""
-    return held_share(stored, text, title)
-
-
 def passage_coverage(stored: Storage, text: str, chunk: ChunkRow) -> float:
     """How much of the question's idf weight the passage holds: low for questions about
     things the articles never mention ("¿Cuál es la capital de Mongolia?")."""

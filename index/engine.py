@@ -20,7 +20,7 @@ import faiss
 
 from .answer import (AnswerWeights, Evidence, conclude, nothing_to_search, off_topic, score_sentences, verdict_answer,
                      with_article)
-from .coverage import title_coverage
+from .coverage import held_share
 from .embedding import Encoder, QueryCache
 from .errors import IndexError_, IndexMismatch, IndexNotFound
 from .followup import (
@@ -191,7 +191,7 @@ class Engine:
         if not isinstance(found, Evidence) or not found.sentences:
             return found if request.explicit else None
         story = found.sentences[0].chunk  # the story of the sentence that best answers its subject
-        if not about_story(title_coverage(stored, request.subject, story.title), request):
+        if not about_story(held_share(stored, request.subject, story.title), request):
             return None
         return replace(found, question=question, lead=story.article_id)
 

@@ -30,9 +30,12 @@ _STORY = (rf"(?:(?:el|la|los|las|este|esta|ese|esa|aquel|aquella)\s+)?"
           rf"(?:art{_I}culos?|noticias?|notas?|textos?|reportajes?|historias?|informaci{_O}n|columnas?|cr{_O}nicas?|"
           rf"entrevistas?|editorial(?:es)?)")
 _ABOUT = r"(?:acerca\s+de|sobre|del|de|con)"
+# Frame words every frame list below shares: "de qué trata / va", "qué pasó / ha pasado…".
+_IS_ABOUT = rf"de\s+{_QUE}\s+(?:se\s+)?(?:trata|tratan|va|van"
+_HAPPENED = rf"(?:pas{_O}|ha\s+pasado|est{_A}\s+pasando|ocurri{_O}|ha\s+ocurrido|sucedi{_O}|ha\s+sucedido)"
 # Frames that ask what a story says: the rest is its subject, whatever the story's title.
 _EXPLICIT = (
-    rf"de\s+{_QUE}\s+(?:se\s+)?(?:trata|tratan|va|van|habla|hablan)\s+{_STORY}",
+    rf"{_IS_ABOUT}|habla|hablan)\s+{_STORY}",
     rf"{_QUE}\s+(?:dice|dicen|cuenta|cuentan|explica|explican|informa|informan)\s+{_STORY}",
     rf"(?:(?:hazme|haz|dame|quiero)\s+)?(?:un\s+|el\s+)?(?:resumen|res{_U}meme|resume|resumir)\b",
     rf"(?:h{_A}blame|cu{_E}ntame|expl{_I}came|dime)(?:\s+algo)?\s+(?={_ABOUT}\b)",
@@ -48,10 +51,9 @@ _EXPLICIT = (
 # Frames that may ask about one detail of a story instead: the lead answers only when the story
 # is about their subject ("¿De qué trata la ley?" may ask what one law of the story says).
 _EVENT = (
-    rf"de\s+{_QUE}\s+(?:se\s+)?(?:trata|tratan|va|van)\b(?!\s+\w+(?:ad|id)[oa]s?\b)",  # not "va acusado"
+    rf"{_IS_ABOUT})\b(?!\s+\w+(?:ad|id)[oa]s?\b)",  # not "va acusado"
     # the past asks for an event; "¿Qué pasa con la picadura…?" asks what a thing does, a fact
-    (rf"{_QUE}\s+(?:pas{_O}|ha\s+pasado|est{_A}\s+pasando|ocurri{_O}|ha\s+ocurrido|sucedi{_O}|ha\s+sucedido)"
-     rf"\s+(?=(?:con|en|entre)\b)"),
+    rf"{_QUE}\s+{_HAPPENED}\s+(?=(?:con|en|entre)\b)",
     rf"{_QUE}\s+(?:onda|tal)\s+(?=con\b)",
     rf"{_QUE}\s+se\s+sabe\s+(?=(?:acerca\s+de|sobre|del|de)\b)",
     rf"{_QUE}\s+hay\s+(?:de\s+nuevo\s+)?(?=(?:acerca\s+de|sobre|con|del|de)\b)",
@@ -76,10 +78,8 @@ _INTRO = re.compile(rf"^(?:\s*(?:{_ABOUT}|en|entre|lo(?!\s+que\b)|lo\s+que\s+pas
 # story is explicit; the others are event frames, as when they come first.
 _FRAME_LAST = re.compile(
     rf"^(?P<subject>[^¿?]*?\w[^¿?]*?)[\s,;:.-]*¿?\s*(?:"
-    rf"(?P<explicit>de\s+{_QUE}\s+(?:se\s+)?(?:trata|tratan|va|van|habla|hablan)\s+{_STORY}|"
-    rf"{_QUE}\s+(?:dice|dicen|cuenta|cuentan)\s+{_STORY})|"
-    rf"de\s+{_QUE}\s+(?:se\s+)?(?:trata|tratan|va|van)|"
-    rf"{_QUE}\s+(?:pas{_O}|ha\s+pasado|est{_A}\s+pasando|ocurri{_O}|ha\s+ocurrido|sucedi{_O}|ha\s+sucedido)|"
+    rf"(?P<explicit>{_IS_ABOUT}|habla|hablan)\s+{_STORY}|{_QUE}\s+(?:dice|dicen|cuenta|cuentan)\s+{_STORY})|"
+    rf"{_IS_ABOUT})|{_QUE}\s+{_HAPPENED}|"
     rf"{_QUE}\s+se\s+sabe|{_QUE}\s+hay(?:\s+de\s+nuevo)?|{_QUE}\s+onda)"
     rf"(?:\s+(?:con\s+|de\s+)?(?:eso|esto|ello))?[\s?!.]*$", re.IGNORECASE)
 # "y eso, ¿de qué trata?", "¿es verdad eso?" name no subject: they are left to the follow-up rules.
@@ -156,7 +156,7 @@ def latest_request(rest: str) -> TopicRequest | None:
 # "novedades", "dame las noticias", "titulares": the news, of no subject and no day but today.
 _NEWS = re.compile(
     rf"^[\s¿¡]*(?:(?:{_QUE}\s+(?:noticias|novedades)\s+hay|{_QUE}\s+hay\s+de\s+nuevo|{_QUE}\s+hay|"
-    rf"{_QUE}\s+(?:pasa|pas{_O}|ha\s+pasado|est{_A}\s+pasando)|lo\s+(?:m{_A}s\s+)?(?:{_U}ltimo|nuevo|reciente)|"
+    rf"{_QUE}\s+(?:pasa|{_HAPPENED})|lo\s+(?:m{_A}s\s+)?(?:{_U}ltimo|nuevo|reciente)|"
     rf"(?:hay\s+|(?:dame|dime|cu{_E}ntame|mu{_E}strame|quiero|quiero\s+ver|quiero\s+leer|ver|leer)\s+)?"
     rf"(?:las\s+|unas\s+)?(?:{_U}ltimas\s+|nuevas\s+)?(?:noticias|novedades|titulares)"
     rf"(?:\s+(?:nuevas|recientes|{_U}ltimas|del\s+d{_I}a))?)"
