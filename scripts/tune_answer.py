@@ -115,7 +115,9 @@ def asked(engine: Engine, question: str, history: list[Turn], gold, source: str,
 def news_rows(engine: Engine, path: Path) -> list[Asked]:
     out = []
     for item in load_news(path, "tune"):
-        if item.kind == "topic":  # answered with the story's lead (index.gist), not by the sentence weights
+        # A topic is answered with its story's lead (index.gist), a claim with its verdict
+        # (index.verdict): neither by the sentence weights.
+        if item.kind in ("topic", "claim"):
             continue
         kind = "answerable" if item.kind == "followup" else item.kind
         row = asked(engine, item.question, [], item.answer_regex, "news", kind, item.article_id)
