@@ -2,11 +2,12 @@
 
 "¿Cuándo?" wants a date, "¿A qué hora?" an hour, "¿Cuánto costó?" an amount of money,
 "¿Cuántos?" a count, "¿Qué edad?" an age, "¿Cuánto tiempo?" a duration, "¿Qué porcentaje?" a
-share, "¿Quién?" a name, "¿Dónde?" a place, "¿Por qué?" a cause. A sentence that holds the
-asked kind (beyond what the question already says) is evidence that it states the fact; one
-that only repeats the question's words is not. Sentence scoring uses it as a feature, the
-"not in the article" decision as its main evidence, and a follow-up that asks nothing but a
-kind is answered only by a sentence that holds it.
+share, "¿Quién?" or "¿Qué actriz?" a name, "¿Dónde?" a place, "¿De qué país es?" a nationality
+or a country, "¿Por qué?" a cause. A sentence that holds the asked kind (beyond what the
+question already says) is evidence that it states the fact; one that only repeats the
+question's words is not. Sentence scoring uses it as a feature, the "not in the article"
+decision as its main evidence, and a follow-up that asks nothing but a kind is answered only
+by a sentence that holds it.
 """
 from __future__ import annotations
 
@@ -70,6 +71,47 @@ _PROPER = re.compile(r"(?<!^)(?<![.!?¿¡]\s)\b[A-ZÁÉÍÓÚÑ][\wáéíóúñ�
 # A place: a name after a preposition of place ("en Pionyang", "desde la Casa Blanca").
 _PLACE = re.compile(r"\b(?:en|desde|hacia|hasta|a|de)\s+(?:el\s+|la\s+|los\s+|las\s+)?([A-ZÁÉÍÓÚÑ][\wáéíóúñü]+)")
 
+# Nouns naming people by what they do: "¿Qué magistrado…?", "y q actrices la apoyaron" ask for a name
+# as "¿Quién…?" does. Read only right after the question word ("¿Con qué productor…?"), where no
+# conjunction "que" stands.
+_PEOPLE = ("actor actriz actrices jugador jugadora futbolista deportista atleta tenista piloto boxeador periodista "
+           "reportero reportera conductor conductora presentador presentadora locutor locutora comentarista "
+           "presidente presidenta expresidente mandatario mandataria politico politica diputado diputada senador "
+           "senadora legislador legisladora ministro ministra secretario secretaria gobernador gobernadora alcalde "
+           "alcaldesa funcionario funcionaria candidato candidata dirigente lider vocero vocera portavoz embajador "
+           "embajadora canciller juez jueza magistrado magistrada fiscal abogado abogada procurador procuradora "
+           "medico medica doctor doctora cientifico cientifica investigador investigadora experto experta "
+           "especialista artista cantante musico musica compositor compositora autor autora escritor escritora poeta "
+           "pintor pintora director directora productor productora cineasta entrenador entrenadora portero delantero "
+           "capitan capitana empresario empresaria dueno duena propietario propietaria rector rectora profesor "
+           "profesora maestro maestra rey reina principe princesa papa obispo sacerdote emperador emperatriz filosofo "
+           "filosofa matematico matematica inventor inventora ingeniero ingeniera arquitecto arquitecta personaje "
+           "persona famoso famosa integrante miembro")
+
+# "¿De qué país es…?", "¿De dónde es…?" ask where someone is from: answered by a nationality as
+# often as by a country ("el defensa de origen paraguayo", "nacido en Rosario"). The demonyms of
+# the countries news names most, folded, with their feminine and plural forms.
+_DEMONYMS = ("mexicano argentino chileno peruano colombiano venezolano ecuatoriano boliviano paraguayo uruguayo "
+             "cubano dominicano puertorriqueno hondureno salvadoreno guatemalteco panameno brasileno americano "
+             "norteamericano latinoamericano sudamericano centroamericano haitiano jamaicano italiano ruso sueco "
+             "noruego griego turco egipcio sirio libio argelino tunecino nigeriano sudafricano keniano ucraniano "
+             "bielorruso checo eslovaco esloveno rumano bulgaro serbio austriaco australiano coreano norcoreano "
+             "surcoreano filipino indonesio indio hindu chino afgano europeo africano asiatico britanico suizo hungaro "
+             "polaco lituano estonio frances ingles portugues holandes irlandes escoces japones "
+             "finlandes danes libanes tailandes neozelandes aleman catalan espanol estadounidense canadiense "
+             "costarricense nicaraguense marroqui israeli iraqui irani pakistani saudi yemeni catari belga croata "
+             "vietnamita")
+_INFLECTED = {"o": "(?:o|a|os|as)", "s": "(?:|a|es|as)", "n": "(?:|a|es|as)", "l": "(?:|a|es|as)", "e": "s?",
+              "i": "(?:|es|s)", "a": "s?", "u": "(?:|es|s)"}
+
+
+def _demonym(word: str) -> str:
+    """A folded demonym with its feminine and plural forms ("paraguay(o|a|os|as)", "frances(a|es|as)")."""
+    return word[:-1] + _INFLECTED["o"] if word.endswith("o") else word + _INFLECTED[word[-1]]
+
+
+_DEMONYM = re.compile(rf"\b({'|'.join(sorted({_demonym(w) for w in _DEMONYMS.split()}))})\b")
+
 # Question words -> the kind of answer they ask for, most specific first ("¿cuántos años tiene?"
 # is an age before it is a count; "¿cuántos años de cárcel?" a duration).
 _EXPECT = (
@@ -92,8 +134,12 @@ _EXPECT = (
      "date"),
     (re.compile(r"\b(cuantos|cuantas|cuanto|cuanta|que cantidad|que numero)\b"), "count"),
     (re.compile(r"\b(quien|quienes|a quien|de quien|a quienes)\b"), "person"),
+    (re.compile(rf"(?:^|[¿,;:]|\by\s)\s*(?:(?:a|de|con|para|por|entre|contra)\s+)?(?:que|q|cual|cuales)\s+"
+                rf"(?:otros?\s+|otras?\s+)?(?:{'|'.join(_PEOPLE.split())})(?:s|es)?\b"), "person"),
     (re.compile(r"\bpor que\b|^\W*(y\s+)?para que\b|\b(que motivo|que razon|a que se debe|cual fue (el motivo|la causa|"
                 r"la razon)|cual es (el motivo|la causa|la razon)|que provoco|que causo)\b"), "reason"),
+    (re.compile(r"\b(de que (pais|paises|nacionalidad|origen)|que nacionalidad|de donde (es|son|era|eran))\b"),
+     "origin"),
     (re.compile(r"\b(donde|adonde|de donde|en que lugar|en que pais|en que ciudad|en que region|en que estado|"
                 r"en que municipio|en que zona)\b"), "place"),
 )
@@ -101,8 +147,9 @@ KINDS = tuple(dict.fromkeys(kind for _, kind in _EXPECT))
 # The kinds whose bonus helps choose the sentence. A reason or a place as a bonus was flat to
 # harmful on the SQuAD-es tune half (answer holds gold 0.7725 -> 0.7715: most Wikipedia
 # sentences name a place, many say "para"); those two only filter a follow-up that asks
-# nothing but "¿Por qué?" / "¿Dónde?" (see ``followup.rests_on_story``).
-SCORED_KINDS = frozenset({"date", "time", "money", "count", "age", "duration", "percent", "person"})
+# nothing but "¿Por qué?" / "¿Dónde?" (see ``followup.rests_on_story``). Where someone is from
+# counts: a nationality is rarer than a place and names what was asked.
+SCORED_KINDS = frozenset({"date", "time", "money", "count", "age", "duration", "percent", "person", "origin"})
 
 
 # "cuando" without its accent is the conjunction ("¿Qué se forma cuando…?", "Cuando Fox se fue,
@@ -134,6 +181,8 @@ def found(kind: str | None, sentence: str) -> set[str]:
         return {m.group(0) for m in _PROPER.finditer(sentence)}
     if kind == "place":
         return set(_PLACE.findall(sentence))
+    if kind == "origin":
+        return set(m.group(0) for m in _DEMONYM.finditer(fold(sentence))) | set(_PLACE.findall(sentence))
     folded = fold(sentence)
     if kind == "count":
         return ({n for n in _NUMERAL.findall(sentence) if not _YEAR.fullmatch(n)}

@@ -393,6 +393,18 @@ def test_a_long_sentence_is_clipped_around_what_was_asked(analyzer: Analyzer) ->
                 analyzer) == clip(LONG, 160)
 
 
+SUPPORT = ("La actriz quiso con esta publicación ratificar sus declaraciones y alentar a otras mujeres a hablar, "
+           "dejando en segundo plano el nombre del agresor, y recibió el apoyo inmediato de varias compañeras "
+           "actrices como Zuria Vega y Alessandra Rosaldo.")
+
+
+def test_a_long_sentence_is_clipped_around_the_names_a_which_noun_asks_for(analyzer: Analyzer) -> None:
+    """"¿Qué actrices…?" asks for names as "¿Quién…?" does: the clip keeps them, though the
+    sentence's opening holds as many of the question's words."""
+    clipped = clip(SUPPORT, 120, "y q actrices la apoyaron", analyzer)
+    assert "Zuria Vega y Alessandra Rosaldo." in clipped and clipped.startswith("…")
+
+
 def test_answer_respects_max_chars(engine: Engine) -> None:
     answer = engine.ask("¿Qué recibe Pionyang a cambio?")
     assert len(answer.answer) <= engine.settings.answer_max_chars

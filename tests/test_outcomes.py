@@ -145,6 +145,33 @@ def test_question_words_ask_for_kinds(question: str, kind: str | None) -> None:
     assert expected_kind(question) == kind
 
 
+@pytest.mark.parametrize(("question", "kind"), [
+    # A noun naming people by what they do, right after the question word, asks for a name.
+    ("¿Qué magistrado concedió el amparo?", "person"), ("¿Con qué productor rompió Televisa?", "person"),
+    ("y q actrices la apoyaron", "person"), ("¿Y a qué otros autores copió?", "person"),
+    ("¿Qué delanteros intentó fichar el club?", "person"),
+    # Not as a conjunction, nor a noun that names no one.
+    ("¿Es verdad que periodistas fueron detenidos?", None), ("¿Qué tipo de célula es?", None),
+    ("¿Cuántos jugadores se lesionaron?", "count"),
+    # Where someone is from: a nationality or a country.
+    ("¿Y Verón de qué país es?", "origin"), ("de donde es marchesin el portero", "origin"),
+    ("¿De qué nacionalidad era Lutero?", "origin"),
+    ("¿De dónde viene el dinero?", "place"), ("¿En qué país se encuentra?", "place"),
+])
+def test_names_and_origins_are_asked_for(question: str, kind: str | None) -> None:
+    assert expected_kind(question) == kind
+
+
+@pytest.mark.parametrize(("sentence", "values"), [
+    ("Sentía pena por el defensa de origen paraguayo.", {"paraguayo"}),
+    ("Las futbolistas estadounidenses y la jugadora alemana ganaron.", {"estadounidenses", "alemana"}),
+    ("El arquero, nacido en Rosario, no se irá.", {"Rosario"}),
+    ("El arquero no se irá del club.", set()),
+])
+def test_where_someone_is_from_is_found_as_a_nationality_or_a_place(sentence: str, values: set[str]) -> None:
+    assert found("origin", sentence) == values
+
+
 @pytest.mark.parametrize(("kind", "question", "sentence", "holds"), [
     # "¿Cuántos años…?" is answered in years or a longer unit, or by the year it began.
     ("duration", "¿Cuántos años pasó en prisión?", "Estuvo unos días en el hospital.", False),
