@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from index.records import Answer, Hit, Passage
+from index.relative_dates import dated
 
 
 from . import wording
@@ -206,7 +207,7 @@ def answer_text(answer: Answer, sources: Sequence[int], fmt: Format) -> str:
         return note + not_in_article_text(answer, sources, fmt)
     if not answer.answered:
         return refusal_text(answer, fmt)
-    lines = [note + fmt.esc(answer.answer.strip() or "…")]
+    lines = [note + fmt.esc(dated(answer.answer.strip(), answer) or "…")]
     if sources:
         lines.append("")
         numbered = len(sources) > 1
@@ -221,7 +222,8 @@ def not_in_article_text(answer: Answer, sources: Sequence[int], fmt: Format) -> 
     title = answer.passages[sources[0]].hit.title if sources else (answer.closest_titles or ("",))[0]
     lines = [fmt.esc(wording.not_in_article(trim(title, 200), answer.question))]
     if answer.closest.strip():
-        lines += ["", wording.CLOSEST_IN_ARTICLE, fmt.italic(fmt.esc(f"«{trim(answer.closest.strip(), 500)}»"))]
+        closest = dated(trim(answer.closest.strip(), 500), answer)
+        lines += ["", wording.CLOSEST_IN_ARTICLE, fmt.italic(fmt.esc(f"«{closest}»"))]
     if sources:
         lines += ["", source_line(answer.passages[sources[0]].hit, fmt)]
     return "\n".join(lines)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 # Re-exported: bot code reads every string from this module.
 from index.wording import (  # noqa: F401
-    ALSO_IN, CLOSEST_IN_ARTICLE, CLOSEST_TITLES, NEEDS_SUBJECT, NOT_FOUND, not_in_article, outside_dates,
+    ALSO_IN, CLOSEST_IN_ARTICLE, CLOSEST_TITLES, DATE, MONTH_DATE, MONTHS, NEEDS_SUBJECT, NOT_FOUND, not_in_article,
+    outside_dates,
 )
 
 # --------------------------------------------------------------------------- commands
@@ -80,12 +81,6 @@ NO_PASSAGES = "No encuentro pasajes para «{query}»."
 PASSAGES_FOR = "Pasajes para «{query}»:"
 NO_ARTICLES = "Todavía no hay artículos en el índice."
 ARTICLES_PAGE = "Artículos indexados ({total}), página {page} de {pages}:"
-MONTHS = (
-    "enero", "febrero", "marzo", "abril", "mayo", "junio",
-    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
-)
-DATE = "{day} de {month} de {year}"
-MONTH_DATE = "{month} de {year}"  # an article dated only to the month
 LATEST_PAGE = "Últimos artículos ({total}), página {page} de {pages}:"
 LATEST_ABOUT_PAGE = "Últimos artículos sobre «{about}» ({total}), página {page} de {pages}:"
 NO_LATEST_ABOUT = "No encuentro artículos sobre «{about}». Prueba con otras palabras o mira /ultimas."

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .latest import LatestPage
 from .records import AlsoIn, Answer, Hit
+from .relative_dates import dated
 from .wording import (
     ALSO_IN, CLOSEST_IN_ARTICLE, CLOSEST_TITLES, NEEDS_SUBJECT, NOT_FOUND, not_in_article, outside_dates,
 )
@@ -35,7 +36,7 @@ def answer_text(answer: Answer) -> str:
     if answer.outside_dates:
         lines.append(outside_dates(answer.outside_dates))
     if answer.answered:
-        lines.append(answer.answer)
+        lines.append(dated(answer.answer, answer))
         if answer.passages:
             lines.append("Fuente: " + source_line(answer.passages[0].hit))
     elif answer.needs_subject:
@@ -43,7 +44,7 @@ def answer_text(answer: Answer) -> str:
     elif answer.outcome == "not_in_article" and answer.passages:
         lines.append(not_in_article(answer.passages[0].hit.title, answer.question))
         if answer.closest:
-            lines.append(f"{CLOSEST_IN_ARTICLE} {answer.closest}")
+            lines.append(f"{CLOSEST_IN_ARTICLE} {dated(answer.closest, answer)}")
         lines.append("Fuente: " + source_line(answer.passages[0].hit))
     else:
         lines.append(NOT_FOUND)

@@ -182,7 +182,7 @@ def found(kind: str | None, sentence: str) -> set[str]:
     if kind == "place":
         return set(_PLACE.findall(sentence))
     if kind == "origin":
-        return set(m.group(0) for m in _DEMONYM.finditer(fold(sentence))) | set(_PLACE.findall(sentence))
+        return {m.group(0) for m in _DEMONYM.finditer(fold(sentence))} | set(_PLACE.findall(sentence))
     folded = fold(sentence)
     if kind == "count":
         return ({n for n in _NUMERAL.findall(sentence) if not _YEAR.fullmatch(n)}

@@ -10,12 +10,13 @@ imports ``bot``, so the shared words sit on this side and the bot re-exports the
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from .gist import more_request
 from .noise import strip_noise
 
-__all__ = ["ALSO_IN", "CLOSEST_IN_ARTICLE", "CLOSEST_TITLES", "NEEDS_SUBJECT", "NOT_FOUND", "not_in_article",
-           "outside_dates"]
+__all__ = ["ALSO_IN", "CLOSEST_IN_ARTICLE", "CLOSEST_TITLES", "DATE", "MONTHS", "MONTH_DATE", "NEEDS_SUBJECT",
+           "NOT_FOUND", "not_in_article", "outside_dates", "spanish_date", "spanish_month"]
 
 # The articles do not hold the answer.
 NOT_FOUND = "No lo encuentro en los artículos."
@@ -38,6 +39,24 @@ CLOSEST_IN_ARTICLE = "Lo más cercano que dice:"
 ALSO_IN = "También en:"
 # Before an answer from other dates: the question's time expression found nothing about it.
 OUTSIDE_DATES = "No encuentro nada sobre esto con esa fecha («{expression}»). Lo más cercano, de otra fecha:"
+
+# Dates as a reader sees them: an article's on its source line, a relative date's in an answer.
+MONTHS = (
+    "enero", "febrero", "marzo", "abril", "mayo", "junio",
+    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+)
+DATE = "{day} de {month} de {year}"
+MONTH_DATE = "{month} de {year}"  # known only to the month
+
+
+def spanish_date(day: date) -> str:
+    """'1 de febrero de 2021'."""
+    return DATE.format(day=day.day, month=MONTHS[day.month - 1], year=day.year)
+
+
+def spanish_month(month: date) -> str:
+    """'febrero de 2021'."""
+    return MONTH_DATE.format(month=MONTHS[month.month - 1], year=month.year)
 
 
 def outside_dates(expression: str) -> str:

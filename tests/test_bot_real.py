@@ -193,6 +193,18 @@ async def test_a_claim_gets_the_verdict_of_the_story_that_checks_it(
     assert "<b>Es falso que la vacuna" in sources
 
 
+async def test_an_answer_says_what_its_relative_date_stands_for(
+    fake: FakeTelegram, start_bot: StartBot, sample_engine: Engine
+) -> None:
+    """The sample story of Friday 26 March 2021 says "publica este viernes": the reply dates it,
+    beside the article's words."""
+    await start_bot(sample_engine)
+    call = await ask(fake, "¿Cuándo publica el BOE el patrimonio de Irene Montero?")
+    answer, _, sources = call.params["text"].partition("\n\n")
+    assert call.ok and "publica este viernes [26 de marzo de 2021] estos datos" in answer
+    assert "26 de marzo de 2021" in sources
+
+
 async def test_view_passage_highlights_the_answer(
     fake: FakeTelegram, start_bot: StartBot, sample_engine: Engine
 ) -> None:

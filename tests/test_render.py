@@ -48,6 +48,14 @@ def test_an_answer_from_other_dates_says_so_first(outcome: str) -> None:
     assert "No encuentro" not in render.answer_text(Answer("q", True, "x", (Passage(hit()),)), (0,), render.HTML)
 
 
+def test_an_answer_and_a_closest_sentence_show_what_their_relative_dates_stand_for() -> None:
+    """"este lunes" of an article of Tuesday 5 March 2024 is 4 March; the article's words stay."""
+    answered = Answer("q", True, "Lo anunció este lunes.", (Passage(hit()),))
+    assert "Lo anunció este lunes [4 de marzo de 2024]." in parse_html(render.answer_text(answered, (0,), render.HTML))
+    missing = Answer("q", False, "", (Passage(hit()),), outcome="not_in_article", closest="Habló ayer.")
+    assert "«Habló ayer [4 de marzo de 2024].»" in render.answer_text(missing, (0,), render.TEXT)
+
+
 def test_highlight_marks_answer_spans_with_escaped_pieces() -> None:
     passage = Passage(hit(text="Antes <x>. La respuesta & más. Después."), ((11, 30),))
     text = render.passage_text(passage, render.HTML)
