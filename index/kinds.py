@@ -68,8 +68,13 @@ _NUMERAL = re.compile(r"\d[\d.,]*\d|\d")
 _YEAR = re.compile(r"1\d{3}|20\d{2}")
 _AMOUNT_WORD = re.compile(rf"\b({_NUMBER_WORDS})\b")
 _PROPER = re.compile(r"(?<!^)(?<![.!?¿¡]\s)\b[A-ZÁÉÍÓÚÑ][\wáéíóúñü]+")
-# A place: a name after a preposition of place ("en Pionyang", "desde la Casa Blanca").
-_PLACE = re.compile(r"\b(?:en|desde|hacia|hasta|a|de)\s+(?:el\s+|la\s+|los\s+|las\s+)?([A-ZÁÉÍÓÚÑ][\wáéíóúñü]+)")
+# A place: a name after a preposition of place ("en Pionyang", "desde la Casa Blanca"). "a" and
+# "de" name a place only when the question asks with them ("¿Adónde viajó?", "¿De dónde salió?"):
+# otherwise "de la Policía Federal", "a Andrés Manuel" would answer "¿Dónde lo dijo?".
+_PLACE_NAME = r"\s+(?:el\s+|la\s+|los\s+|las\s+)?([A-ZÁÉÍÓÚÑ][\wáéíóúñü]+)"
+_PLACE = re.compile(rf"\b(?:en|desde|hacia|hasta){_PLACE_NAME}")
+_PLACE_FROM_TO = re.compile(rf"\b(?:en|desde|hacia|hasta|a|de){_PLACE_NAME}")
+_ASKED_FROM_TO = re.compile(r"\b(?:a donde|adonde|de donde)\b")
 
 # Nouns naming people by what they do: "¿Qué magistrado…?", "y q actrices la apoyaron" ask for a name
 # as "¿Quién…?" does. Read only right after the question word ("¿Con qué productor…?"), where no
@@ -182,7 +187,7 @@ def found(kind: str | None, sentence: str) -> set[str]:
     if kind == "place":
         return set(_PLACE.findall(sentence))
     if kind == "origin":
-        return {m.group(0) for m in _DEMONYM.finditer(fold(sentence))} | set(_PLACE.findall(sentence))
+        return {m.group(0) for m in _DEMONYM.finditer(fold(sentence))} | set(_PLACE_FROM_TO.findall(sentence))
     folded = fold(sentence)
     if kind == "count":
         return ({n for n in _NUMERAL.findall(sentence) if not _YEAR.fullmatch(n)}
@@ -225,6 +230,8 @@ def kind_match(kind: str | None, sentence: str, question: str) -> float:
     asked, date_unit, length_unit = _read_question(question)
     unit = date_unit if kind == "date" else None
     values = {m.group(0) for m in _DATE_UNIT[unit].finditer(fold(sentence))} if unit else found(kind, sentence)
+    if kind == "place" and _ASKED_FROM_TO.search(asked):
+        values = set(_PLACE_FROM_TO.findall(sentence))
     if kind == "duration" and length_unit:
         longer = _TIME_UNITS[_TIME_UNITS.index(length_unit):]
         values = {v for v in values if any(u in v for u in longer) or v.startswith("desde")}

@@ -162,6 +162,19 @@ def test_names_and_origins_are_asked_for(question: str, kind: str | None) -> Non
     assert expected_kind(question) == kind
 
 
+@pytest.mark.parametrize(("question", "sentence", "holds"), [
+    # A name after "en", "desde", "hacia", "hasta" is a place; after "de" or "a" it is one only
+    # when the question asks with them.
+    ("¿Y dónde lo dijo?", "En entrevista en Atizapán de Zaragoza, respondió.", True),
+    ("¿Y dónde lo dijo?", "Bajo vigilancia de elementos de la Policía Federal.", False),
+    ("¿Dónde se reunieron?", "Se despidió de Francisco de Anda.", False),
+    ("¿Adónde viajó?", "Viajó a Cancún con su familia.", True),
+    ("¿De dónde salió el avión?", "El avión salió de Casablanca.", True),
+])
+def test_a_place_is_a_name_after_a_preposition_of_place(question: str, sentence: str, holds: bool) -> None:
+    assert kind_match("place", sentence, question) == float(holds)
+
+
 @pytest.mark.parametrize(("sentence", "values"), [
     ("Sentía pena por el defensa de origen paraguayo.", {"paraguayo"}),
     ("Las futbolistas estadounidenses y la jugadora alemana ganaron.", {"estadounidenses", "alemana"}),
