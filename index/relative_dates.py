@@ -10,7 +10,7 @@ What is read, and only when the article's date is precise enough (a day; a month
 or a year):
 - "hoy", "esta mañana / tarde / noche": the article's day; "ayer", "anoche": the day before;
   "anteayer": two days before; "mañana" as "tomorrow" (not "la mañana", "esta mañana"): the
-  day after, "pasado mañana" the one after that. "hoy en día" and "hoy por hoy" mean
+  day after, "pasado mañana" the one after that. "hoy en día", "hoy día" and "hoy por hoy" mean
   "nowadays", and "Hoy" inside a sentence is a name (a TV show);
 - "el pasado lunes", "el lunes pasado": the last Monday before the article's day; "el próximo
   lunes", "el lunes que viene": the first after it; "el próximo día 17", "el pasado día 3": the
@@ -45,7 +45,7 @@ _EXPRESSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("this_weekday", re.compile(rf"\beste {_WEEKDAY}\b", re.IGNORECASE)),
     ("past_day", re.compile(r"\bel pasado d[ií]a (\d{1,2})\b(?! de)", re.IGNORECASE)),
     ("next_day", re.compile(r"\bel pr[oó]ximo d[ií]a (\d{1,2})\b(?! de)", re.IGNORECASE)),
-    ("today", re.compile(r"\b(?:el d[ií]a de )?(?<!hoy por )hoy\b(?! en d[ií]a| por hoy)|"
+    ("today", re.compile(r"\b(?:el d[ií]a de )?(?<!hoy por )hoy\b(?! en d[ií]a| d[ií]a\b| por hoy)|"
                          r"\besta (?:ma[ñn]ana|tarde|noche)\b", re.IGNORECASE)),
     ("day_before", re.compile(r"\b(?:anteayer|antier)\b", re.IGNORECASE)),
     ("yesterday", re.compile(r"\b(?:ayer|anoche)\b", re.IGNORECASE)),

@@ -46,6 +46,7 @@ def test_relative_dates_are_read_from_the_articles_date(text: str, published: st
     # The morning, nowadays, the TV show "Hoy", a month already named.
     ("Por la mañana aterrizó; cada mañana igual.", "2021-01-19"),
     ("Hoy en día nadie lo usa.", "2021-02-01"), ("Que hoy por hoy lo están.", "2021-02-01"),
+    ("Hoy día se usa poco.", "2021-02-01"),
     ('Negó que estuviera castigada en "Hoy".', "2021-02-01"),
     ("El pasado mes de abril saltó la alarma.", "2019-07-02"),
     # A day needs the article's day; no date, no reading.
