@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from typing import Callable, Hashable
 
 from index.errors import IndexNotFound
-from index.gist import news_request
-from index.noise import strip_noise
 from index.records import Answer, Turn
 
 from . import buttons, render, smalltalk, wording
@@ -137,11 +135,13 @@ class Conversation:
         early = self._screen(question)
         if early is not None:
             return early
-        if news_request(strip_noise(question)):  # "noticias", "¿Qué hay de nuevo?": the newest stories, as /ultimas
-            try:
-                return await self.commands.latest_page("")
-            except IndexNotFound:
-                return [Reply(wording.NOT_READY)]
+        try:
+            # "noticias", "¿Qué hay de nuevo?", "noticias de ayer": the stories of /ultimas [ayer]
+            listing = await asyncio.to_thread(self.engine.news_topic, question)
+            if listing is not None:
+                return await self.commands.latest_page(listing)
+        except IndexNotFound:
+            return [Reply(wording.NOT_READY)]
         if busy:
             await busy()
         try:

@@ -292,14 +292,22 @@ def article_line(art: object, fmt: Format) -> str:
 
 
 def latest_text(page: object, fmt: Format) -> str:
-    """/ultimas [tema]: one page of the newest articles (about the topic, if one was given)."""
-    about = getattr(page, "about", "")
+    """/ultimas [tema]: one page of the newest articles (about the topic, if one was given; of
+    the dates its time expression names, if it had one: "noticias de ayer")."""
+    about = fmt.esc(trim(getattr(page, "about", ""), 80))
+    dates = fmt.esc(trim(getattr(page, "dates", ""), 80))
     articles = getattr(page, "articles", ())
     if not articles:
-        return wording.NO_LATEST_ABOUT.format(about=fmt.esc(trim(about, 80))) if about else wording.NO_ARTICLES
+        if about:
+            return wording.NO_LATEST_ABOUT.format(about=f"{about}», «{dates}" if dates else about)
+        return wording.NO_LATEST_DATED.format(dates=dates) if dates else wording.NO_ARTICLES
     numbers = {"total": getattr(page, "total", 0), "page": getattr(page, "page", 1), "pages": getattr(page, "pages", 1)}
-    head = (wording.LATEST_ABOUT_PAGE.format(about=fmt.esc(trim(about, 80)), **numbers) if about
-            else wording.LATEST_PAGE.format(**numbers))
+    if dates:
+        head = (wording.LATEST_ABOUT_DATED_PAGE.format(about=about, dates=dates, **numbers) if about
+                else wording.LATEST_DATED_PAGE.format(dates=dates, **numbers))
+    else:
+        head = (wording.LATEST_ABOUT_PAGE.format(about=about, **numbers) if about
+                else wording.LATEST_PAGE.format(**numbers))
     return "\n".join([head, ""] + [article_line(art, fmt) for art in articles])
 
 

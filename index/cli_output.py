@@ -57,6 +57,6 @@ def latest_text(page: LatestPage) -> str:
     """``python -m index latest``: one line per article, newest first, then where the page is."""
     lines = [" · ".join(p for p in (a.date or "(sin fecha)", a.title, a.source, a.url, also_in_text(a.also_in)) if p)
              for a in page.articles]
-    about = f" sobre «{page.about}»" if page.about else ""
+    about = (f" sobre «{page.about}»" if page.about else "") + (f", «{page.dates}»" if page.dates else "")
     lines.append(f"({page.total} artículos{about}; página {page.page} de {page.pages})")
     return "\n".join(lines)

@@ -27,7 +27,7 @@ from .followup import (
     FOLLOWUP_BOOST, answer_pool, from_story, may_answer, points_back, resolve_query, rests_on_story, thread_vector,
 )
 from .gist import TopicRequest, about_story, latest_request, more_request, topic_request
-from .latest import LatestPage, about_articles, newest_page, page_of
+from .latest import LatestPage, about_articles, bare_topic, dated_about, dated_page, news_listing, newest_page, page_of
 from .noise import strip_noise
 from .records import Answer, ArticleInfo, Hit, IndexInfo, Turn
 from .search import search_passages, to_hit
@@ -235,13 +235,25 @@ class Engine:
         return Evidence(question, resolution.text, sentences, pool.shown, in_story=pool.in_story)
 
     def latest(self, about: str = "", page: int = 1, size: int = 10) -> LatestPage:
-        """/ultimas: page ``page`` of the newest articles, of the whole index or about a topic."""
+        """/ultimas: page ``page`` of the newest articles, of the whole index or about a topic,
+        and of the period a time expression in it names ("ayer", "coronavirus esta semana")."""
         stored = self._index()
         about = " ".join(strip_noise(about[:MAX_QUESTION_CHARS]).split())
-        if not about:
-            return newest_page(stored, self.today(), page, size)
-        found = about_articles(stored, self.settings, about, self.queries.encode_queries([about])[0], self.today())
-        return page_of(about, found, len(found), page, size)
+        when = self.timeframe(about)
+        dated = when.has_range and not when.latest
+        topic = bare_topic(when.text_without_expression) if dated else about
+        if not topic:
+            return dated_page(stored, when, self.today(), page, size) if dated else newest_page(
+                stored, self.today(), page, size)
+        found = about_articles(stored, self.settings, topic, self.queries.encode_queries([topic])[0], self.today())
+        if dated:
+            found = dated_about(found, when, self.today())
+        return page_of(topic, found, len(found), page, size, dates=when.expression if dated else "")
+
+    def news_topic(self, question: str) -> str | None:
+        """What /ultimas lists for a message that asks for the news itself, read on today's date
+        (``latest.news_listing``); None for any other message."""
+        return news_listing(question[:MAX_QUESTION_CHARS], self.today())
 
     def info(self) -> IndexInfo:
         return self._index().info()

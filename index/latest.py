@@ -4,20 +4,27 @@ Why not the answer path: "what is new about X" wants a list of stories, not a se
 articles about the topic are the ones the normal retrieval finds for it (sharing at least one of
 its words, and scoring close to the best); among those the newest come first, undated last.
 Both lists show a story once, by its representative naming the other outlets ("También en"),
-and nothing dated after today: an article cannot be news before it is published.
+and nothing dated after today: an article cannot be news before it is published. A time
+expression ("noticias de ayer", "/ultimas coronavirus esta semana") keeps either list to the
+period it names (``index.timeframe``), without the days after it that a search allows.
 """
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass, replace
 from datetime import date
 
+import re
+
 import numpy as np
 
+from .gist import news_request
+from .noise import strip_noise
 from .records import ArticleInfo
 from .search import retrieve
 from .settings import Settings
 from .storage import Storage
-from .timeframe import date_span
+from .timeframe import Timeframe, date_span, parse_timeframe
 
 ABOUT_MAX = 50  # articles listed for one topic at most
 ABOUT_MIN_SHARE = 0.6  # an article is about the topic when a chunk of it scores this share of the best
@@ -32,10 +39,11 @@ class LatestPage:
     page: int
     pages: int
     total: int
+    dates: str = ""  # the time expression the list keeps to ("ayer", "esta semana"), when one was asked
 
     def to_json(self) -> dict:
-        return {"about": self.about, "page": self.page, "pages": self.pages, "total": self.total,
-                "articles": [a.to_json() for a in self.articles]}
+        return {"about": self.about, "dates": self.dates, "page": self.page, "pages": self.pages,
+                "total": self.total, "articles": [a.to_json() for a in self.articles]}
 
 
 def newest_page(stored: Storage, today: date, page: int, size: int) -> LatestPage:
@@ -43,6 +51,40 @@ def newest_page(stored: Storage, today: date, page: int, size: int) -> LatestPag
     until = today.isoformat()
     return page_of("", None, stored.count_listed(until), page, size,
                    lambda offset, limit: stored.list_articles(offset, limit, until))
+
+
+def dated_page(stored: Storage, when: Timeframe, today: date, page: int, size: int) -> LatestPage:
+    """Page ``page`` of the stories dated inside the period ``when`` names ("noticias de ayer",
+    "/ultimas esta semana"), newest first, none after ``today``. A story dated only to its month
+    or year is listed for a month or a year asked, not for a day or a week: its day is unknown."""
+    start, end = _period(when, today)
+    until, since = end.isoformat(), _since(start, end)
+    return page_of("", None, stored.count_listed(until, since), page, size,
+                   lambda offset, limit: stored.list_articles(offset, limit, until, since), when.expression)
+
+
+def dated_about(articles: list[ArticleInfo], when: Timeframe, today: date) -> list[ArticleInfo]:
+    """The stories about a topic ("/ultimas coronavirus ayer") dated inside the period ``when``
+    names (loosely for a story dated only to its month or year)."""
+    start, end = _period(when, today)
+    return [a for a in articles if (span := date_span(a.date)) is not None and span[0] <= end and span[1] >= start]
+
+
+def _period(when: Timeframe, today: date) -> tuple[date, date]:
+    """The days of the period a time expression names, none after today."""
+    start = when.start or today
+    return start, min(when.named_end or when.end or today, today)
+
+
+def _since(start: date, end: date) -> str:
+    """The ISO text the stories of [start, end] are dated from: the year of a whole year, the
+    month of a whole month (so a story dated only to it is in), else the first day."""
+    if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year:
+        return f"{start.year:04d}"
+    if start.day == 1 and (end.year, end.month) == (start.year, start.month) and end.day == monthrange(
+            end.year, end.month)[1]:
+        return f"{start.year:04d}-{start.month:02d}"
+    return start.isoformat()
 
 
 def about_articles(stored: Storage, settings: Settings, text: str, vector: np.ndarray,
@@ -84,10 +126,30 @@ def articles_by_id(stored: Storage, ids: list[str]) -> list[ArticleInfo]:
 
 
 def page_of(about: str, articles: list[ArticleInfo] | None, total: int, page: int, size: int,
-            fetch=None) -> LatestPage:
+            fetch=None, dates: str = "") -> LatestPage:
     """Page ``page`` (clamped to the pages there are) of ``articles``, or of ``fetch(offset, limit)``."""
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
     offset = (page - 1) * size
     chosen = articles[offset:offset + size] if articles is not None else fetch(offset, size)
-    return LatestPage(about, tuple(chosen), page, pages, total)
+    return LatestPage(about, tuple(chosen), page, pages, total, dates)
+
+
+def news_listing(message: str, today: date) -> str | None:
+    """What /ultimas lists for a message that asks for the news itself (``gist.news_request``,
+    read after ``index.noise``): "" (the newest stories) for "noticias", "¿Qué hay de nuevo?";
+    its time expression for "noticias de ayer", "¿Qué pasó esta semana?", "titulares de ayer"
+    (then ``Engine.latest`` lists that period); None for any other message, which is a question."""
+    cleaned = strip_noise(message)
+    if news_request(cleaned):
+        return ""
+    when = parse_timeframe(cleaned, today)
+    if when.has_range and not when.latest and news_request(bare_topic(when.text_without_expression)):
+        return when.expression
+    return None
+
+
+def bare_topic(text: str) -> str:
+    """A message's words once its time expression is taken out, without the preposition it leaves
+    dangling ("noticias" of "noticias de ayer", "coronavirus" of "coronavirus de esta semana")."""
+    return re.sub(r"(?:\s+(?:de|del|desde|en|durante|para|sobre))+(?=[\s?!.]*$)", "", text.strip(), flags=re.IGNORECASE)

@@ -33,6 +33,10 @@ from .settings import Settings
 from .storage import LexicalHits
 from .store import REBUILD_HINT, ChunkRow, check_compatible, top_rows
 
+# The stories ``list_articles`` lists (as the folder's ``store._LISTED``), compared as SQLite compares text.
+_LISTED = ('story = id AND (%s::text IS NULL OR date IS NULL OR date COLLATE "C" <= %s::text COLLATE "C") '
+           'AND (%s::text IS NULL OR date COLLATE "C" >= %s::text COLLATE "C")')
+
 log = logging.getLogger(__name__)
 
 # How long the pool keeps retrying a lost connection in the background, pausing 1 s, then twice
@@ -43,6 +47,7 @@ RECONNECT_SECONDS = 2.0
 
 _POOLS: dict[tuple, ConnectionPool] = {}
 _POOLS_LOCK = threading.Lock()
+
 
 
 class _Lru:
@@ -385,22 +390,20 @@ class PgIndex:
             s=self._schema), (list(ids),))
         return [ArticleInfo(*r) for r in found]
 
-    def list_articles(self, offset: int = 0, limit: int = 10, until: str | None = None) -> list[ArticleInfo]:
+    def list_articles(self, offset: int = 0, limit: int = 10, until: str | None = None,
+                      since: str | None = None) -> list[ArticleInfo]:
         """As ``StoredIndex.list_articles``: one row per story, newest first, undated last, by
-        title (byte order, as SQLite sorts); none dated after ``until``."""
+        title (byte order, as SQLite sorts); none dated after ``until``, only from ``since``."""
         found = self.query(sql.SQL(
-            "SELECT id, title, date, url, source FROM {s}.articles WHERE story = id "
-            'AND (%s::text IS NULL OR date IS NULL OR date COLLATE "C" <= %s::text COLLATE "C") '
-            'ORDER BY date IS NULL, date COLLATE "C" DESC, title COLLATE "C" LIMIT %s OFFSET %s').format(
-            s=self._schema), (until, until, max(0, limit), max(0, offset)))
+            "SELECT id, title, date, url, source FROM {s}.articles WHERE " + _LISTED +
+            ' ORDER BY date IS NULL, date COLLATE "C" DESC, title COLLATE "C" LIMIT %s OFFSET %s').format(
+            s=self._schema), (until, until, since, since, max(0, limit), max(0, offset)))
         return [ArticleInfo(*r, also_in=self.also_in.get(r[0], ())) for r in found]
 
-    def count_listed(self, until: str | None = None) -> int:
-        """How many rows ``list_articles`` has in all (with the same ``until``)."""
-        found = self.query(sql.SQL(
-            "SELECT COUNT(*) FROM {s}.articles WHERE story = id "
-            'AND (%s::text IS NULL OR date IS NULL OR date COLLATE "C" <= %s::text COLLATE "C")').format(
-            s=self._schema), (until, until))
+    def count_listed(self, until: str | None = None, since: str | None = None) -> int:
+        """How many rows ``list_articles`` has in all (with the same ``until`` and ``since``)."""
+        found = self.query(sql.SQL("SELECT COUNT(*) FROM {s}.articles WHERE " + _LISTED).format(
+            s=self._schema), (until, until, since, since))
         return int(found[0][0])
 
     def info(self) -> IndexInfo:

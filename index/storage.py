@@ -83,12 +83,15 @@ class Storage(Protocol):
     def articles(self, ids: Sequence[str]) -> list[ArticleInfo]:
         """The listing rows of the given articles (any order)."""
 
-    def list_articles(self, offset: int = 0, limit: int = 10, until: str | None = None) -> list[ArticleInfo]:
+    def list_articles(self, offset: int = 0, limit: int = 10, until: str | None = None,
+                      since: str | None = None) -> list[ArticleInfo]:
         """One row per story (its representative, with ``also_in``), newest first; undated last,
-        by title; none dated after ``until`` (an ISO day)."""
+        by title; none dated after ``until`` (an ISO day); with ``since`` (ISO text: a year, a
+        month or a day), only stories dated from it on, compared as text: "2021-02" is from
+        "2021-02" on and "2021" on, not from "2021-02-01" on (its day is unknown)."""
 
-    def count_listed(self, until: str | None = None) -> int:
-        """How many rows ``list_articles`` has in all (with the same ``until``)."""
+    def count_listed(self, until: str | None = None, since: str | None = None) -> int:
+        """How many rows ``list_articles`` has in all (with the same ``until`` and ``since``)."""
 
     def info(self) -> IndexInfo: ...
 

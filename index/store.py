@@ -39,6 +39,9 @@ from .rowfile import RowFile
 from .storage import LexicalHits
 from .vectors import tune_for_search
 
+# The stories ``list_articles`` lists: each once, dated up to ``until`` (undated too) and from ``since``.
+_LISTED = "story = id AND (? IS NULL OR date IS NULL OR date <= ?) AND (? IS NULL OR date >= ?)"
+
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 4  # 2: chunk_sentences.npy; 3: articles.story (near-duplicate stories); 4: sentence tokens
@@ -376,21 +379,22 @@ class StoredIndex:
         sentences = self.query("SELECT row FROM sentences WHERE article_id = ? ORDER BY start", (article_id,))
         return [r[0] for r in chunks], [r[0] for r in sentences]
 
-    def list_articles(self, offset: int = 0, limit: int = 10, until: str | None = None) -> list[ArticleInfo]:
+    def list_articles(self, offset: int = 0, limit: int = 10, until: str | None = None,
+                      since: str | None = None) -> list[ArticleInfo]:
         """One row per story (its representative, naming the story's other outlets), newest
         first; undated last, by title. ``until`` (ISO day): none dated after it (ISO text of
-        any precision compares as its first day)."""
+        any precision compares as its first day); ``since``: only those dated from it on (see
+        ``storage.Storage.list_articles``)."""
         rows = self.query(
-            "SELECT id, title, date, url, source FROM articles WHERE story = id AND (? IS NULL OR date IS NULL "
-            "OR date <= ?) ORDER BY date IS NULL, date DESC, title LIMIT ? OFFSET ?",
-            (until, until, max(0, limit), max(0, offset)),
+            f"SELECT id, title, date, url, source FROM articles WHERE {_LISTED} "
+            "ORDER BY date IS NULL, date DESC, title LIMIT ? OFFSET ?",
+            (until, until, since, since, max(0, limit), max(0, offset)),
         )
         return [ArticleInfo(*r, also_in=self.also_in.get(r[0], ())) for r in rows]
 
-    def count_listed(self, until: str | None = None) -> int:
-        """How many rows ``list_articles`` has in all (with the same ``until``)."""
-        rows = self.query("SELECT COUNT(*) FROM articles WHERE story = id AND (? IS NULL OR date IS NULL "
-                          "OR date <= ?)", (until, until))
+    def count_listed(self, until: str | None = None, since: str | None = None) -> int:
+        """How many rows ``list_articles`` has in all (with the same ``until`` and ``since``)."""
+        rows = self.query(f"SELECT COUNT(*) FROM articles WHERE {_LISTED}", (until, until, since, since))
         return int(rows[0][0])
 
     def info(self) -> IndexInfo:

@@ -45,6 +45,7 @@ class Timeframe:
     latest: bool
     text_without_expression: str
     expression: str = ""
+    named_end: date | None = None  # the named period's last day: ``end`` without the days news of it is told after
 
     @property
     def active(self) -> bool:
@@ -265,23 +266,27 @@ def _numeric(words: str, today: date) -> tuple[date, date] | None:
 
 
 def _month_of_year(words: str, today: date) -> tuple[date, date]:
-    """"Marzo del año pasado", "marzo de este año": that month, reaching a few days past its end."""
+    """"Marzo del año pasado", "marzo de este año": that month (``_resolve`` lets it reach a few
+    days past its end, as any month named)."""
     name = next(n for n in _MONTH_NUMBER if re.search(rf"\b{n}\b", words))
     year = today.year if "este ano" in words else today.year - 1
     month = _MONTH_NUMBER[name]
-    start = date(year, month, 1)
-    end = date(year, month, calendar.monthrange(year, month)[1]) + timedelta(days=REPORT_GRACE_DAYS)
-    return start, min(end, today) if start <= today else end
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 
 
 _COMPUTED = {"weekend": lambda words, today: _weekend(today), "recent": _recent, "numeric": _numeric,
              "month_of_year": _month_of_year}
 
 
-def _resolve(kind: str, words: str, today: date) -> tuple[date, date] | None:
-    """The range of one matched expression, or None when dateparser cannot read it."""
+def _resolve(kind: str, words: str, today: date) -> tuple[date, date, date] | None:
+    """The range of one matched expression and the last day of the period it names (the range
+    of a month or a year reaches a few days past it), or None when dateparser cannot read it."""
     if kind in _COMPUTED:  # spans dateparser has no period for (a weekend, the last days) or misreads
-        return _COMPUTED[kind](words, today)
+        computed = _COMPUTED[kind](words, today)
+        if computed is None:
+            return None
+        start, end = computed
+        return _capped(start, end, end + timedelta(days=REPORT_GRACE_DAYS * (kind == "month_of_year")), today)
     if kind == "relative":  # "la semana pasada", "este mes": keep the article dateparser expects
         phrase = re.sub(r"^(?:en|durante) ", "", words)
         phrase = {"la pasada semana": "la semana pasada", "el pasado mes": "el mes pasado",
@@ -296,14 +301,22 @@ def _resolve(kind: str, words: str, today: date) -> tuple[date, date] | None:
     if kind == "weekday" and words.startswith("este ") and (today - found).days == 7:
         found = today  # "el lunes" said on a Monday is last week's; "este lunes", today
     period = data.period or "day"
-    start, end = _span(found, period)
+    start, named_end = _span(found, period)
+    end = named_end
     if period in ("month", "year"):
         end += timedelta(days=REPORT_GRACE_DAYS)  # "en 2020": told in the first days of 2021 too
     if words == "anoche":
         end = today  # last night's news may be dated today
     if words.startswith("desde "):
-        end = today
-    return start, min(end, today) if start <= today else end
+        end = named_end = today
+    return _capped(start, named_end, end, today)
+
+
+def _capped(start: date, named_end: date, end: date, today: date) -> tuple[date, date, date]:
+    """The range and its period's last day, neither past today (when the range begins by today)."""
+    if start > today:
+        return start, end, named_end
+    return start, min(end, today), min(named_end, today)
 
 
 def _remove(text: str, spans: list[tuple[int, int]]) -> str:
@@ -329,17 +342,17 @@ def parse_timeframe(question: str, today: date) -> Timeframe:
     if latest is not None:
         spans.append(latest[1].span())
         words.append(question[slice(*latest[1].span())])
-    start = end = None
+    start = end = named_end = None
     dated = _find(_DATES_RE, question, folded)
     if dated is not None and not any(a < dated[1].end() and dated[1].start() < b for a, b in spans):
         kind, m = dated
         resolved = _resolve(kind, m.group(0), today)
         if resolved is not None:
-            start, end = resolved
+            start, end, named_end = resolved
             spans.append(m.span())
             words.append(question[slice(*m.span())])
     if not spans:
         return Timeframe(None, None, False, question)
     if latest is not None and end is None:
         end = today  # the newest up to today: a replayed archive has no later articles yet
-    return Timeframe(start, end, latest is not None, _remove(question, spans), " … ".join(words))
+    return Timeframe(start, end, latest is not None, _remove(question, spans), " … ".join(words), named_end)

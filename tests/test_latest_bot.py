@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot import buttons as bot_buttons
 from bot.render import TEXT, format_date, latest_text
 from index.latest import page_of
+from index.records import ArticleInfo
 from tests.support.bot import ANA, StartBot, ask, buttons
 from tests.support.fake_engine import FakeEngine
 from tests.support.fake_telegram import FakeTelegram
@@ -47,6 +48,17 @@ async def test_asking_for_the_news_gets_the_newest_stories(
     assert engine.latests[-1] == "" and len(engine.asks) == asked
 
 
+async def test_asking_for_the_news_of_a_day_lists_that_day(
+    fake: FakeTelegram, start_bot: StartBot, engine: FakeEngine
+) -> None:
+    """"noticias de ayer" is /ultimas ayer: the engine lists the stories of that day (the fake
+    engine is handed the time expression), and no question reaches the answer path."""
+    await start_bot()
+    asked = len(engine.asks)
+    await ask(fake, "noticias de ayer, porfa", contains="artículos")
+    assert engine.latests[-1] == "ayer" and len(engine.asks) == asked
+
+
 async def test_help_lists_latest(fake: FakeTelegram, start_bot: StartBot) -> None:
     await start_bot()
     call = await ask(fake, "/ayuda", contains="/ultimas")
@@ -74,3 +86,13 @@ def test_partial_dates_are_shown_as_such() -> None:
 
 def test_an_empty_listing() -> None:
     assert latest_text(page_of("", [], 0, 1, 10), TEXT) == "Todavía no hay artículos en el índice."
+
+
+def test_a_list_of_a_day_says_which_day_and_an_empty_one_says_so() -> None:
+    infos = [ArticleInfo("a", "Arde el mercado", "2021-03-09", None, "Diario Uno")]
+    day = latest_text(page_of("", infos, 1, 1, 10, dates="ayer"), TEXT)
+    assert day.startswith("Noticias «ayer» (1), página 1 de 1:")
+    about = latest_text(page_of("mercado", infos, 1, 1, 10, dates="ayer"), TEXT)
+    assert about.startswith("Noticias sobre «mercado», «ayer» (1), página 1 de 1:")
+    assert latest_text(page_of("", [], 0, 1, 10, dates="ayer"), TEXT) == (
+        "No tengo noticias con esa fecha («ayer»). Las más recientes: /ultimas")

@@ -54,7 +54,7 @@ def test_build_then_search_and_ask(corpus: Settings) -> None:
 
 def test_stories_are_listed_once_and_nothing_after_today(backend: Settings) -> None:
     """Two outlets' copies of one story list once, naming the other outlet; ``until`` drops
-    what is dated after it; the counts follow."""
+    what is dated after it, ``since`` what is dated before it; the counts follow."""
     import json
 
     story = ("Un incendio consumió la madrugada del martes decenas de locales del mercado central sin dejar "
@@ -77,6 +77,10 @@ def test_stories_are_listed_once_and_nothing_after_today(backend: Settings) -> N
     assert [a.source for a in listed[1].also_in] == ["Diario Uno"]
     assert [a.id for a in stored.list_articles(0, 10, "2024-03-31")] == ["dos"]
     assert (stored.count_listed(), stored.count_listed("2024-03-31")) == (2, 1)
+    # ``since``: only what is dated from it on, compared as ISO text, on both backends alike.
+    assert [a.id for a in stored.list_articles(0, 10, "2024-05-31", "2024-04-01")] == ["futuro"]
+    assert [a.id for a in stored.list_articles(0, 10, "2024-03-31", "2024-03")] == ["dos"]
+    assert (stored.count_listed("2024-05-31", "2024-03-03"), stored.count_listed("2024-12-31", "2024")) == (1, 2)
     assert engine.info().stories == 2 and engine.info().articles == 3
 
 

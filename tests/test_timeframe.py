@@ -138,3 +138,14 @@ def test_month_precision_matches_a_day_range_inside_it_and_undated_never_does() 
 def test_today_is_the_setting_when_fixed() -> None:
     assert today_of(Settings(_env_file=None, today=TODAY)) == TODAY
     assert today_of(Settings(_env_file=None)) == date.today()
+
+
+@pytest.mark.parametrize(("question", "named_end"), [
+    # A month or a year is searched a few days past its end (news of it is told after), but the
+    # period it names ends with it; a day or a week is the period it names.
+    ("noticias en enero", date(2021, 1, 31)), ("en 2020", date(2020, 12, 31)),
+    ("marzo del año pasado", date(2020, 3, 31)), ("ayer", date(2021, 2, 1)), ("esta semana", date(2021, 2, 2)),
+])
+def test_the_period_named_ends_without_the_days_after_it(question: str, named_end: date) -> None:
+    when = parse_timeframe(question, date(2021, 2, 2))
+    assert when.named_end == named_end and when.end is not None and when.end >= named_end

@@ -10,11 +10,13 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Sequence
 
-from index.latest import LatestPage, page_of
+from index.latest import LatestPage, news_listing, page_of
 from index.records import Answer, ArticleInfo, Hit, IndexInfo, Passage, Turn
 
+TODAY = date(2024, 6, 3)  # the fake's "today": "noticias de ayer" asks for 2 June 2024
 NASTY_TITLE = 'Precios <b>sin</b> control & "récords" 📈🔥 <script>alert(1)</script> & más'
 
 _STOP = {
@@ -178,6 +180,10 @@ class FakeEngine:
         ordered = sorted(chosen, key=lambda a: (a.date or "", a.id), reverse=True)
         infos = [ArticleInfo(a.id, a.title, a.date, a.url, a.source) for a in ordered]
         return page_of(about, infos, len(infos), page, size)
+
+    def news_topic(self, question: str) -> str | None:
+        """As ``Engine.news_topic``, on the fake's fixed day (``TODAY``)."""
+        return news_listing(question, TODAY)
 
     def reload_if_changed(self) -> bool:
         with self._lock:
