@@ -205,6 +205,18 @@ async def test_an_answer_says_what_its_relative_date_stands_for(
     assert "26 de marzo de 2021" in sources
 
 
+async def test_the_news_of_a_day_is_that_days_list(
+    fake: FakeTelegram, start_bot: StartBot, sample_engine: Engine
+) -> None:
+    """"noticias del 26 de marzo de 2021" is not a question: the reply lists the sample's one
+    story of that day, as /ultimas does."""
+    await start_bot(sample_engine)
+    call = await ask(fake, "noticias del 26 de marzo de 2021")
+    text = call.params["text"]
+    assert call.ok and text.startswith("Noticias «del 26 de marzo de 2021» (1), página 1 de 1:")
+    assert "El escandaloso incremento del patrimonio de Irene Montero" in text
+
+
 async def test_view_passage_highlights_the_answer(
     fake: FakeTelegram, start_bot: StartBot, sample_engine: Engine
 ) -> None:
