@@ -42,8 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("--articles", type=Path, help="folder the articles are written to (default: settings)")
     latest = sub.add_parser("latest", help="the newest articles, optionally about a topic")
     latest.add_argument("--index", type=Path)
-    latest.add_argument("--about", default="", help="only articles about this topic (found by the normal search); a time expression in it "
-                        "(\"ayer\", \"coronavirus esta semana\") keeps the list to its dates")
+    latest.add_argument("--about", default="", help="only articles about this topic (found by the normal "
+                        "search); a time expression in it (\"ayer\", \"coronavirus esta semana\") keeps the list "
+                        "to its dates")
     latest.add_argument("--page", type=int, default=1, help="page number (from 1)")
     latest.add_argument("--page-size", type=int, default=10, help="articles per page")
     latest.add_argument("--json", action="store_true", help="the page as one JSON object")

@@ -10,11 +10,10 @@ period it names (``index.timeframe``), without the days after it that a search a
 """
 from __future__ import annotations
 
+import re
 from calendar import monthrange
 from dataclasses import dataclass, replace
 from datetime import date
-
-import re
 
 import numpy as np
 
@@ -26,6 +25,8 @@ from .settings import Settings
 from .storage import Storage
 from .timeframe import Timeframe, date_span, parse_timeframe
 
+# The prepositions a time expression taken out of a message leaves at its end ("noticias de").
+_DANGLING = re.compile(r"(?:\s+(?:de|del|desde|en|durante|para|sobre))+(?=[\s?!.]*$)", re.IGNORECASE)
 ABOUT_MAX = 50  # articles listed for one topic at most
 ABOUT_MIN_SHARE = 0.6  # an article is about the topic when a chunk of it scores this share of the best
 
@@ -152,4 +153,4 @@ def news_listing(message: str, today: date) -> str | None:
 def bare_topic(text: str) -> str:
     """A message's words once its time expression is taken out, without the preposition it leaves
     dangling ("noticias" of "noticias de ayer", "coronavirus" of "coronavirus de esta semana")."""
-    return re.sub(r"(?:\s+(?:de|del|desde|en|durante|para|sobre))+(?=[\s?!.]*$)", "", text.strip(), flags=re.IGNORECASE)
+    return _DANGLING.sub("", text.strip())

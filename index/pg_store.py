@@ -49,7 +49,6 @@ _POOLS: dict[tuple, ConnectionPool] = {}
 _POOLS_LOCK = threading.Lock()
 
 
-
 class _Lru:
     """A bounded, thread-safe memo. A build never changes once done, so what was read of it
     (chunk rows, an article's sentences, a term's df) stays true: kept to save round trips."""

@@ -75,7 +75,7 @@ class RelativeDate:
 
 def relative_dates(text: str, published: str | None) -> list[RelativeDate]:
     """The relative dates of ``text`` an article dated ``published`` (ISO: "2021-02-01", or
-    "2021-02" known to the month, or "2021") lets read, in order."""
+    "2021-02" known to the month; nothing is read of a year alone) lets read, in order."""
     day, month = _article_date(published or "")
     if month is None:
         return []
@@ -143,6 +143,7 @@ def _worded(kind: str, m: re.Match[str], day: date | None, month: date) -> str:
 
 
 def _day(kind: str, m: re.Match[str], day: date) -> date | None:
+    """The day a day expression stands for, from the article's day; None when it does not settle it."""
     shift = {"today": 0, "yesterday": -1, "day_before": -2, "tomorrow": 1, "day_after": 2}.get(kind)
     if shift is not None:
         return day + timedelta(days=shift)
