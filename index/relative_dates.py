@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from .records import Answer
+from .timeframe import date_span
 from .wording import spanish_date, spanish_month
 
 __all__ = ["RelativeDate", "dated", "relative_dates", "with_dates"]
@@ -107,15 +108,12 @@ def dated(text: str, answer: Answer) -> str:
 
 def _article_date(published: str) -> tuple[date | None, date | None]:
     """The article's day (None unless known to the day) and the first of its month (None unless
-    known to the month)."""
-    m = re.match(r"^(\d{4})-(\d{2})(?:-(\d{2}))?", published.strip())
-    if not m:
+    known to the month), from its ISO date as ``timeframe.date_span`` reads it."""
+    span = date_span(published)
+    if span is None:
         return None, None
-    try:
-        month = date(int(m[1]), int(m[2]), 1)
-        return (date(int(m[1]), int(m[2]), int(m[3])) if m[3] else None), month
-    except ValueError:
-        return None, None
+    start, end = span
+    return (start if start == end else None), (start.replace(day=1) if start.month == end.month else None)
 
 
 def _stands(kind: str, m: re.Match[str], text: str) -> bool:
