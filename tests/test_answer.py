@@ -244,48 +244,56 @@ def _engine_with(settings: Settings, name: str, text: str) -> Engine:
     return Engine.open(settings, FakeEncoder())
 
 
-def test_a_followup_whose_fact_the_last_answer_already_gave_gets_it_again(fake_settings: Settings) -> None:
-    """Found on the news tune half: an answer of two sentences held the next fact too, and its
-    follow-up, its sentences excluded as said, was told the article does not say it."""
-    engine = _engine_with(fake_settings, "reina", "La reina se vacuna\nLa reina, de 94 años, habló con los médicos. "
-                          "Su esposo, el príncipe Felipe, de 99 años, recibió la vacuna. "
-                          "La campaña de vacunación sigue en marzo.\n")
-    given = "La reina, de 94 años, habló con los médicos. Su esposo, el príncipe Felipe, de 99 años, recibió la vacuna."
-    history = [Turn("¿Qué edad tiene la reina?", given, ("reina",))]
-    again = engine.ask("¿Y cuántos años tiene su esposo?", history=history)
-    assert again.outcome == "answered" and "de 99 años" in again.answer
-    # Where another sentence answers, the said ones are still not repeated.
+# Found on the news tune half: a follow-up whose fact a sentence already given holds gets that
+# sentence again, though said sentences are left out otherwise.
+_SAID_AGAIN = {
+    # An answer of two sentences held the next fact too; excluded as said, the follow-up was
+    # told the article does not say it.
+    "reina": ("La reina se vacuna\nLa reina, de 94 años, habló con los médicos. Su esposo, el príncipe Felipe, "
+              "de 99 años, recibió la vacuna. La campaña de vacunación sigue en marzo.\n",
+              "¿Qué edad tiene la reina?", "La reina, de 94 años, habló con los médicos. Su esposo, el príncipe "
+              "Felipe, de 99 años, recibió la vacuna.", "¿Y cuántos años tiene su esposo?", "de 99 años"),
+    # The first answer told last year's figure; "¿Y cuántos salían el año pasado?" got this year's.
+    "autos": ("Salida de autos en Semana Santa\nEste jueves salen dos o tres autos por minuto por la caseta.\n\n"
+              "El año pasado salían 30 autos por minuto en Jueves Santo.\n\nEl portavoz dijo que la caseta abrió "
+              "de noche.\n\nLo contó en una entrevista con la radio NPR.\n",
+              "¿Cuántos autos por minuto salen por la caseta?", "El año pasado salían 30 autos por minuto en Jueves "
+              "Santo.", "¿Y cuántos salían el año pasado?", "30 autos"),
+    # Three words of its own, two in the said sentence: "pidió" where the sentence says "propuso".
+    "juicio": ("Juicio por una mordedura\nLa Fiscalía solicitó dos años de prisión para el joven.\n\nLa "
+               "asociación, que ejerce la acusación particular, propuso la pena máxima: cinco años.\n\nEl juicio "
+               "quedó visto para sentencia el lunes.\n",
+               "¿Cuántos años de prisión pidió la Fiscalía?", "La asociación, que ejerce la acusación particular, "
+               "propuso la pena máxima: cinco años.", "¿Y cuántos pidió la acusación particular?", "cinco años"),
+}
+
+
+def _said_again(settings: Settings, name: str) -> tuple[Engine, list[Turn]]:
+    """An engine over the ``_SAID_AGAIN`` article ``name`` and the turn that already gave its sentence."""
+    text, first, given, _, _ = _SAID_AGAIN[name]
+    return _engine_with(settings, name, text), [Turn(first, given, (name,))]
+
+
+@pytest.mark.parametrize("name", list(_SAID_AGAIN))
+def test_a_followup_whose_fact_a_said_sentence_holds_gets_it_again(fake_settings: Settings, name: str) -> None:
+    engine, history = _said_again(fake_settings, name)
+    *_, followup, expected = _SAID_AGAIN[name]
+    again = engine.ask(followup, history=history)
+    assert again.outcome == "answered" and expected in again.answer
+
+
+def test_where_another_sentence_answers_the_said_ones_are_not_repeated(fake_settings: Settings) -> None:
+    engine, history = _said_again(fake_settings, "reina")
     other = engine.ask("¿Y cuándo sigue la campaña de vacunación?", history=history)
     assert other.answered and other.answer == "La campaña de vacunación sigue en marzo."
 
 
-def test_a_followup_whose_words_all_point_at_a_said_sentence_gets_it_again(fake_settings: Settings) -> None:
-    """Found on the news tune half: the first answer told last year's figure; "¿Y cuántos
-    salían el año pasado?" then got this year's, the said sentence being left out."""
-    engine = _engine_with(fake_settings, "autos", "Salida de autos en Semana Santa\nEste jueves salen dos o tres "
-                          "autos por minuto por la caseta.\n\nEl año pasado salían 30 autos por minuto en Jueves "
-                          "Santo.\n\nEl portavoz dijo que la caseta abrió de noche.\n\nLo contó en una entrevista "
-                          "con la radio NPR.\n")
-    given = "El año pasado salían 30 autos por minuto en Jueves Santo."
-    history = [Turn("¿Cuántos autos por minuto salen por la caseta?", given, ("autos",))]
-    again = engine.ask("¿Y cuántos salían el año pasado?", history=history)
-    assert again.answered and "30 autos" in again.answer
-    # One of its words in the said sentence ("dijo") is not asking for it again.
+def test_one_word_in_common_with_a_said_sentence_does_not_ask_for_it_again(fake_settings: Settings) -> None:
+    """"¿Y en qué emisora lo dijo?" shares "dijo" with the sentence given, and asks a new fact."""
+    engine, _ = _said_again(fake_settings, "autos")
     said = "El portavoz dijo que la caseta abrió de noche."
     other = engine.ask("¿Y en qué emisora lo dijo?", history=[Turn("¿Qué dijo el portavoz?", said, ("autos",))])
     assert other.passages and "abrió de noche" not in other.answer
-
-
-def test_a_followup_with_three_words_of_its_own_two_in_a_said_sentence_gets_it_again(fake_settings: Settings) -> None:
-    """Found on the news tune half: the first answer gave the private prosecution's five years;
-    "¿Y cuántos pidió la acusación particular?" says "pidió" where the sentence says "propuso"."""
-    engine = _engine_with(fake_settings, "juicio", "Juicio por una mordedura\nLa Fiscalía solicitó dos años de "
-                          "prisión para el joven.\n\nLa asociación, que ejerce la acusación particular, propuso la "
-                          "pena máxima: cinco años.\n\nEl juicio quedó visto para sentencia el lunes.\n")
-    given = "La asociación, que ejerce la acusación particular, propuso la pena máxima: cinco años."
-    history = [Turn("¿Cuántos años de prisión pidió la Fiscalía?", given, ("juicio",))]
-    again = engine.ask("¿Y cuántos pidió la acusación particular?", history=history)
-    assert again.answered and "cinco años" in again.answer
 
 
 def test_a_kind_only_followup_with_a_word_of_its_own_gets_the_sentence_holding_it(fake_settings: Settings) -> None:
