@@ -123,14 +123,18 @@ def test_roughly_a_third_of_answerables_are_colloquial():
     assert 0.25 <= share <= 0.45, share
 
 
+# The holdout half as it was written: items may be added to the tune half, never taken from this one.
+HOLDOUT_MINIMUM = {"answerable": 103, "not_in_article": 41, "off_topic": 13, "followup": 22, "topic": 36, "claim": 56}
+
+
 def test_both_splits_have_every_kind_and_the_holdout_half_is_not_thin():
-    """The tune half may hold more (items to learn from); the holdout half keeps enough of each
-    kind for its figures to mean something."""
+    """The tune half may hold more (items to learn from); the holdout half keeps every item of
+    each kind it was written with, so its figures stay comparable and mean something."""
     by = Counter((item["kind"], item["split"]) for item in ITEMS)
     for kind in KINDS:
         tune, holdout = by[(kind, "tune")], by[(kind, "holdout")]
-        assert tune > 0 and holdout > 0, kind
-        assert holdout >= 0.25 * (tune + holdout), (kind, tune, holdout)
+        assert tune > 0, kind
+        assert holdout >= HOLDOUT_MINIMUM[kind], (kind, holdout)
 
 
 def test_every_question_kind_is_asked():
