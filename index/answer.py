@@ -19,7 +19,7 @@ import numpy as np
 
 from . import token_match
 from .coverage import passage_coverage, sentence_coverages
-from .kinds import SCORED_KINDS, expected_kind, focus_word, found, kind_match, value_before
+from .kinds import SCORED_KINDS, counts_something, expected_kind, focus_word, found, kind_match, value_before
 from .lexical import Analyzer, fold
 from .records import Answer, Passage
 from .search import Candidate, Ranked, to_hit
@@ -33,7 +33,7 @@ from .verdict import verdict_at
 # What a candidate sentence is scored on; ``AnswerWeights`` holds one weight for each.
 FEATURES = ("lexical", "dense", "passage", "kind", "kind_loose", "kind_missing", "article", "lead", "novelty",
             "focus", "focus_value", "context", *token_match.NAMES)
-_KIND, _FOCUS_VALUE, _CONTEXT = (FEATURES.index(name) for name in ("kind", "focus_value", "context"))
+_KIND, _FOCUS, _FOCUS_VALUE, _CONTEXT = (FEATURES.index(name) for name in ("kind", "focus", "focus_value", "context"))
 
 
 @dataclass(frozen=True)
@@ -371,11 +371,15 @@ def lacks_kind(question: str, sentences: list[ScoredSentence]) -> bool:
     """The question asks for a kind of answer that no candidate sentence of the best one's
     article holds: "¿Cuántos misiles ha enviado?" to a story that gives no number of missiles.
     A count must stand before the counted noun ("cinco misiles"): a story about missiles holds
-    other numbers (dates, ages) that do not answer it. Only the kinds told in few ways count."""
+    other numbers (dates, ages) that do not answer it. A story that never names the counted noun
+    may count it in other words ("cuánta gente" → "872 personas"): then any number will do.
+    Only the kinds told in few ways count."""
     kind = expected_kind(question)
     if kind not in SCORED_KINDS:  # a cause or a place is told in too many ways to be sure it is missing
         return False
     story = [s for s in sentences if s.chunk.article_id == sentences[0].chunk.article_id]
+    if kind == "count" and focus_word(question) and not any(s.features[_FOCUS] for s in story):
+        return not any(counts_something(s.text, question) for s in story)
     held = _FOCUS_VALUE if kind == "count" and focus_word(question) else _KIND  # as scored, not found again
     return not any(s.features[held] for s in story)
 

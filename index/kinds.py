@@ -32,7 +32,7 @@ _UNITS_OF_TIME = "segundos|minutos|horas|dias|semanas|meses|anos|decadas|siglos|
 _FOUND: dict[str, re.Pattern[str]] = {
     # A date as far back or ahead as it lies ("desde hace cinco años", "dentro de dos semanas", "en
     # las últimas dos semanas") answers "¿Desde cuándo…?" / "¿Cuándo…?" as well as a calendar date.
-    "date": re.compile(r"\b(1\d{3}|20\d{2}|siglos? [ivxl]+|siglo|\d{1,2}/\d{1,2}/\d{2,4}|"
+    "date": re.compile(r"\b(1\d{3}|2[01]\d{2}|siglos? [ivxl]+|siglo|\d{1,2}([/.-])\d{1,2}\2\d{2,4}|"
                        + "|".join(_MONTHS.split() + _DAYS.split())
                        + rf"|(?:hace|dentro de|(?:las|los) (?:ultimas|ultimos|pasadas|pasados|proximas|proximos)) "
                        + rf"{_QUANTITY} ({_UNITS_OF_TIME})|\d{{1,4}} [ad]\. ?c)\b"),
@@ -41,7 +41,9 @@ _FOUND: dict[str, re.Pattern[str]] = {
                        r"mediodia|medianoche|madrugada|de la manana|de la tarde|de la noche)\b"),
     "money": re.compile(r"([$€£]\s?\d[\d.,]*|\b\d[\d.,]*\s*(mil |millones de |millon de |mdp|mdd)?"
                         r"(pesos|dolares|euros|libras|bolivares|soles|yenes|usd|eur|mxn|mdp|mdd)\b|"
-                        r"\b(mil|millones|millon|miles) de (pesos|dolares|euros)\b)"),
+                        r"\b(mil|millones|millon|miles) de (pesos|dolares|euros)\b|"
+                        # "los 140.000 millones que recibirá España": millions of nothing named are money
+                        r"\b\d[\d.,]*\s*(mil )?millon(es)?\b(?! de (?!euros|dolares|pesos)))"),
     "percent": re.compile(rf"(\d[\d.,]*\s*%|\b{_QUANTITY} por ciento)"),
     # "tiene 45," and "a la edad de siete meses" are ages; "tiene dos juicios" is not.
     "age": re.compile(rf"\b(de {_QUANTITY} anos|{_QUANTITY} anos de edad|(tiene|tenia|tenian|cumplio|cumple|cumplira|"
@@ -49,7 +51,7 @@ _FOUND: dict[str, re.Pattern[str]] = {
     # "¿Cuánto tiempo lleva…?" is answered by the year it began as often as by a length.
     "duration": re.compile(rf"\b({_QUANTITY} ({_UNITS_OF_TIME})|(milesimas|centesimas|decimas) de segundo|"
                            rf"durante (todo |toda |mas de )?\w+ ({_UNITS_OF_TIME})|"
-                           r"desde\b[^.;]{0,30}?\b(1\d{3}|20\d{2}))\b"),
+                           r"desde\b[^.;]{0,30}?\b(1\d{3}|2[01]\d{2}))\b"),
     "reason": re.compile(
         r"\b(porque|debido a|ya que|puesto que|dado que|a causa de|por culpa de|gracias a|para|a fin de|"
         r"con el fin de|con el objetivo de|por lo que|por eso|motivo|motivos|razon|razones|causa|causas|"
@@ -65,7 +67,7 @@ _AGE_OF_SOMEONE = re.compile(
 # de 15 años" is a minor's age.
 _AGE_BOUND = re.compile(rf"\b(?:mayor|mayores|menores|mas|menos) de {_QUANTITY} anos\b")
 _NUMERAL = re.compile(r"\d[\d.,]*\d|\d")
-_YEAR = re.compile(r"1\d{3}|20\d{2}")
+_YEAR = re.compile(r"1\d{3}|2[01]\d{2}")
 _AMOUNT_WORD = re.compile(rf"\b({_NUMBER_WORDS})\b")
 _PROPER = re.compile(r"(?<!^)(?<![.!?¿¡]\s)\b[A-ZÁÉÍÓÚÑ][\wáéíóúñü]+")
 # A place: a name after a preposition of place ("en Pionyang", "desde la Casa Blanca"). "a" and
@@ -127,7 +129,7 @@ _EXPECT = (
      "duration"),
     (re.compile(r"\b(que porcentaje|en que porcentaje|(en )?cuanto (subio|subieron|bajo|bajaron|aumento|aumentaron|"
                 r"crecio|crecieron|cayo|cayeron|se redujo|se redujeron|disminuyo|disminuyeron))\b"), "percent"),
-    (re.compile(r"\b(cuanto (dinero|cuesta|cuestan|costo|costaron|costara|vale|valen|valia|pago|pagaron|pagara|"
+    (re.compile(r"\b(cuant[oa] (dinero|plata|lana|pasta|guita|cuesta|cuestan|costo|costaron|costara|vale|valen|valia|pago|pagaron|pagara|"
                 r"pagan|gasto|gastaron|gastara|invirtio|invertira|invierte|recaudo|recaudaron|cobra|cobran|cobro|"
                 r"gana|ganan|gano|debe|deben|presupuesto)|cuantos (euros|dolares|pesos|millones)|que precio|"
                 r"que monto|(cual|que) (es|fue|sera) el (precio|costo|monto|valor|presupuesto)|"
@@ -166,6 +168,8 @@ _OTHER_QUESTION_WORD = re.compile(
     r"(?:^|[¿,;:])\W*(?:y\s+)?(?:que|q|quien|quienes|cual|cuales|como|donde|cuanto|cuanta|cuantos|cuantas|"
     r"por que|por q|pq)\b")
 
+_OPENS_WITH_WHY = re.compile(r"^\W*(?:y\s+)?por que\b")
+
 
 def expected_kind(question: str) -> str | None:
     """The kind of answer a Spanish question word asks for, if it says."""
@@ -175,6 +179,8 @@ def expected_kind(question: str) -> str | None:
         # Before the "¿" it opens a clause ("Cuando la desigualdad es menor, ¿hay más…?").
         lowered = _WHEN.sub(" ", lowered) if asking <= 0 else _WHEN.sub(" ", lowered[:asking]) + lowered[asking:]
     folded = fold(lowered)
+    if _OPENS_WITH_WHY.search(folded):  # "¿Por qué dice el ICE que montó…?" asks a reason, not an amount
+        return "reason"
     return next((kind for pattern, kind in _EXPECT if pattern.search(folded)), None)
 
 
@@ -203,9 +209,13 @@ def found(kind: str | None, sentence: str) -> set[str]:
 # "¿Qué día…?", "¿En qué año…?", "¿Qué mes…?" ask for a date that precise: a month does not say
 # the day, nor a weekday the year.
 _DATE_UNIT_ASKED = re.compile(r"\b(?:que|cual|cuál) (dia|ano|mes)(?:s|es)?\b")
+# "el siete de agosto", "el primero de mayo": a day of the month written out.
+_DAY_WORDS = ("primero|uno|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|trece|catorce|quince|"
+              "dieciseis|diecisiete|dieciocho|diecinueve|veinte|veinti\\w+|treinta|treinta y uno")
 _DATE_UNIT = {
-    "dia": re.compile(rf"\b(\d{{1,2}} de ({'|'.join(_MONTHS.split())})|{'|'.join(_DAYS.split())}|dia \d{{1,2}})\b"),
-    "ano": re.compile(r"\b(1\d{3}|20\d{2})\b"),
+    "dia": re.compile(rf"\b((\d{{1,2}}|{_DAY_WORDS}) de ({'|'.join(_MONTHS.split())})|{'|'.join(_DAYS.split())}|"
+                      rf"dia \d{{1,2}}|\d{{1,2}}([/.-])\d{{1,2}}\4\d{{2,4}})\b"),
+    "ano": re.compile(r"\b(1\d{3}|2[01]\d{2})\b"),
     "mes": re.compile(rf"\b({'|'.join(_MONTHS.split())})\b"),
 }
 
@@ -295,6 +305,8 @@ def value_before(sentence: str, focus_terms: set[str], analyse: Callable[[str], 
     """A number stands right before the focus noun ("cinco títulos", "8 policías"), or before
     what measures it or a part of it ("219,375 dosis de la vacuna", "dos de los misiles"): the
     count asked."""
+    if _counted_after(sentence, focus_terms, analyse):
+        return True
     tokens = re.findall(r"\w+", fold(sentence))
     for i, token in enumerate(tokens):
         # Right before the noun, "1130 pinturas" is a count though it reads like a year, and
@@ -307,3 +319,47 @@ def value_before(sentence: str, focus_terms: set[str], analyse: Callable[[str], 
             if 0 < measured < len(rest) and focus_terms.intersection(analyse(rest[measured])):
                 return True
     return False
+
+
+# "el número de abortos inseguros podría ser de entre 51 mil y 82 mil": the count after the noun.
+_COUNT_NOUN = re.compile(r"\b(?:numero|cifra|total|cantidad) del? (\w+)")
+_COUNT_REACH = 80  # characters from the counted noun to its number
+
+
+def _counted_after(sentence: str, focus_terms: set[str], analyse: Callable[[str], list[str]]) -> bool:
+    """"El número de <focus> … <number>": a word that names a count, the focus noun right after
+    it, and a number that counts (not a date, a length of time or a share) soon after that."""
+    folded = fold(sentence)
+    for match in _COUNT_NOUN.finditer(folded):
+        if focus_terms.intersection(analyse(match.group(1))):
+            after = folded[match.end() : match.end() + _COUNT_REACH]
+            if any(_counts(after, number) for number in _QUANTITY_RUN.finditer(after)):
+                return True
+    return False
+
+
+# What follows a number that measures time, a date, a share or money, not a count of things.
+_NOT_COUNTED = re.compile(rf"\s*(?:%|por ciento|de ({'|'.join(_MONTHS.split())})\b|({_UNITS_OF_TIME})\b|"
+                          r"(?:mil |millones de |millon de |de )?(pesos|dolares|euros|libras|mdp|mdd|usd)\b|[.:/-]\d)")
+
+
+# A number as written: "2", "51 mil", "dos millones", "veinte mil", not "19" of "COVID-19" nor
+# the "ciento" of "por ciento".
+_ONE_QUANTITY = rf"(?:\d[\d.,]*\d|\d|{_NUMBER_WORDS})"
+_QUANTITY_RUN = re.compile(rf"(?<![\w.,-])(?<!por )({_ONE_QUANTITY}(?:\s+(?:y\s+)?{_ONE_QUANTITY})*)(?!\w)")
+
+
+def counts_something(sentence: str, question: str) -> bool:
+    """A number in the sentence that counts something ("872 personas", "2 de los 41 legisladores"),
+    not a length of time, a day of a month, a share or an amount of money, and not one the
+    question already says: what "¿Cuántos…?" asks when the story never names the counted noun."""
+    folded, asked = fold(sentence), fold(question)
+    return any(_counts(folded, match) and not re.search(rf"(?<!\w){re.escape(match.group(1))}(?!\w)", asked)
+               for match in _QUANTITY_RUN.finditer(folded))
+
+
+def _counts(folded: str, match: re.Match[str]) -> bool:
+    """The number ``match`` found in ``folded`` counts something: not "una", a year, or a number
+    of days, of a month, of a share or of money."""
+    value = match.group(1)
+    return value != "una" and not _YEAR.fullmatch(value) and not _NOT_COUNTED.match(folded, match.end())

@@ -8,7 +8,7 @@ import pytest
 from index.build import build_index
 from index.cli_output import answer_text
 from index.engine import Engine
-from index.kinds import expected_kind, found, kind_match
+from index.kinds import counts_something, expected_kind, found, kind_match
 from index.noise import strip_noise
 from index.records import Answer
 from index.settings import Settings
@@ -114,6 +114,9 @@ def test_a_question_without_question_word_is_not_reworded() -> None:
     ("¿Qué porcentaje votó?", "percent", "Votó el 64 % del padrón.", True),
     ("¿Cuántos heridos hubo?", "count", "Hubo doce heridos.", True),
     ("¿Cuánto costó la obra?", "money", "La obra fue muy cara.", False),
+    # Millions of nothing named are money; millions of people are not.
+    ("cuanta plata le toca a españa", "money", "Los 140.000 millones que recibirá España llegarán en 2026.", True),
+    ("cuanta plata le toca a españa", "money", "España tiene 47 millones de habitantes.", False),
     ("¿A qué hora empezó?", "time", "Empezó el martes.", False),
     ("¿A qué hora empezó?", "time", "La vacuna llegó a las personas mayores.", False),
     ("¿A qué hora empezó?", "time", "Empezó a las diez.", True),
@@ -214,6 +217,11 @@ def test_where_someone_is_from_is_found_as_a_nationality_or_a_place(sentence: st
     ("date", "que dias hay reclutamiento", "Serán atendidos los días 6, 7, 13 y 14 de febrero.", True),
     ("date", "que dias hay reclutamiento", "El reclutamiento será en febrero.", False),
     ("date", "¿En qué años ganó?", "Ganó en junio.", False),
+    # A day of the month written out, a date written with dots, a year ahead of this century.
+    ("date", "¿Qué día cumple su primer año?", "Llega el siete de agosto, día en que lo cumple.", True),
+    ("date", "¿Desde qué día se distribuye?", "Se distribuye desde el 11.01.2021 en los hospitales.", True),
+    ("date", "¿Desde qué día se distribuye?", "Se distribuye 12.5 veces más.", False),
+    ("date", "¿Hasta qué año no habrá paridad?", "No se alcanzará hasta 2150.", True),
 ])
 def test_a_length_or_date_asked_in_a_unit_needs_that_unit(kind: str, question: str, sentence: str, holds: bool) -> None:
     assert expected_kind(question) == kind
@@ -223,6 +231,10 @@ def test_a_length_or_date_asked_in_a_unit_needs_that_unit(kind: str, question: s
 @pytest.mark.parametrize(("question", "kind"), [
     ("q edad tiene el chaval", "age"), ("a q hora empieza", "time"), ("pq lo cerraron", "reason"),
     ("xq no fue", "reason"), ("y x q dicen q no fueron ellos", "reason"), ("q dias hay reclutamiento", "date"),
+    # Opening with "por qué", it asks a reason whatever follows ("q montó" is not "qué monto").
+    ("x q dice el ice q monto ese centro", "reason"),
+    # "plata", "lana", "pasta": money as people call it.
+    ("cuanta plata le toca a españa", "money"), ("cuanta lana va a invertir slim", "money"),
 ])
 def test_question_words_typed_as_in_a_chat_ask_what_they_stand_for(question: str, kind: str) -> None:
     """The cleaning (``index.noise``) writes the shorthand out before anything reads the question."""
@@ -279,7 +291,45 @@ def test_a_count_must_stand_before_the_counted_noun(engine: Engine) -> None:
     assert value_before("Llegaron 219,375 dosis de los misiles.", missiles, analyse)
     assert value_before("Cayeron dos de los misiles.", missiles, analyse)
     assert not value_before("Cayeron dos casas cerca de los misiles.", missiles, analyse)
+    # "El número de misiles … N": the count after the noun that names it.
+    assert value_before("El número de misiles enviados podría ser de entre 51 mil y 82 mil.", missiles, analyse)
+    assert not value_before("El número de misiles enviados no se conoce, dijo el 3 de mayo de 2023.", missiles, analyse)
     assert engine.ask(MISSILES).outcome == "not_in_article"
+
+
+@pytest.mark.parametrize(("sentence", "counts"), [
+    ("Al menos 872 personas han muerto en el camino.", True),
+    ("Dos de los 41 legisladores han padecido la enfermedad.", True),
+    ("Serían entre 51 mil y 82 mil por año.", True),
+    # A length of time, a day of a month, a year, a share or money counts nothing asked.
+    ("La campaña duró seis días.", False), ("Fue el 23 de noviembre de 2020.", False),
+    ("Creció un 4,5 por ciento.", False), ("Ganó 571 millones de dólares.", False),
+    ("Llega la variante B.1.1.222 del COVID-19.", False), ("Lo votaron 176 diputados en 2021.", True),
+    # A number the question already says is not its answer.
+    ("De los 92 casos, ninguno dio positivo.", False),
+])
+def test_a_number_that_counts_something(sentence: str, counts: bool) -> None:
+    assert counts_something(sentence, "¿Cuántos de los 92 casos fueron positivos?") == counts
+
+
+def _story(settings: Settings, name: str, text: str) -> Engine:
+    (settings.articles_dir / f"{name}.txt").write_text(text, encoding="utf-8")
+    build_index(settings, encoder=FakeEncoder())
+    return Engine.open(settings.model_copy(update={"refusal_threshold": 0.7, "refusal_min_coverage": 0.2}),
+                       FakeEncoder())
+
+
+def test_a_count_in_other_words_than_the_question_is_an_answer(fake_settings: Settings) -> None:
+    """Found on fresh tune questions: "cuánta gente" of a story that counts "personas" was told
+    the article does not say. A story that never names the counted noun may count it in other
+    words; one that names it must count it ("cinco misiles"), and one that counts nothing does not say."""
+    (fake_settings.articles_dir / "mitin.txt").write_text(
+        "Mitin en Toluca\nEl candidato cerró su mitin en Toluca el 3 de marzo, tras seis días de gira.\n", encoding="utf-8")
+    engine = _story(fake_settings, "pateras", "Rutas migratorias\nLas pateras llegaron a Canarias durante seis días "
+                    "de diciembre.\nAl menos 872 personas han muerto o desaparecido en su camino a España.\n")
+    answer = engine.ask("cuanta gente ha muerto en su camino a españa")
+    assert answer.outcome == "answered" and "872" in answer.answer
+    assert engine.ask("¿Cuánta gente fue al mitin del candidato en Toluca?").outcome == "not_in_article"
 
 
 def test_a_story_that_says_the_fact_is_unknown_is_not_answered_as_fact(fake_settings: Settings) -> None:
