@@ -126,7 +126,7 @@ def score_sentences(stored: Storage, question: str, query_vector: np.ndarray, pa
         # near-ties, where a 1/(1+rank) prior would hand the first passage a fixed lead.
         prior = cand.fused / top if top > 0 else 0.0
         for row, start, end, text, lex, own in sentence_coverages(stored, terms, idf, chunk):
-            if (chunk.article_id, start) in seen:
+            if (chunk.article_id, start) in seen or _asks(text):
                 continue
             seen.add((chunk.article_id, start))
             found.append((rank, prior, chunk, row, start, end, text, lex, own))
@@ -154,6 +154,13 @@ def score_sentences(stored: Storage, question: str, query_vector: np.ndarray, pa
         scored.append(ScoredSentence(score, lex, float(dense), chunk, start, end, text, rank, features, row))
     scored.sort(key=lambda s: -s.score)
     return scored
+
+
+def _asks(sentence: str) -> bool:
+    """A sentence that is itself a question ("¿Cómo se hizo el estudio?", a subheading) states no
+    fact, so it answers nothing."""
+    text = sentence.strip()
+    return text.startswith("¿") and text.endswith("?")
 
 
 def unsaid(sentences: list[ScoredSentence], said: Sequence[str]) -> list[ScoredSentence]:

@@ -332,6 +332,15 @@ def test_a_count_in_other_words_than_the_question_is_an_answer(fake_settings: Se
     assert engine.ask("¿Cuánta gente fue al mitin del candidato en Toluca?").outcome == "not_in_article"
 
 
+def test_a_sentence_that_asks_answers_nothing(fake_settings: Settings) -> None:
+    """A subheading that is a question ("¿Cómo se hizo el estudio?") shares the question's words
+    and states nothing; the sentence that does is the answer."""
+    engine = _story(fake_settings, "plasma", "Plasma contra la covid\n¿Cómo se hizo el estudio del plasma?\n"
+                    "El estudio del plasma se hizo en la Clínica del Occidente de Bogotá.\n")
+    answer = engine.ask("¿Cómo se hizo el estudio del plasma?")
+    assert answer.answered and answer.answer.startswith("El estudio del plasma se hizo en la Clínica")
+
+
 def test_a_story_that_says_the_fact_is_unknown_is_not_answered_as_fact(fake_settings: Settings) -> None:
     """"La causa sigue bajo investigación" is the closest sentence, not the cause."""
     (fake_settings.articles_dir / "incendio.txt").write_text(
