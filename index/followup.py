@@ -18,7 +18,7 @@ import numpy as np
 
 from .answer import AnswerWeights, ScoredSentence, lacks_kind, score_sentences, story_passages, unsaid
 from .coverage import passage_coverage
-from .kinds import expected_kind, kind_match
+from .kinds import SCORED_KINDS, expected_kind, kind_match
 from .lexical import Analyzer, fold, words
 from .records import Turn
 from .search import Ranked, search_passages
@@ -174,8 +174,16 @@ def stays_in(stored: Storage, question: str, in_story: list[Ranked], best_elsewh
     held = max(passage_coverage(stored, question, chunk) for _, chunk in in_story[:3])
     elsewhere = passage_coverage(stored, question, best_elsewhere[1])
     if _FOLLOWUP_START.match(fold(question)):
-        return held > 0 and held * CONTINUE_MARGIN >= elsewhere
+        return held > 0 and (held * CONTINUE_MARGIN >= elsewhere or _holds_asked(question, in_story[:3]))
     return held >= elsewhere
+
+
+def _holds_asked(question: str, passages: list[Ranked]) -> bool:
+    """A passage of the story holds the kind of answer the follow-up asks for: "y cuánto duró la
+    rueda de prensa" after the mission's story, which tells of "una conferencia de prensa de tres
+    horas" in other words than another article's "rueda de prensa"."""
+    kind = expected_kind(question)
+    return kind in SCORED_KINDS and any(kind_match(kind, chunk.text, question) for _, chunk in passages)
 
 
 def from_story(stored: Storage, question: str, resolution: Resolution, vector: np.ndarray,

@@ -310,6 +310,24 @@ def test_a_kind_only_followup_with_a_word_of_its_own_gets_the_sentence_holding_i
     assert bare.answered and bare.answer == given
 
 
+def test_a_followup_in_other_words_stays_in_the_story_that_holds_the_kind_it_asks(fake_settings: Settings) -> None:
+    """Found on fresh tune questions: "y cuánto duró la rueda de prensa" after the mission's
+    story (which tells of "una conferencia de prensa de tres horas") left for another story that
+    says "rueda de prensa", and was refused as off-topic. A follow-up that continues with "y"
+    stays when its story holds the kind it asks and shares a word with it."""
+    (fake_settings.articles_dir / "alcalde.txt").write_text(
+        "Rueda de prensa del alcalde\nEl alcalde dio una rueda de prensa sobre la rueda de la feria.\n", encoding="utf-8")
+    engine = _engine_with(fake_settings, "mision", "Misión en Wuhan\nLa misión de la OMS en Wuhan reunió a 17 "
+                          "científicos.\n\nEl equipo dio una conferencia de prensa de tres horas en Wuhan.\n")
+    history = [Turn("¿Cuántos científicos formaron la misión de la OMS en Wuhan?",
+                    "La misión de la OMS en Wuhan reunió a 17 científicos.", ("mision",))]
+    answer = engine.ask("y cuanto duro la rueda de prensa", history=history)
+    assert answer.answered and "tres horas" in answer.answer
+    # Asking for nothing the story holds, it leaves for the story its words are about.
+    other = engine.ask("y qué dijo de la rueda de la feria", history=history)
+    assert other.passages[0].hit.article_id == "alcalde"
+
+
 def test_a_pronoun_does_not_keep_a_question_that_names_another_story_in_the_thread(engine: Engine) -> None:
     """Found in the console: after a question about vultures, "¿Qué le pasa a Messi?" stayed in
     the vultures' story for its "le" and was refused; the name says whom the pronoun means."""
