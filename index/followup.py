@@ -104,7 +104,10 @@ def resolve_query(question: str, history: Sequence[Turn], analyzer: Analyzer) ->
         return Resolution(question)
     thread = _thread(history, analyzer)
     answered = [turn for turn in thread if turn.answer]
-    articles = answered[0].article_ids if answered else ()
+    # A story that did not say what was asked is still the story: "¿Y quiénes son?" after "the
+    # article does not say how many" asks about it.
+    storied = [turn for turn in thread if turn.article_ids]
+    articles = storied[0].article_ids if storied else ()
     questions = tuple(t.question for t in thread)
     return Resolution(" ".join([question, *questions]), articles, tuple(t.answer for t in answered), questions)
 

@@ -130,9 +130,10 @@ def test_a_thread_starts_at_the_last_question_that_named_its_subject(analyzer: A
 
 
 def test_a_thread_anchored_on_a_refused_question_boosts_no_article(analyzer: Analyzer) -> None:
-    """The closest titles of a refusal are not the story the user is following."""
+    """A refusal keeps no story (the bot's turn of an off-topic reply has no article: its closest
+    titles are not the story the user is following), and the story before it is another thread."""
     history = [Turn("¿Qué acusa EE. UU.?", "Funcionarios…", ("seed",)),
-               Turn("¿Cuándo ocurrió el terremoto?", "", ("cocina",))]
+               Turn("¿Cuándo ocurrió el terremoto?", "", ())]
     resolution = resolve_query("¿Y cuántos murieron?", history, analyzer)
     assert "terremoto" in resolution.text and "acusa" not in resolution.text
     assert resolution.article_ids == () and resolution.said == ()
@@ -326,6 +327,25 @@ def test_a_followup_in_other_words_stays_in_the_story_that_holds_the_kind_it_ask
     # Asking for nothing the story holds, it leaves for the story its words are about.
     other = engine.ask("y qué dijo de la rueda de la feria", history=history)
     assert other.passages[0].hit.article_id == "alcalde"
+
+
+def test_a_followup_of_a_story_that_did_not_say_stays_in_that_story(engine: Engine, fake_settings: Settings) -> None:
+    """Found on fresh tune questions: after "the article does not say how many", "¿Y quiénes
+    son?" was searched over every article and refused as off-topic. The reply named the story;
+    the follow-up asks about it."""
+    # The fake encoder's scores are not the real model's: off-topic thresholds on its scale.
+    engine = Engine.open(fake_settings.model_copy(update={"refusal_threshold": 0.7, "refusal_min_coverage": 0.2}),
+                         FakeEncoder())
+    first = engine.ask("¿Cuántos misiles ha enviado Corea del Norte a Rusia?")
+    assert first.outcome == "not_in_article"
+    turn = Turn(first.question, "", tuple(dict.fromkeys(p.hit.article_id for p in first.passages if p.highlight)))
+    assert turn.article_ids == ("seed",)
+    follow = engine.ask("¿Y quién lo dice?", history=[turn])
+    assert follow.answered and follow.passages[0].hit.article_id == "seed"
+    assert resolve_query("¿Y quién lo dice?", [turn], engine._index().analyzer).article_ids == ("seed",)
+    # An off-topic reply marks no passage as its story, so its turn keeps none.
+    refused = engine.ask("¿Cuál es la capital de Mongolia?")
+    assert refused.outcome == "off_topic" and not any(p.highlight for p in refused.passages)
 
 
 def test_a_pronoun_does_not_keep_a_question_that_names_another_story_in_the_thread(engine: Engine) -> None:
