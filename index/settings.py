@@ -116,59 +116,59 @@ class Settings(BaseSettings):
         "depend on top_k (the pool the re-rank weight was tuned on)",
     )
     refusal_threshold: float = Field(
-        138.0036, description="Off-topic when the best sentence's topicality (its score plus the refusal weights' terms) is below this (calibrated on the news tune half by scripts/tune_answer.py)"
+        153.282, description="Off-topic when the best sentence's topicality (its score plus the refusal weights' terms) is below this (calibrated on the news tune half by scripts/tune_answer.py)"
     )
     refusal_min_coverage: float = Field(
-        0.2, description="Off-topic when the best sentence's passage holds less than this share of the question's idf weight"
+        0.0, description="Off-topic when the best sentence's passage holds less than this share of the question's idf weight"
     )
     refusal_coverage_weight: float = Field(
-        10.9023, description="Off-topic decision: weight of the best passage's share of the question's idf weight, "
+        12.9956, description="Off-topic decision: weight of the best passage's share of the question's idf weight, "
         "added to the best sentence's score"
     )
     refusal_dense_weight: float = Field(
-        55.4987, description="Off-topic decision: weight of the best sentence's cosine with the question, added to its score"
+        61.4282, description="Off-topic decision: weight of the best sentence's cosine with the question, added to its score"
     )
     refusal_context_weight: float = Field(
-        86.2499, description="Off-topic decision: weight of the best passage's cosine with the question, added to the "
+        95.0224, description="Off-topic decision: weight of the best passage's cosine with the question, added to the "
         "best sentence's score"
     )
     not_in_article_threshold: float = Field(
         float("-inf"), description="Say the article does not state it when the best sentence's score is below this "
         "(calibrated on the news tune half by scripts/tune_answer.py)"
     )
-    answer_lexical_weight: float = Field(2.256, description="Answer sentence: weight of term coverage")
-    answer_dense_weight: float = Field(7.9719, description="Answer sentence: weight of cosine with the question")
+    answer_lexical_weight: float = Field(2.2886, description="Answer sentence: weight of term coverage")
+    answer_dense_weight: float = Field(7.7652, description="Answer sentence: weight of cosine with the question")
     answer_passage_weight: float = Field(
-        0.6338, description="Answer sentence: weight of its passage's retrieval score relative to the best passage"
+        0.6447, description="Answer sentence: weight of its passage's retrieval score relative to the best passage"
     )
     answer_kind_weight: float = Field(
-        0.9887, description="Answer sentence: bonus when it holds the date, hour, amount, count, age, duration, share "
+        0.9846, description="Answer sentence: bonus when it holds the date, hour, amount, count, age, duration, share "
         "or name the question word asks for"
     )
     answer_kind_loose_weight: float = Field(
-        -0.1842, description="Answer sentence: bonus when it holds the cause or place the question asks for"
+        -0.0716, description="Answer sentence: bonus when it holds the cause or place the question asks for"
     )
     answer_kind_missing_weight: float = Field(
-        -0.8045, description="Answer sentence: weight (usually negative) when the question asks for a kind it does not hold"
+        -0.913, description="Answer sentence: weight (usually negative) when the question asks for a kind it does not hold"
     )
     answer_article_weight: float = Field(
-        1.1147, description="Answer sentence: bonus when it belongs to the best passage's article"
+        1.0866, description="Answer sentence: bonus when it belongs to the best passage's article"
     )
-    answer_lead_weight: float = Field(0.1295, description="Answer sentence: bonus when it is in its article's first passage")
+    answer_lead_weight: float = Field(0.0594, description="Answer sentence: bonus when it is in its article's first passage")
     answer_novelty_weight: float = Field(
-        -1.1509, description="Answer sentence: weight of the share of its words the question does not use"
+        -1.2646, description="Answer sentence: weight of the share of its words the question does not use"
     )
     answer_focus_weight: float = Field(
-        0.726, description="Answer sentence: bonus when it uses the noun the question asks about (club in ¿Qué club…?)"
+        0.7508, description="Answer sentence: bonus when it uses the noun the question asks about (club in ¿Qué club…?)"
     )
     answer_focus_value_weight: float = Field(
-        -0.3298, description="Answer sentence: bonus when a number stands right before the noun a ¿Cuántos…? asks about"
+        0.2986, description="Answer sentence: bonus when a number stands right before the noun a ¿Cuántos…? asks about"
     )
-    answer_context_weight: float = Field(6.2562, description="Answer sentence: weight of its passage's cosine with the question")
+    answer_context_weight: float = Field(8.7019, description="Answer sentence: weight of its passage's cosine with the question")
     answer_match_weight: float = Field(
-        8.1, description="Answer sentence: weight of the token match (each question word's best e5 match in it, mean)")
+        8.0463, description="Answer sentence: weight of the token match (each question word's best e5 match in it, mean)")
     answer_match_peak_weight: float = Field(
-        -4.5525, description="Answer sentence: weight of the token match of the three best-met question words")
+        -4.5595, description="Answer sentence: weight of the token match of the three best-met question words")
     answer_max_chars: int = Field(400, ge=80, description="Longest answer (one or two sentences)")
     answer_join_margin: float = Field(
         2.0, ge=0.0, description="Answer: the adjacent sentence is joined when it scores within this of the best "
