@@ -235,6 +235,9 @@ def _read_question(question: str) -> tuple[str, str | None, str | None]:
     return asked, unit.group(1) if unit else None, length.group(1) if length else None
 
 
+_BOUND_ASKED = re.compile(r"\b(?:minima|maxima|minimo|maximo|limite|a partir de que|desde que)\b")
+
+
 def kind_match(kind: str | None, sentence: str, question: str) -> float:
     """1.0 when the sentence holds something of the expected kind that the question does not."""
     asked, date_unit, length_unit = _read_question(question)
@@ -245,6 +248,8 @@ def kind_match(kind: str | None, sentence: str, question: str) -> float:
     if kind == "duration" and length_unit:
         longer = _TIME_UNITS[_TIME_UNITS.index(length_unit):]
         values = {v for v in values if any(u in v for u in longer) or v.startswith("desde")}
+    if kind == "age" and _BOUND_ASKED.search(asked):  # "¿Qué edad mínima…?": "mayores de 18 años" says it
+        values |= {m.group(0) for m in _AGE_BOUND.finditer(fold(sentence))}
     if kind == "reason":  # "¿Para qué sirve?" is answered by a "para": the asked word counts here
         return 1.0 if values else 0.0
     return 1.0 if any(not re.search(rf"(?<!\w){re.escape(fold(v))}(?!\w)", asked) for v in values) else 0.0
@@ -301,17 +306,34 @@ _MEASURE = frozenset("dosis unidades toneladas tonelada kilos kilogramos litros 
                      "cargamentos millones millon miles mil cientos decenas centenares de del la las los el".split())
 
 
+# "¿Cuántas personas…?", "¿Cuánta gente…?" count people, whatever the story calls them.
+_PEOPLE_COUNTED = ("personas gente muertos fallecidos victimas heridos lesionados detenidos arrestados desaparecidos "
+                   "ninos ninas menores mujeres hombres adultos ancianos pacientes alumnos estudiantes habitantes "
+                   "ciudadanos trabajadores empleados migrantes inmigrantes refugiados asistentes espectadores "
+                   "voluntarios participantes manifestantes")
+_ORDINALS = frozenset("primer primera primero segundo segunda tercer tercera tercero cuarto cuarta quinto quinta sexto "
+                      "sexta septimo septima octavo octava noveno novena decimo decima".split())
+
+
+@lru_cache(maxsize=4)
+def _people_terms(analyse: Callable[[str], list[str]]) -> frozenset[str]:
+    """The analysed terms of the nouns that count people (once per analyzer)."""
+    return frozenset(analyse(_PEOPLE_COUNTED)) - frozenset(analyse("la"))
+
+
 def value_before(sentence: str, focus_terms: set[str], analyse: Callable[[str], list[str]]) -> bool:
     """A number stands right before the focus noun ("cinco títulos", "8 policías"), or before
     what measures it or a part of it ("219,375 dosis de la vacuna", "dos de los misiles"): the
     count asked."""
+    if focus_terms & _people_terms(analyse):  # "¿Cuánta gente…?" is answered by "ocho muertos" too
+        focus_terms = focus_terms | _people_terms(analyse)
     if _counted_after(sentence, focus_terms, analyse):
         return True
     tokens = re.findall(r"\w+", fold(sentence))
     for i, token in enumerate(tokens):
-        # Right before the noun, "1130 pinturas" is a count though it reads like a year, and
-        # "un curso" answers "¿Cuántos cursos?".
-        if _NUMERAL.fullmatch(token) or _AMOUNT_WORD.fullmatch(token) or token == "un":
+        # Right before the noun, "1130 pinturas" is a count though it reads like a year, "un
+        # curso" answers "¿Cuántos cursos?" and "la tercera vez" "¿Cuántas veces?".
+        if _NUMERAL.fullmatch(token) or _AMOUNT_WORD.fullmatch(token) or token == "un" or token in _ORDINALS:
             if any(focus_terms.intersection(analyse(t)) for t in tokens[i + 1 : i + 4]):
                 return True
             rest = tokens[i + 1 : i + 7]

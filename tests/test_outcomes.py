@@ -222,6 +222,9 @@ def test_where_someone_is_from_is_found_as_a_nationality_or_a_place(sentence: st
     ("date", "¿Desde qué día se distribuye?", "Se distribuye desde el 11.01.2021 en los hospitales.", True),
     ("date", "¿Desde qué día se distribuye?", "Se distribuye 12.5 veces más.", False),
     ("date", "¿Hasta qué año no habrá paridad?", "No se alcanzará hasta 2150.", True),
+    # A bound for a group is an age asked only when a bound is asked.
+    ("age", "¿Qué edad mínima deben tener los voluntarios?", "Deberán ser mayores de 18 años.", True),
+    ("age", "¿Qué edad tienen los voluntarios?", "Deberán ser mayores de 18 años.", False),
 ])
 def test_a_length_or_date_asked_in_a_unit_needs_that_unit(kind: str, question: str, sentence: str, holds: bool) -> None:
     assert expected_kind(question) == kind
@@ -291,6 +294,14 @@ def test_a_count_must_stand_before_the_counted_noun(engine: Engine) -> None:
     assert value_before("Llegaron 219,375 dosis de los misiles.", missiles, analyse)
     assert value_before("Cayeron dos de los misiles.", missiles, analyse)
     assert not value_before("Cayeron dos casas cerca de los misiles.", missiles, analyse)
+    # An ordinal counts too: "la tercera vez" answers "¿Cuántas veces…?".
+    assert value_before("Es la tercera vez que lo intenta.", set(analyse("veces")), analyse)
+    # People are counted under whatever the story calls them: "ocho muertos" answers "¿Cuántas personas…?".
+    people = set(analyse("personas"))
+    assert value_before("El tiroteo dejó ocho muertos.", people, analyse)
+    assert value_before("Se probó en 44.000 voluntarios.", set(analyse("gente")), analyse)
+    assert not value_before("El tiroteo dejó ocho coches quemados.", people, analyse)
+    assert not value_before("El tiroteo dejó ocho muertos.", missiles, analyse)
     # "El número de misiles … N": the count after the noun that names it.
     assert value_before("El número de misiles enviados podría ser de entre 51 mil y 82 mil.", missiles, analyse)
     assert not value_before("El número de misiles enviados no se conoce, dijo el 3 de mayo de 2023.", missiles, analyse)
