@@ -129,8 +129,9 @@ _EXPECT = (
      "duration"),
     (re.compile(r"\b(que porcentaje|en que porcentaje|(en )?cuanto (subio|subieron|bajo|bajaron|aumento|aumentaron|"
                 r"crecio|crecieron|cayo|cayeron|se redujo|se redujeron|disminuyo|disminuyeron))\b"), "percent"),
-    (re.compile(r"\b(cuant[oa] (dinero|plata|lana|pasta|guita|cuesta|cuestan|costo|costaron|costara|vale|valen|valia|pago|pagaron|pagara|"
-                r"pagan|gasto|gastaron|gastara|invirtio|invertira|invierte|recaudo|recaudaron|cobra|cobran|cobro|"
+    (re.compile(r"\b(cuant[oa] (dinero|plata|lana|pasta|guita|cuesta|cuestan|costo|costaron|costara|vale|valen|"
+                r"valia|pago|pagaron|pagara|pagan|gasto|gastaron|gastara|invirtio|invertira|invierte|recaudo|"
+                r"recaudaron|cobra|cobran|cobro|"
                 r"gana|ganan|gano|debe|deben|presupuesto)|cuantos (euros|dolares|pesos|millones)|que precio|"
                 r"que monto|(cual|que) (es|fue|sera) el (precio|costo|monto|valor|presupuesto)|"
                 # "¿A cuánto asciende el valor de lo robado?", "¿De cuánto sería la multa?"
@@ -365,10 +366,10 @@ _NOT_COUNTED = re.compile(rf"\s*(?:%|por ciento|de ({'|'.join(_MONTHS.split())})
                           r"(?:mil |millones de |millon de |de )?(pesos|dolares|euros|libras|mdp|mdd|usd)\b|[.:/-]\d)")
 
 
-# A number as written: "2", "51 mil", "dos millones", "veinte mil", not "19" of "COVID-19" nor
-# the "ciento" of "por ciento".
+# A number as written: "2", "51 mil", "dos millones", "veinte mil", not "19" of "COVID-19", the
+# "30" of "10:30" nor the "ciento" of "por ciento".
 _ONE_QUANTITY = rf"(?:\d[\d.,]*\d|\d|{_NUMBER_WORDS})"
-_QUANTITY_RUN = re.compile(rf"(?<![\w.,-])(?<!por )({_ONE_QUANTITY}(?:\s+(?:y\s+)?{_ONE_QUANTITY})*)(?!\w)")
+_QUANTITY_RUN = re.compile(rf"(?<![\w.,:/-])(?<!por )({_ONE_QUANTITY}(?:\s+(?:y\s+)?{_ONE_QUANTITY})*)(?!\w)")
 
 
 def counts_something(sentence: str, question: str) -> bool:

@@ -317,7 +317,8 @@ def test_a_followup_in_other_words_stays_in_the_story_that_holds_the_kind_it_ask
     says "rueda de prensa", and was refused as off-topic. A follow-up that continues with "y"
     stays when its story holds the kind it asks and shares a word with it."""
     (fake_settings.articles_dir / "alcalde.txt").write_text(
-        "Rueda de prensa del alcalde\nEl alcalde dio una rueda de prensa sobre la rueda de la feria.\n", encoding="utf-8")
+        "Rueda de prensa del alcalde\nEl alcalde dio una rueda de prensa sobre la rueda de la feria.\n",
+        encoding="utf-8")
     engine = _engine_with(fake_settings, "mision", "Misión en Wuhan\nLa misión de la OMS en Wuhan reunió a 17 "
                           "científicos.\n\nEl equipo dio una conferencia de prensa de tres horas en Wuhan.\n")
     history = [Turn("¿Cuántos científicos formaron la misión de la OMS en Wuhan?",

@@ -316,6 +316,7 @@ def test_a_count_must_stand_before_the_counted_noun(engine: Engine) -> None:
     ("La campaña duró seis días.", False), ("Fue el 23 de noviembre de 2020.", False),
     ("Creció un 4,5 por ciento.", False), ("Ganó 571 millones de dólares.", False),
     ("Llega la variante B.1.1.222 del COVID-19.", False), ("Lo votaron 176 diputados en 2021.", True),
+    ("Llegó a las 10:30 de la noche.", False),
     # A number the question already says is not its answer.
     ("De los 92 casos, ninguno dio positivo.", False),
 ])
@@ -335,7 +336,8 @@ def test_a_count_in_other_words_than_the_question_is_an_answer(fake_settings: Se
     the article does not say. A story that never names the counted noun may count it in other
     words; one that names it must count it ("cinco misiles"), and one that counts nothing does not say."""
     (fake_settings.articles_dir / "mitin.txt").write_text(
-        "Mitin en Toluca\nEl candidato cerró su mitin en Toluca el 3 de marzo, tras seis días de gira.\n", encoding="utf-8")
+        "Mitin en Toluca\nEl candidato cerró su mitin en Toluca el 3 de marzo, tras seis días de gira.\n",
+        encoding="utf-8")
     engine = _story(fake_settings, "pateras", "Rutas migratorias\nLas pateras llegaron a Canarias durante seis días "
                     "de diciembre.\nAl menos 872 personas han muerto o desaparecido en su camino a España.\n")
     answer = engine.ask("cuanta gente ha muerto en su camino a españa")
