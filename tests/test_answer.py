@@ -334,18 +334,18 @@ def test_a_followup_of_a_story_that_did_not_say_stays_in_that_story(engine: Engi
     """Found on fresh tune questions: after "the article does not say how many", "¿Y quiénes
     son?" was searched over every article and refused as off-topic. The reply named the story;
     the follow-up asks about it."""
-    # The fake encoder's scores are not the real model's: off-topic thresholds on its scale.
-    engine = Engine.open(fake_settings.model_copy(update={"refusal_threshold": 0.7, "refusal_min_coverage": 0.2}),
-                         FakeEncoder())
-    first = engine.ask("¿Cuántos misiles ha enviado Corea del Norte a Rusia?")
+    # The fixture's index, with off-topic thresholds on the fake encoder's scale.
+    gated = Engine.open(fake_settings.model_copy(update={"refusal_threshold": 0.7, "refusal_min_coverage": 0.2}),
+                        FakeEncoder())
+    first = gated.ask("¿Cuántos misiles ha enviado Corea del Norte a Rusia?")
     assert first.outcome == "not_in_article"
     turn = Turn(first.question, "", tuple(dict.fromkeys(p.hit.article_id for p in first.passages if p.highlight)))
     assert turn.article_ids == ("seed",)
-    follow = engine.ask("¿Y quién lo dice?", history=[turn])
+    follow = gated.ask("¿Y quién lo dice?", history=[turn])
     assert follow.answered and follow.passages[0].hit.article_id == "seed"
-    assert resolve_query("¿Y quién lo dice?", [turn], engine._index().analyzer).article_ids == ("seed",)
+    assert resolve_query("¿Y quién lo dice?", [turn], gated._index().analyzer).article_ids == ("seed",)
     # An off-topic reply marks no passage as its story, so its turn keeps none.
-    refused = engine.ask("¿Cuál es la capital de Mongolia?")
+    refused = gated.ask("¿Cuál es la capital de Mongolia?")
     assert refused.outcome == "off_topic" and not any(p.highlight for p in refused.passages)
 
 

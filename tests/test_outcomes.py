@@ -325,6 +325,7 @@ def test_a_number_that_counts_something(sentence: str, counts: bool) -> None:
 
 
 def _story(settings: Settings, name: str, text: str) -> Engine:
+    """An engine over the folder with one more article (fake encoder; off-topic thresholds on its scale)."""
     (settings.articles_dir / f"{name}.txt").write_text(text, encoding="utf-8")
     build_index(settings, encoder=FakeEncoder())
     return Engine.open(settings.model_copy(update={"refusal_threshold": 0.7, "refusal_min_coverage": 0.2}),
@@ -356,12 +357,8 @@ def test_a_sentence_that_asks_answers_nothing(fake_settings: Settings) -> None:
 
 def test_a_story_that_says_the_fact_is_unknown_is_not_answered_as_fact(fake_settings: Settings) -> None:
     """"La causa sigue bajo investigación" is the closest sentence, not the cause."""
-    (fake_settings.articles_dir / "incendio.txt").write_text(
-        "Incendio de Silverado\nEl incendio de Silverado comenzó el lunes cerca de Irvine y quemó 5.000 hectáreas.\n"
-        "La causa del incendio sigue bajo investigación.\n", encoding="utf-8")
-    build_index(fake_settings, encoder=FakeEncoder())
-    engine = Engine.open(fake_settings.model_copy(update={"refusal_threshold": 0.7, "refusal_min_coverage": 0.2}),
-                         FakeEncoder())
+    engine = _story(fake_settings, "incendio", "Incendio de Silverado\nEl incendio de Silverado comenzó el lunes "
+                    "cerca de Irvine y quemó 5.000 hectáreas.\nLa causa del incendio sigue bajo investigación.\n")
     answer = engine.ask("¿Cuál fue la causa del incendio?")
     assert answer.outcome == "not_in_article" and answer.answer == ""
     assert "bajo investigación" in answer.closest
