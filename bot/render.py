@@ -16,6 +16,7 @@ from typing import Sequence
 
 from index.records import Answer, Hit, Passage
 from index.relative_dates import dated
+from index.timeframe import date_span
 
 
 from . import wording
@@ -57,16 +58,14 @@ def trim(text: str, max_chars: int) -> str:
 
 def format_date(value: str | None) -> str:
     """'2024-03-05…' → '5 de marzo de 2024'; '2024-03' (only the month known) → 'marzo de 2024';
-    anything else is shown as given."""
+    anything else is shown as given (the ISO date read as ``timeframe.date_span`` reads it)."""
     if not value:
         return ""
-    m = re.match(r"^(\d{4})-(\d{2})(?:-(\d{2}))?(?!\d)", value.strip())
-    if m:
-        year, month = int(m[1]), int(m[2])
-        if m[3] and 1 <= month <= 12 and 1 <= int(m[3]) <= 31:
-            return wording.DATE.format(day=int(m[3]), month=wording.MONTHS[month - 1], year=year)
-        if not m[3] and 1 <= month <= 12:
-            return wording.MONTH_DATE.format(month=wording.MONTHS[month - 1], year=year)
+    span = date_span(value.strip())
+    if span and span[0] == span[1]:
+        return wording.spanish_date(span[0])
+    if span and span[0].month == span[1].month:
+        return wording.spanish_month(span[0])
     return value.strip()
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 # Re-exported: bot code reads every string from this module.
 from index.wording import (  # noqa: F401
-    ALSO_IN, CLOSEST_IN_ARTICLE, CLOSEST_TITLES, DATE, MONTH_DATE, MONTHS, NEEDS_SUBJECT, NOT_FOUND, not_in_article,
-    outside_dates,
+    ALSO_IN, CLOSEST_IN_ARTICLE, CLOSEST_TITLES, NEEDS_SUBJECT, NOT_FOUND, not_in_article, outside_dates, spanish_date,
+    spanish_month,
 )
 
 # --------------------------------------------------------------------------- commands

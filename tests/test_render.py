@@ -205,6 +205,9 @@ def test_format_date() -> None:
     assert render.format_date("2024-12-01T10:00:00Z") == "1 de diciembre de 2024"
     assert render.format_date("ayer") == "ayer"
     assert render.format_date(None) == ""
+    # Known to the month only, or to the year only: as much as is known.
+    assert render.format_date("2024-03") == "marzo de 2024"
+    assert render.format_date("2024") == "2024"
 
 
 async def test_huge_answer_is_split_with_buttons_on_last_part() -> None:
