@@ -240,7 +240,7 @@ class Engine:
         stored = self._index()
         about = " ".join(strip_noise(about[:MAX_QUESTION_CHARS]).split())
         when = self.timeframe(about)
-        dated = when.has_range and not when.latest
+        dated = when.names_period
         topic = bare_topic(when.text_without_expression) if dated else about
         if not topic:
             return dated_page(stored, when, self.today(), page, size) if dated else newest_page(

@@ -145,7 +145,7 @@ def news_listing(message: str, today: date) -> str | None:
     if news_request(cleaned):
         return ""
     when = parse_timeframe(cleaned, today)
-    if when.has_range and not when.latest and news_request(bare_topic(when.text_without_expression)):
+    if when.names_period and news_request(bare_topic(when.text_without_expression)):
         return when.expression
     return None
 

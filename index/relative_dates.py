@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from .lexical import fold
 from .records import Answer
 from .timeframe import date_span
 from .wording import spanish_date, spanish_month
@@ -148,7 +149,7 @@ def _day(kind: str, m: re.Match[str], day: date) -> date | None:
     if kind in ("past_day", "next_day"):
         return _day_of_month(day, int(m.group(1)), -1 if kind == "past_day" else 1)
     named = next(g for g in m.groups() if g)
-    weekday = _WEEKDAYS.index(named.lower().replace("é", "e").replace("á", "a"))
+    weekday = _WEEKDAYS.index(fold(named))
     if kind == "past_weekday":
         return day - timedelta(days=(day.weekday() - weekday - 1) % 7 + 1)
     if kind == "next_weekday":

@@ -56,6 +56,11 @@ class Timeframe:
     def has_range(self) -> bool:
         return self.start is not None and self.end is not None
 
+    @property
+    def names_period(self) -> bool:
+        """Whether it names days of its own ("ayer", "esta semana"), not only "the latest"."""
+        return self.has_range and not self.latest
+
     def contains(self, article_date: str | None) -> bool:
         """Whether an article's date may fall inside the range (loosely for month or year dates);
         an undated article never does."""
@@ -285,8 +290,9 @@ def _resolve(kind: str, words: str, today: date) -> tuple[date, date, date] | No
         computed = _COMPUTED[kind](words, today)
         if computed is None:
             return None
-        start, end = computed
-        return _capped(start, end, end + timedelta(days=REPORT_GRACE_DAYS * (kind == "month_of_year")), today)
+        start, named_end = computed
+        grace = REPORT_GRACE_DAYS if kind == "month_of_year" else 0  # a month named reaches past its end
+        return _capped(start, named_end + timedelta(days=grace), named_end, today)
     if kind == "relative":  # "la semana pasada", "este mes": keep the article dateparser expects
         phrase = re.sub(r"^(?:en|durante) ", "", words)
         phrase = {"la pasada semana": "la semana pasada", "el pasado mes": "el mes pasado",
@@ -309,10 +315,10 @@ def _resolve(kind: str, words: str, today: date) -> tuple[date, date, date] | No
         end = today  # last night's news may be dated today
     if words.startswith("desde "):
         end = named_end = today
-    return _capped(start, named_end, end, today)
+    return _capped(start, end, named_end, today)
 
 
-def _capped(start: date, named_end: date, end: date, today: date) -> tuple[date, date, date]:
+def _capped(start: date, end: date, named_end: date, today: date) -> tuple[date, date, date]:
     """The range and its period's last day, neither past today (when the range begins by today)."""
     if start > today:
         return start, end, named_end
@@ -330,10 +336,13 @@ def _remove(text: str, spans: list[tuple[int, int]]) -> str:
     return re.sub(r",([?!.])", r"\1", text).strip()
 
 
+@lru_cache(maxsize=256)
 def parse_timeframe(question: str, today: date) -> Timeframe:
     """The question's time expression relative to ``today`` (see the module docstring).
 
-    A question without one comes back unchanged, with no range and ``latest`` False.
+    A question without one comes back unchanged, with no range and ``latest`` False. Read once
+    per question and day: the bot reads a message's expression to tell "noticias de ayer" from a
+    question, and ``ask`` reads it again (a ``Timeframe`` is frozen, so it is shared).
     """
     folded = _fold(question)
     spans: list[tuple[int, int]] = []
