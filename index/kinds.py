@@ -328,9 +328,10 @@ def value_before(sentence: str, focus_terms: set[str], analyse: Callable[[str], 
     count asked."""
     if focus_terms & _people_terms(analyse):  # "¿Cuánta gente…?" is answered by "ocho muertos" too
         focus_terms = focus_terms | _people_terms(analyse)
-    if _counted_after(sentence, focus_terms, analyse):
+    folded = fold(sentence)
+    if _counted_after(folded, focus_terms, analyse):
         return True
-    tokens = re.findall(r"\w+", fold(sentence))
+    tokens = re.findall(r"\w+", folded)
     for i, token in enumerate(tokens):
         # Right before the noun, "1130 pinturas" is a count though it reads like a year, "un
         # curso" answers "¿Cuántos cursos?" and "la tercera vez" "¿Cuántas veces?".
@@ -349,10 +350,10 @@ _COUNT_NOUN = re.compile(r"\b(?:numero|cifra|total|cantidad) del? (\w+)")
 _COUNT_REACH = 80  # characters from the counted noun to its number
 
 
-def _counted_after(sentence: str, focus_terms: set[str], analyse: Callable[[str], list[str]]) -> bool:
-    """"El número de <focus> … <number>": a word that names a count, the focus noun right after
-    it, and a number that counts (not a date, a length of time or a share) soon after that."""
-    folded = fold(sentence)
+def _counted_after(folded: str, focus_terms: set[str], analyse: Callable[[str], list[str]]) -> bool:
+    """"El número de <focus> … <number>" in a folded sentence: a word that names a count, the focus
+    noun right after it, and a number that counts (not a date, a length of time or a share) soon
+    after that."""
     for match in _COUNT_NOUN.finditer(folded):
         if focus_terms.intersection(analyse(match.group(1))):
             after = folded[match.end() : match.end() + _COUNT_REACH]
